@@ -1,0 +1,49 @@
+# NHI Radar. `make demo` runs the main job end to end; `make test` runs every
+# test against the real Kafka broker and ClickHouse server, which it starts.
+GO       ?= go
+BIN      := bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+SERVICES := packaging/dev/services.sh
+
+.PHONY: all build test test-unit demo bench services-up services-down services-status vet fmt clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting" >&2; exit 1)
+
+fmt:
+	gofmt -w .
+
+services-up:
+	$(SERVICES) up
+
+services-down:
+	$(SERVICES) down
+
+services-status:
+	$(SERVICES) status
+
+# Unit and integration tests; the services start first so that parallel test
+# packages find them ready.
+test: services-up vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Tests that need no service.
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+demo: build services-up
+	packaging/dev/demo.sh
+
+bench: build services-up
+	packaging/dev/bench.sh
+
+clean:
+	rm -rf $(BIN)

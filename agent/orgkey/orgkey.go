@@ -1,0 +1,47 @@
+// Package orgkey loads the organisation key under which plugins fingerprint
+// secrets. The key comes from the environment or a file, never from the
+// command line, where any user of the host could read it.
+package orgkey
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"os"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
+)
+
+// EnvVar names the environment variable that may hold the key.
+const EnvVar = "NHI_FINGERPRINT_KEY"
+
+// Load returns the key from file when one is named, else from the
+// environment. ok is false when neither provides one.
+func Load(file string) (key []byte, ok bool, err error) {
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, false, fmt.Errorf("fingerprint key: %w", err)
+		}
+		key = bytes.TrimSpace(b)
+	case os.Getenv(EnvVar) != "":
+		key = []byte(os.Getenv(EnvVar))
+	default:
+		return nil, false, nil
+	}
+	if len(key) < secret.MinKeyBytes {
+		return nil, false, fmt.Errorf("fingerprint key: %d bytes, need at least %d", len(key), secret.MinKeyBytes)
+	}
+	return key, true, nil
+}
+
+// Ephemeral returns a random key, for one-shot scans whose fingerprints need
+// only be comparable with each other.
+func Ephemeral() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic(err)
+	}
+	return k
+}

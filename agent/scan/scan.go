@@ -1,0 +1,114 @@
+// Package scan runs discovery plugins over a host (or a root standing for
+// one), completes the envelope of every event they emit, and closes each
+// plugin's full scan with a scan_completed event listing what it saw.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// Sink receives completed, valid events.
+type Sink func(ctx context.Context, e *event.Event) error
+
+// Runner scans with a set of plugins.
+type Runner struct {
+	Plugins        []sdk.Plugin
+	AgentID        string
+	Host           string
+	Root           string
+	FingerprintKey []byte
+	Now            func() time.Time
+	Log            *slog.Logger
+}
+
+// Result counts what one plugin's scan produced.
+type Result struct {
+	Plugin   string
+	Events   int
+	Invalid  int
+	Err      error
+	Duration time.Duration
+}
+
+// Run runs every plugin once, in order, with a full scan. A plugin that fails
+// does not stop the others; its error is in its Result.
+func (r *Runner) Run(ctx context.Context, sink Sink) []Result {
+	var out []Result
+	for _, p := range r.Plugins {
+		info := p.Info()
+		if info.LiveOnly && r.Root != "" && r.Root != "/" {
+			continue
+		}
+		res := r.runOne(ctx, p, sink)
+		if res.Err != nil {
+			r.log().Error("plugin scan failed", "plugin", info.Name, "err", res.Err)
+		}
+		out = append(out, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out
+}
+
+func (r *Runner) runOne(ctx context.Context, p sdk.Plugin, sink Sink) Result {
+	name := p.Info().Name
+	start := r.now()
+	scanID := event.NewID()
+	res := Result{Plugin: name}
+	seen := map[string]bool{}
+	emit := func(e *event.Event) error {
+		e.Plugin, e.ScanID = name, scanID
+		e.Complete(r.AgentID, r.Host, r.now())
+		if err := e.Validate(); err != nil {
+			// Only the field name and reason: never the value, which may be a secret.
+			res.Invalid++
+			r.log().Warn("plugin emitted an invalid event", "plugin", name, "err", err)
+			return nil
+		}
+		if e.Type == event.TypeNHIObserved {
+			seen[e.NHIID] = true
+		}
+		res.Events++
+		return sink(ctx, e)
+	}
+	req := sdk.ScanRequest{Root: r.Root, Full: true, FingerprintKey: r.FingerprintKey, Now: start}
+	res.Err = p.Scan(ctx, req, emit)
+	if ctx.Err() != nil {
+		res.Err = ctx.Err()
+		return res
+	}
+	errs := 0
+	if res.Err != nil {
+		errs = 1
+	}
+	for _, e := range Completed(name, scanID, start, r.now(), seen, errs) {
+		e.Complete(r.AgentID, r.Host, r.now())
+		if err := sink(ctx, e); err != nil {
+			res.Err = fmt.Errorf("scan completed event: %w", err)
+			break
+		}
+	}
+	res.Duration = r.now().Sub(start)
+	return res
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}

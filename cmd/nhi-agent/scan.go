@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/agent/orgkey"
+	"github.com/nhiradar/nhiradar/agent/publish"
+	"github.com/nhiradar/nhiradar/agent/scan"
+	"github.com/nhiradar/nhiradar/plugins/builtin"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
+)
+
+type scanCmd struct {
+	Root               string   `help:"Directory standing for the host's / (a mounted image or a test tree)." type:"existingdir"`
+	Output             string   `help:"Where events go: jsonl (stdout) or kafka." enum:"jsonl,kafka" default:"jsonl"`
+	Brokers            []string `help:"Kafka brokers, for --output kafka." env:"NHI_KAFKA_BROKERS" sep:","`
+	Topic              string   `help:"Kafka topic, for --output kafka." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
+	Host               string   `help:"Host name to report (default: the root's /etc/hostname, else this machine's)."`
+	AgentID            string   `help:"Agent id to report (default: derived from the host name)." name:"agent-id"`
+	FingerprintKeyFile string   `help:"File holding the organisation fingerprint key (or set NHI_FINGERPRINT_KEY)." type:"path"`
+}
+
+func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
+	key, ok, err := orgkey.Load(c.FingerprintKeyFile)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Warn("no fingerprint key configured; using a random one, so fingerprints are comparable only within this scan", "env", orgkey.EnvVar)
+		key = orgkey.Ephemeral()
+	}
+	host := c.hostName()
+	agentID := c.AgentID
+	if agentID == "" {
+		agentID = "scan-" + host
+	}
+	sink, flush, err := c.sink(ctx)
+	if err != nil {
+		return err
+	}
+	r := &scan.Runner{Plugins: builtin.All(), AgentID: agentID, Host: host, Root: c.Root, FingerprintKey: key, Log: log}
+	failed := 0
+	for _, res := range r.Run(ctx, sink) {
+		log.Info("plugin scanned", "plugin", res.Plugin, "events", res.Events, "invalid", res.Invalid, "duration", res.Duration)
+		if res.Err != nil {
+			failed++
+		}
+	}
+	if err := flush(ctx); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d plugin(s) reported errors (see log)", failed)
+	}
+	return ctx.Err()
+}
+
+func (c *scanCmd) hostName() string {
+	if c.Host != "" {
+		return c.Host
+	}
+	if c.Root != "" {
+		if b, err := hostfs.New(c.Root).ReadFile("/etc/hostname"); err == nil && strings.TrimSpace(string(b)) != "" {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+// sink returns where events go and a function that flushes what is buffered.
+func (c *scanCmd) sink(ctx context.Context) (scan.Sink, func(context.Context) error, error) {
+	if c.Output == "jsonl" {
+		w := bufio.NewWriter(os.Stdout)
+		enc := json.NewEncoder(w)
+		return func(_ context.Context, e *event.Event) error { return enc.Encode(e) },
+			func(context.Context) error { return w.Flush() }, nil
+	}
+	p, err := publish.New(publish.Config{Brokers: c.Brokers, Topic: c.Topic})
+	if err != nil {
+		return nil, nil, err
+	}
+	var buf []*event.Event
+	send := func(ctx context.Context) error {
+		if len(buf) == 0 {
+			return nil
+		}
+		err := p.Publish(ctx, buf)
+		buf = buf[:0]
+		return err
+	}
+	sink := func(ctx context.Context, e *event.Event) error {
+		buf = append(buf, e)
+		if len(buf) >= 500 {
+			return send(ctx)
+		}
+		return nil
+	}
+	flush := func(ctx context.Context) error {
+		err := send(ctx)
+		if cerr := p.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return sink, flush, nil
+}

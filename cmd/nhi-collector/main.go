@@ -1,0 +1,111 @@
+// Command nhi-collector consumes NHI Radar events from Kafka and stores them
+// in ClickHouse.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/nhiradar/nhiradar/collector/ingest"
+	"github.com/nhiradar/nhiradar/collector/store"
+)
+
+var version = "dev"
+
+type storeFlags struct {
+	ClickHouse []string `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
+	Database   string   `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
+	User       string   `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
+	Cluster    string   `help:"ClickHouse cluster for ON CLUSTER DDL (empty: single server)." env:"NHI_CLICKHOUSE_CLUSTER"`
+}
+
+func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, store.Config{Addr: f.ClickHouse, Database: f.Database, Username: f.User,
+		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD"), Cluster: f.Cluster})
+}
+
+type cli struct {
+	LogLevel slog.Level `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	Run      runCmd     `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
+	Migrate  migrateCmd `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
+	Version  versionCmd `cmd:"" help:"Print the version."`
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error { os.Stdout.WriteString(version + "\n"); return nil }
+
+type migrateCmd struct {
+	storeFlags
+}
+
+func (c *migrateCmd) Run(ctx context.Context, log *slog.Logger) error {
+	st, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	log.Info("schema migrated", "database", st.Database(), "applied", applied)
+	return err
+}
+
+type runCmd struct {
+	storeFlags
+	Brokers    []string      `help:"Kafka brokers." default:"127.0.0.1:19092" env:"NHI_KAFKA_BROKERS" sep:","`
+	Topic      string        `help:"Kafka topic to consume." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
+	Group      string        `help:"Kafka consumer group." default:"nhi-collector" env:"NHI_KAFKA_GROUP"`
+	DLQTopic   string        `help:"Dead-letter topic (default: TOPIC.dlq)." name:"dlq-topic"`
+	Partitions int           `help:"Partitions of the topic when the collector creates it." default:"6"`
+	BatchRows  int           `help:"Store a batch at this many rows..." default:"50000"`
+	BatchWait  time.Duration `help:"...or after this long." default:"1s"`
+}
+
+func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
+	st, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	dlq := c.DLQTopic
+	if dlq == "" {
+		dlq = c.Topic + ".dlq"
+	}
+	if err := ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq); err != nil {
+		return err
+	}
+	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait}, st, log)
+	if err != nil {
+		return err
+	}
+	defer cons.Close()
+	log.Info("collector running", "topic", c.Topic, "group", c.Group, "database", st.Database())
+	err = cons.Run(ctx)
+	log.Info("collector stopped", "messages", cons.Stats.Messages.Load(), "stored", cons.Stats.Stored.Load(), "dead_letters", cons.Stats.DeadLetters.Load())
+	return err
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c, kong.Name("nhi-collector"),
+		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError())
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	kctx.Bind(logger)
+	if err := kctx.Run(); err != nil {
+		logger.Error("nhi-collector failed", "command", kctx.Command(), "err", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,211 @@
+// Package ingest is the collector's consumer loop: fetch from Kafka in a
+// consumer group, decode and validate, batch by rows and by time, store the
+// batch, send what is invalid to a dead-letter topic, and only then commit
+// the offsets. A crash between store and commit re-delivers a batch, which
+// the store's event-id key makes harmless: at least once in, exactly once in
+// effect.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// Store is where valid events go.
+type Store interface {
+	InsertEvents(ctx context.Context, events []*event.Event) error
+}
+
+// Config configures a Consumer. Zero values give the defaults noted.
+type Config struct {
+	Brokers []string
+	Topic   string
+	GroupID string // default "nhi-collector"
+	// DLQTopic receives messages that fail validation (default Topic + ".dlq").
+	DLQTopic  string
+	BatchRows int           // default 50000
+	BatchWait time.Duration // default 1s
+	// RetryMax caps the wait between attempts to store a batch (default 10s).
+	RetryMax time.Duration
+	// ShutdownGrace bounds the final flush after Run's context ends (default 30s).
+	ShutdownGrace time.Duration
+}
+
+// Stats are the consumer's counters since start.
+type Stats struct {
+	Messages    atomic.Int64
+	Stored      atomic.Int64
+	DeadLetters atomic.Int64
+	Batches     atomic.Int64
+	StoreErrors atomic.Int64
+}
+
+// Consumer moves events from Kafka to the store.
+type Consumer struct {
+	cfg    Config
+	store  Store
+	reader *kafka.Reader
+	dlq    *kafka.Writer
+	log    *slog.Logger
+	Stats  Stats
+}
+
+// New returns a Consumer; call Run to start it and Close when done.
+func New(cfg Config, store Store, log *slog.Logger) (*Consumer, error) {
+	if len(cfg.Brokers) == 0 || cfg.Topic == "" {
+		return nil, errors.New("ingest: brokers and topic are required")
+	}
+	if cfg.GroupID == "" {
+		cfg.GroupID = "nhi-collector"
+	}
+	if cfg.DLQTopic == "" {
+		cfg.DLQTopic = cfg.Topic + ".dlq"
+	}
+	if cfg.BatchRows <= 0 {
+		cfg.BatchRows = 50000
+	}
+	if cfg.BatchWait <= 0 {
+		cfg.BatchWait = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 10 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 30 * time.Second
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        cfg.Brokers,
+		GroupID:        cfg.GroupID,
+		Topic:          cfg.Topic,
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        250 * time.Millisecond,
+		StartOffset:    kafka.FirstOffset,
+		CommitInterval: 0, // commit synchronously, after the store
+		QueueCapacity:  1000,
+	})
+	w := &kafka.Writer{
+		Addr:                   kafka.TCP(cfg.Brokers...),
+		Topic:                  cfg.DLQTopic,
+		RequiredAcks:           kafka.RequireAll,
+		AllowAutoTopicCreation: true,
+		BatchTimeout:           10 * time.Millisecond,
+	}
+	return &Consumer{cfg: cfg, store: store, reader: r, dlq: w, log: log}, nil
+}
+
+// Close releases the Kafka reader and writer.
+func (c *Consumer) Close() error {
+	return errors.Join(c.reader.Close(), c.dlq.Close())
+}
+
+// Lag returns the reader's lag as last reported by Kafka.
+func (c *Consumer) Lag() int64 { return c.reader.Stats().Lag }
+
+// Run consumes until ctx is cancelled, then stores and commits the open batch
+// before it returns.
+func (c *Consumer) Run(ctx context.Context) error {
+	b := newBatch()
+	for {
+		deadline := time.Now().Add(c.cfg.BatchWait)
+		for b.rows() < c.cfg.BatchRows {
+			fctx, cancel := context.WithDeadline(ctx, deadline)
+			m, err := c.reader.FetchMessage(fctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+					break // time to flush what we have
+				}
+				if ctx.Err() != nil {
+					return c.shutdown(b)
+				}
+				return fmt.Errorf("ingest: fetch: %w", err)
+			}
+			c.Stats.Messages.Add(1)
+			b.add(m)
+		}
+		if err := c.flush(ctx, b); err != nil {
+			if ctx.Err() != nil {
+				return c.shutdown(b)
+			}
+			return err
+		}
+		b = newBatch()
+	}
+}
+
+// shutdown flushes the open batch with a short grace period of its own.
+func (c *Consumer) shutdown(b *batch) error {
+	if b.empty() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownGrace)
+	defer cancel()
+	if err := c.flush(ctx, b); err != nil {
+		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
+	}
+	return nil
+}
+
+// flush stores the batch, dead-letters what is invalid, then commits.
+func (c *Consumer) flush(ctx context.Context, b *batch) error {
+	if b.empty() {
+		return nil
+	}
+	start := time.Now()
+	if err := c.retry(ctx, "store batch", func(ctx context.Context) error { return c.store.InsertEvents(ctx, b.valid) }); err != nil {
+		return err
+	}
+	if err := c.retry(ctx, "write dead letters", func(ctx context.Context) error { return c.writeDead(ctx, b.dead) }); err != nil {
+		return err
+	}
+	if err := c.retry(ctx, "commit offsets", func(ctx context.Context) error { return c.reader.CommitMessages(ctx, b.last()...) }); err != nil {
+		return err
+	}
+	c.Stats.Stored.Add(int64(len(b.valid)))
+	c.Stats.DeadLetters.Add(int64(len(b.dead)))
+	c.Stats.Batches.Add(1)
+	c.log.Debug("batch stored", "rows", len(b.valid), "dead_letters", len(b.dead), "duration", time.Since(start))
+	return nil
+}
+
+// retry calls fn until it succeeds or ctx ends, backing off exponentially.
+func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		c.Stats.StoreErrors.Add(1)
+		c.log.Warn("ingest step failed, retrying", "step", what, "attempt", attempt, "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ingest: %s: %w", what, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, c.cfg.RetryMax)
+	}
+}
+
+func (c *Consumer) writeDead(ctx context.Context, dead []deadLetter) error {
+	if len(dead) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, len(dead))
+	for i, d := range dead {
+		msgs[i] = d.message()
+	}
+	return c.dlq.WriteMessages(ctx, msgs...)
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migration is one versioned schema step.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     []string
+}
+
+// Features are what the DDL may use on the target server.
+type Features struct {
+	LowCardinality bool
+	TTL            bool
+}
+
+// FeaturesFor returns the features a server version supports.
+func FeaturesFor(v Version) Features {
+	return Features{LowCardinality: v.AtLeast(19, 0), TTL: v.AtLeast(19, 6)}
+}
+
+// Migrations renders every migration for a database, cluster and feature set.
+// It is exported so that the generated DDL can be tested as text.
+func Migrations(db, cluster string, f Features, retentionDays int) ([]Migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	data := struct{ DB, OnCluster string }{DB: db}
+	if cluster != "" {
+		data.OnCluster = "ON CLUSTER " + cluster
+	}
+	funcs := template.FuncMap{
+		"lc": func(t string) string {
+			if f.LowCardinality {
+				return "LowCardinality(" + t + ")"
+			}
+			return t
+		},
+		"engine": func(engine, table, args string) string {
+			if cluster == "" {
+				return engine + "(" + args + ")"
+			}
+			path := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s', '{replica}'", db, table)
+			if args != "" {
+				path += ", " + args
+			}
+			return "Replicated" + engine + "(" + path + ")"
+		},
+		"ttl": func(col string) string {
+			if !f.TTL || retentionDays <= 0 {
+				return ""
+			}
+			return fmt.Sprintf("TTL %s + INTERVAL %d DAY", col, retentionDays)
+		},
+	}
+	var out []Migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		raw, _ := migrationFiles.ReadFile(name)
+		t, err := template.New(base).Funcs(funcs).Parse(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", base, err)
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return nil, fmt.Errorf("migration %s: %w", base, err)
+		}
+		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(base, ".sql"), SQL: splitStatements(buf.String())})
+	}
+	return out, nil
+}
+
+// splitStatements splits a script on semicolons that end a line and drops
+// comment-only statements.
+func splitStatements(script string) []string {
+	var out []string
+	for _, part := range strings.Split(script, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if stmt := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";"); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// Migrate creates the database and applies every migration not yet recorded
+// in schema_migrations. It is safe to run again, and from several collectors
+// at once: every statement is idempotent.
+func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	db, onCluster := s.cfg.Database, ""
+	if s.cfg.Cluster != "" {
+		onCluster = " ON CLUSTER " + s.cfg.Cluster
+	}
+	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db+onCluster); err != nil {
+		return nil, fmt.Errorf("store: create database %s: %w", db, err)
+	}
+	ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.schema_migrations%s (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree() ORDER BY version", db, onCluster)
+	if err := s.conn.Exec(ctx, ddl); err != nil {
+		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	done, err := s.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := Migrations(db, s.cfg.Cluster, FeaturesFor(s.ver), s.cfg.RetentionDays)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if done[m.Version] {
+			continue
+		}
+		for _, stmt := range m.SQL {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("store: migration %s: %w", m.Name, err)
+			}
+		}
+		if err := s.record(ctx, m); err != nil {
+			return applied, fmt.Errorf("store: record migration %s: %w", m.Name, err)
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}
+
+func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
+	rows, err := s.conn.Query(ctx, "SELECT DISTINCT version FROM "+s.cfg.Database+".schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[int]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		done[int(v)] = true
+	}
+	return done, rows.Err()
+}
+
+// record notes a migration as applied. It goes through a prepared batch:
+// ClickHouse 18.16 never answers an INSERT ... VALUES sent as a plain query
+// over the native protocol.
+func (s *Store) record(ctx context.Context, m Migration) error {
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".schema_migrations (version, name)")
+	if err != nil {
+		return err
+	}
+	if err := b.Append(uint32(m.Version), m.Name); err != nil {
+		return err
+	}
+	return b.Send()
+}

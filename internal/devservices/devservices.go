@@ -1,0 +1,123 @@
+// Package devservices gives integration tests the real Kafka broker and
+// ClickHouse server: it starts them through packaging/dev/services.sh when
+// they are not running, and hands out names (databases, topics) unique to
+// each test so that tests never see each other's data.
+package devservices
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	once   sync.Once
+	upErr  error
+	upLogs string
+)
+
+// KafkaBroker returns the broker address, starting the services if needed.
+func KafkaBroker(t testing.TB) string {
+	t.Helper()
+	Up(t)
+	return envOr("NHI_KAFKA_BROKERS", "127.0.0.1:"+envOr("NHI_KAFKA_PORT", "19092"))
+}
+
+// ClickHouseAddr returns the ClickHouse native address, starting the
+// services if needed.
+func ClickHouseAddr(t testing.TB) string {
+	t.Helper()
+	Up(t)
+	return envOr("NHI_CLICKHOUSE_ADDR", "127.0.0.1:"+envOr("NHI_CLICKHOUSE_PORT", "19000"))
+}
+
+// Up starts Kafka and ClickHouse unless both already answer. A failure to
+// start them fails the test: a missing service is never a reason to skip.
+func Up(t testing.TB) {
+	t.Helper()
+	once.Do(func() {
+		if reachable(envOr("NHI_KAFKA_BROKERS", "127.0.0.1:19092")) && reachable(envOr("NHI_CLICKHOUSE_ADDR", "127.0.0.1:19000")) {
+			return
+		}
+		cmd := exec.Command("bash", Script(), "up")
+		out, err := cmd.CombinedOutput()
+		upErr, upLogs = err, string(out)
+	})
+	if upErr != nil {
+		t.Fatalf("starting dev services: %v\n%s", upErr, upLogs)
+	}
+}
+
+// Script returns the path of packaging/dev/services.sh.
+func Script() string {
+	return filepath.Join(RepoRoot(), "packaging", "dev", "services.sh")
+}
+
+// RepoRoot returns the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Service runs `services.sh CMD` (for fault tests: down-kafka, up-kafka, …).
+func Service(t testing.TB, cmd string) {
+	t.Helper()
+	out, err := exec.Command("bash", Script(), cmd).CombinedOutput()
+	if err != nil {
+		t.Fatalf("services.sh %s: %v\n%s", cmd, err, out)
+	}
+}
+
+// UniqueName returns prefix followed by a random suffix, valid as a
+// ClickHouse database and a Kafka topic name.
+func UniqueName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// WaitFor polls cond every 100ms until it returns true or timeout passes.
+func WaitFor(ctx context.Context, timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("condition not met after %s (last error: %v)", timeout, last)
+}
+
+func reachable(addr string) bool {
+	addr = strings.Split(addr, ",")[0]
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Development services for NHI Radar: a single-node Apache Kafka (KRaft) broker
+# and a ClickHouse server, installed and started without Docker.
+#
+#   packaging/dev/services.sh up|down|status|env
+#
+# Idempotent: a second `up` is a no-op, `down` stops only what `up` started
+# (pid files). Everything is configurable through the environment:
+#
+#   NHI_SERVICES_HOME   state, data and logs    (default ~/.cache/nhiradar)
+#   NHI_KAFKA_PORT      broker listener          (default 19092)
+#   NHI_KAFKA_CONTROLLER_PORT                    (default 19093)
+#   NHI_KAFKA_HEAP      broker heap              (default 384m)
+#   NHI_CLICKHOUSE_PORT native protocol port     (default 19000)
+#   NHI_CLICKHOUSE_HTTP_PORT                     (default 18123)
+#   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+HOME_DIR="${NHI_SERVICES_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/nhiradar}"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/kafka/pom.xml")"
+KAFKA_PORT="${NHI_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${NHI_KAFKA_CONTROLLER_PORT:-19093}"
+KAFKA_HEAP="${NHI_KAFKA_HEAP:-384m}"
+CH_PORT="${NHI_CLICKHOUSE_PORT:-19000}"
+CH_HTTP_PORT="${NHI_CLICKHOUSE_HTTP_PORT:-18123}"
+TIMEOUT="${NHI_SERVICES_TIMEOUT:-120}"
+
+KAFKA_LIBS="$HOME_DIR/kafka-$KAFKA_VERSION/libs"
+KAFKA_RUN="$HOME_DIR/run/kafka"
+CH_RUN="$HOME_DIR/run/clickhouse"
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# running PIDFILE: true when the pid file names a live process.
+running() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+port_owner() { ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -1; }
+
+# claim_port NAME PORT PIDFILE: fail clearly when PORT is taken by a process we did not start.
+claim_port() {
+  local name=$1 port=$2 pidfile=$3
+  if port_open "$port" && ! running "$pidfile"; then
+    die "$name: port $port is already taken by another process (${4:-$(port_owner "$port")}); stop it or choose another port with the environment (see the head of $0)"
+  fi
+}
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root to run: $*"; fi; }
+
+# ---------------------------------------------------------------- Kafka
+
+install_kafka() {
+  [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && return
+  command -v java >/dev/null || die "kafka: java not found (Java 17 or newer is required)"
+  command -v mvn >/dev/null || die "kafka: mvn not found (Maven resolves the broker from Maven Central)"
+  log "kafka: resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven Central into $KAFKA_LIBS"
+  local tmp="$KAFKA_LIBS.partial"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  if ! timeout 900 mvn -B -q -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$tmp" >"$HOME_DIR/kafka-maven.log" 2>&1; then
+    tail -20 "$HOME_DIR/kafka-maven.log" >&2
+    die "kafka: download of the broker from Maven Central failed (full log: $HOME_DIR/kafka-maven.log)"
+  fi
+  mv "$tmp" "$KAFKA_LIBS"
+}
+
+write_kafka_config() {
+  mkdir -p "$KAFKA_RUN/data" "$KAFKA_RUN/logs"
+  cat >"$KAFKA_RUN/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_RUN/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+group.initial.rebalance.delay.ms=0
+message.max.bytes=2097152
+EOF
+  cat >"$KAFKA_RUN/log4j2.properties" <<EOF
+status = warn
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = $KAFKA_RUN/logs/server.log
+appender.file.filePattern = $KAFKA_RUN/logs/server.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 50MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 2
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+EOF
+}
+
+KAFKA_JVM=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC
+  -Dlog4j2.configurationFile="$KAFKA_RUN/log4j2.properties" -cp "$KAFKA_LIBS/*")
+kafka_java() { java "${KAFKA_JVM[@]}" "$@"; }
+
+kafka_up() {
+  local pidfile="$KAFKA_RUN/kafka.pid"
+  if running "$pidfile" && port_open "$KAFKA_PORT"; then log "kafka: already running (pid $(cat "$pidfile"), 127.0.0.1:$KAFKA_PORT)"; return; fi
+  claim_port kafka "$KAFKA_PORT" "$pidfile"
+  claim_port kafka-controller "$KAFKA_CONTROLLER_PORT" "$pidfile"
+  install_kafka
+  write_kafka_config
+  if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
+    log "kafka: formatting storage in $KAFKA_RUN/data"
+    kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$KAFKA_RUN/server.properties" >"$KAFKA_RUN/logs/format.log" 2>&1 \
+      || { cat "$KAFKA_RUN/logs/format.log" >&2; die "kafka: formatting storage failed"; }
+  fi
+  log "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (heap $KAFKA_HEAP)"
+  nohup setsid java "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_RUN/server.properties" \
+    </dev/null >"$KAFKA_RUN/logs/stdout.log" 2>&1 9>&- &
+  echo $! >"$pidfile"
+  kafka_wait "$pidfile"
+}
+
+kafka_wait() {
+  local pidfile=$1 deadline=$((SECONDS + TIMEOUT))
+  # Ready means a client can create a topic and produce to it, not merely that the port is open.
+  local probe="$HOME_DIR/bin/kafkaready"
+  if [[ ! -x "$probe" || "$REPO/packaging/dev/kafkaready/main.go" -nt "$probe" ]]; then
+    mkdir -p "$HOME_DIR/bin"
+    (cd "$REPO" && go build -o "$probe" ./packaging/dev/kafkaready) || die "kafka: cannot build the readiness probe"
+  fi
+  until "$probe" -broker "127.0.0.1:$KAFKA_PORT" -timeout 5s 2>>"$KAFKA_RUN/logs/ready.log"; do
+    running "$pidfile" || { tail -30 "$KAFKA_RUN/logs/stdout.log" "$KAFKA_RUN/logs/server.log" >&2 2>/dev/null; die "kafka: broker exited during start (logs in $KAFKA_RUN/logs)"; }
+    (( SECONDS < deadline )) || die "kafka: not ready after ${TIMEOUT}s (logs in $KAFKA_RUN/logs)"
+    sleep 1
+  done
+  log "kafka: ready"
+}
+
+# ---------------------------------------------------------------- ClickHouse
+
+install_clickhouse() {
+  command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null && return
+  log "clickhouse: installing Debian's clickhouse-server and clickhouse-client"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-cache policy clickhouse-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
+  fi
+  # The package tries to start a system service; keep that out of the way, we run our own.
+  as_root bash -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d.nhi; chmod +x /usr/sbin/policy-rc.d.nhi'
+  local had_policy=0; [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
+  [[ $had_policy == 0 ]] && as_root cp /usr/sbin/policy-rc.d.nhi /usr/sbin/policy-rc.d
+  as_root apt-get install -y -q clickhouse-server clickhouse-client >"$HOME_DIR/clickhouse-apt.log" 2>&1 \
+    || { [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d; tail -20 "$HOME_DIR/clickhouse-apt.log" >&2; die "clickhouse: apt-get install failed (log: $HOME_DIR/clickhouse-apt.log)"; }
+  [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d
+  as_root rm -f /usr/sbin/policy-rc.d.nhi
+}
+
+write_clickhouse_config() {
+  mkdir -p "$CH_RUN"/{data,tmp,logs,user_files,format_schemas}
+  cat >"$CH_RUN/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>$CH_RUN/logs/server.log</log>
+    <errorlog>$CH_RUN/logs/server.err.log</errorlog>
+    <size>50M</size>
+    <count>2</count>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>$CH_PORT</tcp_port>
+  <http_port>$CH_HTTP_PORT</http_port>
+  <path>$CH_RUN/data/</path>
+  <tmp_path>$CH_RUN/tmp/</tmp_path>
+  <user_files_path>$CH_RUN/user_files/</user_files_path>
+  <format_schema_path>$CH_RUN/format_schemas/</format_schema_path>
+  <users_config>$CH_RUN/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <timezone>UTC</timezone>
+</yandex>
+EOF
+  cat >"$CH_RUN/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage><load_balancing>random</load_balancing></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+EOF
+}
+
+clickhouse_up() {
+  local pidfile="$CH_RUN/clickhouse.pid"
+  if running "$pidfile" && port_open "$CH_PORT"; then log "clickhouse: already running (pid $(cat "$pidfile"), 127.0.0.1:$CH_PORT)"; return; fi
+  claim_port clickhouse "$CH_PORT" "$pidfile"
+  claim_port clickhouse-http "$CH_HTTP_PORT" "$pidfile"
+  install_clickhouse
+  write_clickhouse_config
+  log "clickhouse: starting $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null) on 127.0.0.1:$CH_PORT"
+  nohup setsid clickhouse-server --config-file="$CH_RUN/config.xml" </dev/null >"$CH_RUN/logs/stdout.log" 2>&1 9>&- &
+  echo $! >"$pidfile"
+  local deadline=$((SECONDS + TIMEOUT))
+  until clickhouse-client --host 127.0.0.1 --port "$CH_PORT" -q 'SELECT 1' >/dev/null 2>&1; do
+    running "$pidfile" || { tail -30 "$CH_RUN/logs/stdout.log" "$CH_RUN/logs/server.err.log" >&2 2>/dev/null; die "clickhouse: server exited during start (logs in $CH_RUN/logs)"; }
+    (( SECONDS < deadline )) || die "clickhouse: not ready after ${TIMEOUT}s (logs in $CH_RUN/logs)"
+    sleep 0.5
+  done
+  log "clickhouse: ready"
+}
+
+# ---------------------------------------------------------------- commands
+
+stop() {
+  local name=$1 pidfile=$2
+  if ! running "$pidfile"; then log "$name: not running"; rm -f "$pidfile"; return; fi
+  local pid; pid=$(cat "$pidfile")
+  log "$name: stopping (pid $pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -0 "$pid" 2>/dev/null && { log "$name: still running after 30s, killing"; kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"; }
+  rm -f "$pidfile"
+}
+
+status() {
+  local rc=0
+  if running "$KAFKA_RUN/kafka.pid" && port_open "$KAFKA_PORT"; then echo "kafka: running pid $(cat "$KAFKA_RUN/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka: stopped"; rc=3; fi
+  if running "$CH_RUN/clickhouse.pid" && port_open "$CH_PORT"; then echo "clickhouse: running pid $(cat "$CH_RUN/clickhouse.pid") 127.0.0.1:$CH_PORT"; else echo "clickhouse: stopped"; rc=3; fi
+  return $rc
+}
+
+mkdir -p "$HOME_DIR"
+# Several test processes may call `up` at once on a fresh machine: one installs, the others wait.
+exec 9>"$HOME_DIR/services.lock"
+flock -w "$((TIMEOUT * 10))" 9 || die "another services.sh holds $HOME_DIR/services.lock"
+case "${1:-}" in
+  up) clickhouse_up; kafka_up ;;
+  up-kafka) kafka_up ;;
+  up-clickhouse) clickhouse_up ;;
+  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" ;;
+  down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  status) status ;;
+  env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse" >&2; exit 2 ;;
+esac

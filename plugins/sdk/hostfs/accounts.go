@@ -1,0 +1,137 @@
+package hostfs
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Account is one line of the host's /etc/passwd.
+type Account struct {
+	Name  string
+	UID   int
+	GID   int
+	Gecos string
+	Home  string
+	Shell string
+}
+
+// Accounts parses the host's /etc/passwd. A missing file gives no accounts.
+func (r Root) Accounts() ([]Account, error) {
+	b, err := r.ReadFile("/etc/passwd")
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParsePasswd(b), nil
+}
+
+// ParsePasswd parses passwd(5) content, skipping malformed lines.
+func ParsePasswd(b []byte) []Account {
+	var out []Account
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ":")
+		if len(f) != 7 {
+			continue
+		}
+		uid, err1 := strconv.Atoi(f[2])
+		gid, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, Account{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
+	}
+	return out
+}
+
+// Home is a home directory and the account it belongs to ("" when no
+// passwd entry names it).
+type Home struct {
+	Account string
+	Dir     string
+}
+
+// Homes returns the home directories of the host: every existing home named
+// in /etc/passwd, plus /root and the directories under /home.
+func (r Root) Homes() []Home {
+	seen := map[string]bool{}
+	var out []Home
+	add := func(account, dir string) {
+		if dir == "" || dir == "/" || seen[dir] {
+			return
+		}
+		if fi, err := os.Stat(r.Path(dir)); err != nil || !fi.IsDir() {
+			return
+		}
+		seen[dir] = true
+		out = append(out, Home{Account: account, Dir: dir})
+	}
+	accounts, _ := r.Accounts()
+	for _, a := range accounts {
+		add(a.Name, a.Home)
+	}
+	add("root", "/root")
+	entries, _ := os.ReadDir(r.Path("/home"))
+	for _, e := range entries {
+		if e.IsDir() {
+			add(r.ownerName(r.Path("/home/"+e.Name()), accounts), "/home/"+e.Name())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
+	return out
+}
+
+// Meta is what a plugin reports about the file that holds a credential.
+type Meta struct {
+	Owner    string
+	Mode     string
+	Modified time.Time
+	Size     int64
+	Inode    uint64
+}
+
+// FileMeta returns owner (account name from the host's passwd, else the
+// numeric uid), permission bits and modification time of host path p.
+func (r Root) FileMeta(p string) (Meta, error) {
+	fi, err := os.Stat(r.Path(p))
+	if err != nil {
+		return Meta{}, err
+	}
+	m := Meta{Mode: fmt.Sprintf("%04o", uint32(fi.Mode().Perm())), Modified: fi.ModTime().UTC(), Size: fi.Size()}
+	accounts, _ := r.Accounts()
+	m.Owner = r.ownerName(r.Path(p), accounts)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		m.Inode = st.Ino
+	}
+	return m, nil
+}
+
+func (r Root) ownerName(local string, accounts []Account) string {
+	fi, err := os.Stat(local)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	for _, a := range accounts {
+		if uint32(a.UID) == st.Uid {
+			return a.Name
+		}
+	}
+	return strconv.FormatUint(uint64(st.Uid), 10)
+}

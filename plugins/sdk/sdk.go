@@ -1,0 +1,49 @@
+// Package sdk is what a discovery plugin implements: the Plugin interface, the
+// scan request it receives and the way it emits events. Built-in plugins run
+// behind the same interface in process (`nhi-agent scan`) or as separate
+// executables under the agent's plugin host.
+package sdk
+
+import (
+	"context"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// Info describes a plugin.
+type Info struct {
+	Name        string
+	Version     string
+	Description string
+	// LiveOnly plugins read the running system (processes) and do not run
+	// when the scan is rebased onto another root.
+	LiveOnly bool
+}
+
+// ScanRequest says what to scan.
+type ScanRequest struct {
+	// Root is the directory that stands for "/" (empty or "/" for the live host).
+	Root string
+	// Full is false for an incremental scan, which may skip unchanged input.
+	Full bool
+	// FingerprintKey is the organisation key under which secrets are
+	// fingerprinted (HMAC-SHA256). It never leaves the agent and its plugins.
+	FingerprintKey []byte
+	// Now is the scan's clock, so that tests can fix it.
+	Now time.Time
+	// Options are plugin-specific settings from the agent configuration.
+	Options map[string]string
+}
+
+// Emit hands one event to the caller. A plugin stops scanning when Emit
+// returns an error.
+type Emit func(*event.Event) error
+
+// Plugin is a discovery plugin.
+type Plugin interface {
+	Info() Info
+	// Scan discovers identities and usage evidence and emits one event per
+	// finding. Events carry no envelope: the agent completes it.
+	Scan(ctx context.Context, req ScanRequest, emit Emit) error
+}
