@@ -8,6 +8,8 @@
 # (pid files). Everything is configurable through the environment:
 #
 #   NHI_SERVICES_HOME   state, data and logs    (default ~/.cache/nhiradar)
+#   NHI_SERVICES_CACHE  downloaded Kafka jars and built probes (default NHI_SERVICES_HOME);
+#                       tests that run private instances share it with the main ones
 #   NHI_KAFKA_PORT      broker listener          (default 19092)
 #   NHI_KAFKA_CONTROLLER_PORT                    (default 19093)
 #   NHI_KAFKA_HEAP      broker heap              (default 384m)
@@ -27,7 +29,8 @@ CH_PORT="${NHI_CLICKHOUSE_PORT:-19000}"
 CH_HTTP_PORT="${NHI_CLICKHOUSE_HTTP_PORT:-18123}"
 TIMEOUT="${NHI_SERVICES_TIMEOUT:-120}"
 
-KAFKA_LIBS="$HOME_DIR/kafka-$KAFKA_VERSION/libs"
+CACHE_DIR="${NHI_SERVICES_CACHE:-$HOME_DIR}"
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 KAFKA_RUN="$HOME_DIR/run/kafka"
 CH_RUN="$HOME_DIR/run/clickhouse"
 
@@ -56,6 +59,8 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null;
 
 install_kafka() {
   [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "kafka: another install holds $CACHE_DIR/install.lock"
+  [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && { exec 8>&-; return; }
   command -v java >/dev/null || die "kafka: java not found (Java 17 or newer is required)"
   command -v mvn >/dev/null || die "kafka: mvn not found (Maven resolves the broker from Maven Central)"
   log "kafka: resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven Central into $KAFKA_LIBS"
@@ -67,6 +72,7 @@ install_kafka() {
     die "kafka: download of the broker from Maven Central failed (full log: $HOME_DIR/kafka-maven.log)"
   fi
   mv "$tmp" "$KAFKA_LIBS"
+  exec 8>&-
 }
 
 write_kafka_config() {
@@ -128,7 +134,7 @@ kafka_up() {
   fi
   log "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (heap $KAFKA_HEAP)"
   nohup setsid java "${KAFKA_JVM[@]}" kafka.Kafka "$KAFKA_RUN/server.properties" \
-    </dev/null >"$KAFKA_RUN/logs/stdout.log" 2>&1 9>&- &
+    </dev/null >"$KAFKA_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
   echo $! >"$pidfile"
   kafka_wait "$pidfile"
 }
@@ -136,9 +142,9 @@ kafka_up() {
 kafka_wait() {
   local pidfile=$1 deadline=$((SECONDS + TIMEOUT))
   # Ready means a client can create a topic and produce to it, not merely that the port is open.
-  local probe="$HOME_DIR/bin/kafkaready"
+  local probe="$CACHE_DIR/bin/kafkaready"
   if [[ ! -x "$probe" || "$REPO/packaging/dev/kafkaready/main.go" -nt "$probe" ]]; then
-    mkdir -p "$HOME_DIR/bin"
+    mkdir -p "$CACHE_DIR/bin"
     (cd "$REPO" && go build -o "$probe" ./packaging/dev/kafkaready) || die "kafka: cannot build the readiness probe"
   fi
   until "$probe" -broker "127.0.0.1:$KAFKA_PORT" -timeout 5s 2>>"$KAFKA_RUN/logs/ready.log"; do
@@ -153,7 +159,10 @@ kafka_wait() {
 
 install_clickhouse() {
   command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "clickhouse: another install holds $CACHE_DIR/install.lock"
+  command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null && { exec 8>&-; return; }
   log "clickhouse: installing Debian's clickhouse-server and clickhouse-client"
+  mkdir -p "$HOME_DIR"
   export DEBIAN_FRONTEND=noninteractive
   if ! apt-cache policy clickhouse-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
@@ -162,10 +171,11 @@ install_clickhouse() {
   as_root bash -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d.nhi; chmod +x /usr/sbin/policy-rc.d.nhi'
   local had_policy=0; [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
   [[ $had_policy == 0 ]] && as_root cp /usr/sbin/policy-rc.d.nhi /usr/sbin/policy-rc.d
-  as_root apt-get install -y -q clickhouse-server clickhouse-client >"$HOME_DIR/clickhouse-apt.log" 2>&1 \
-    || { [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d; tail -20 "$HOME_DIR/clickhouse-apt.log" >&2; die "clickhouse: apt-get install failed (log: $HOME_DIR/clickhouse-apt.log)"; }
+  as_root apt-get install -y -q clickhouse-server clickhouse-client >"$CACHE_DIR/clickhouse-apt.log" 2>&1 \
+    || { [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d; tail -20 "$CACHE_DIR/clickhouse-apt.log" >&2; die "clickhouse: apt-get install failed (log: $CACHE_DIR/clickhouse-apt.log)"; }
   [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d
   as_root rm -f /usr/sbin/policy-rc.d.nhi
+  exec 8>&-
 }
 
 write_clickhouse_config() {
@@ -220,7 +230,7 @@ clickhouse_up() {
   install_clickhouse
   write_clickhouse_config
   log "clickhouse: starting $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null) on 127.0.0.1:$CH_PORT"
-  nohup setsid clickhouse-server --config-file="$CH_RUN/config.xml" </dev/null >"$CH_RUN/logs/stdout.log" 2>&1 9>&- &
+  nohup setsid clickhouse-server --config-file="$CH_RUN/config.xml" </dev/null >"$CH_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
   echo $! >"$pidfile"
   local deadline=$((SECONDS + TIMEOUT))
   until clickhouse-client --host 127.0.0.1 --port "$CH_PORT" -q 'SELECT 1' >/dev/null 2>&1; do
@@ -251,7 +261,7 @@ status() {
   return $rc
 }
 
-mkdir -p "$HOME_DIR"
+mkdir -p "$HOME_DIR" "$CACHE_DIR"
 # Several test processes may call `up` at once on a fresh machine: one installs, the others wait.
 exec 9>"$HOME_DIR/services.lock"
 flock -w "$((TIMEOUT * 10))" 9 || die "another services.sh holds $HOME_DIR/services.lock"

@@ -34,6 +34,9 @@ type ScanRequest struct {
 	Now time.Time
 	// Options are plugin-specific settings from the agent configuration.
 	Options map[string]string
+	// StateDir is a directory the plugin may keep state in between scans,
+	// such as the cache that lets an incremental scan skip unchanged files.
+	StateDir string
 }
 
 // Emit hands one event to the caller. A plugin stops scanning when Emit
