@@ -68,10 +68,7 @@ func Decode(b []byte) (*Event, error) {
 }
 
 var (
-	idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	// Fingerprints are HMAC-SHA256 in lower-case hex.
-	fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	filemodePattern    = regexp.MustCompile(`^0[0-7]{3,4}$`)
+	filemodePattern = regexp.MustCompile(`^0[0-7]{3,4}$`)
 	// Times before 2000 or far in the future are clock errors, not data.
 	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	// File and certificate times may be old or far ahead, but must fit a
@@ -85,7 +82,7 @@ func (e *Event) Validate() error {
 	if e.SchemaVersion < 1 || e.SchemaVersion > SchemaVersion {
 		return &ValidationError{"schema_version", fmt.Sprintf("unsupported version %d (this reader knows 1 to %d)", e.SchemaVersion, SchemaVersion)}
 	}
-	if !idPattern.MatchString(e.EventID) {
+	if !isHex(e.EventID, 32) {
 		return &ValidationError{"event_id", "must be 32 lower-case hex digits"}
 	}
 	if err := required("agent_id", e.AgentID); err != nil {
@@ -129,9 +126,13 @@ func (e *Event) validateObserved() error {
 	if e.FileMode != "" && !filemodePattern.MatchString(e.FileMode) {
 		return &ValidationError{"file_mode", "must be octal such as 0600"}
 	}
-	for name, t := range map[string]*time.Time{"modified_at": e.ModifiedAt, "created_at": e.CreatedAt, "expires_at": e.ExpiresAt} {
-		if t != nil && (t.Before(epoch) || !t.Before(maxStored)) {
-			return &ValidationError{name, fmt.Sprintf("time %s is outside 1970 to 2105", t.Format(time.RFC3339))}
+	times := [...]struct {
+		name string
+		t    *time.Time
+	}{{"modified_at", e.ModifiedAt}, {"created_at", e.CreatedAt}, {"expires_at", e.ExpiresAt}}
+	for _, x := range times {
+		if x.t != nil && (x.t.Before(epoch) || !x.t.Before(maxStored)) {
+			return &ValidationError{x.name, fmt.Sprintf("time %s is outside 1970 to 2105", x.t.Format(time.RFC3339))}
 		}
 	}
 	if e.Usage() || e.Scan != nil || e.Heartbeat != nil {
@@ -150,7 +151,7 @@ func (e *Event) validateUsage() error {
 	if e.Kind != "" && !validKind(e.Kind) {
 		return &ValidationError{"kind", fmt.Sprintf("unknown kind %q", e.Kind)}
 	}
-	if e.Fingerprint != "" && !fingerprintPattern.MatchString(e.Fingerprint) {
+	if e.Fingerprint != "" && !isHex(e.Fingerprint, 64) {
 		return &ValidationError{"fingerprint", "must be 64 lower-case hex digits (HMAC-SHA256)"}
 	}
 	if err := required("source", e.Source); err != nil {
@@ -183,7 +184,7 @@ func (e *Event) validateScan() error {
 		return &ValidationError{"scan.seen", fmt.Sprintf("%d entries, over the limit of %d per event (split the scan into parts)", len(s.Seen), MaxSeenPerEvent)}
 	}
 	for _, id := range s.Seen {
-		if !idPattern.MatchString(id) {
+		if !isHex(id, 32) {
 			return &ValidationError{"scan.seen", "entries must be identity keys (32 lower-case hex digits)"}
 		}
 	}
@@ -225,7 +226,7 @@ func (e *Event) checkIdentity() error {
 	if e.Fingerprint == "" && e.Principal == "" {
 		return &ValidationError{"principal", "an identity has a principal, a fingerprint or both"}
 	}
-	if e.Fingerprint != "" && !fingerprintPattern.MatchString(e.Fingerprint) {
+	if e.Fingerprint != "" && !isHex(e.Fingerprint, 64) {
 		return &ValidationError{"fingerprint", "must be 64 lower-case hex digits (HMAC-SHA256)"}
 	}
 	if want := IdentityKey(e.Kind, e.Principal, e.Fingerprint, e.Host); e.NHIID != want {
@@ -235,14 +236,14 @@ func (e *Event) checkIdentity() error {
 }
 
 func (e *Event) checkStrings() error {
-	fields := map[string]string{
-		"agent_id": e.AgentID, "host": e.Host, "plugin": e.Plugin, "scan_id": e.ScanID,
-		"principal": e.Principal, "location": e.Location, "key": e.Key, "file_owner": e.FileOwner,
-		"account": e.Account, "source": e.Source, "actor": e.Actor,
+	fields := [...]struct{ name, v string }{
+		{"agent_id", e.AgentID}, {"host", e.Host}, {"plugin", e.Plugin}, {"scan_id", e.ScanID},
+		{"principal", e.Principal}, {"location", e.Location}, {"key", e.Key}, {"file_owner", e.FileOwner},
+		{"account", e.Account}, {"source", e.Source}, {"actor", e.Actor},
 	}
-	for name, v := range fields {
-		if len(v) > MaxFieldBytes {
-			return &ValidationError{name, fmt.Sprintf("%d bytes, over the limit of %d", len(v), MaxFieldBytes)}
+	for _, f := range fields {
+		if len(f.v) > MaxFieldBytes {
+			return &ValidationError{f.name, fmt.Sprintf("%d bytes, over the limit of %d", len(f.v), MaxFieldBytes)}
 		}
 	}
 	if len(e.Attrs) > MaxAttrs {
@@ -256,7 +257,27 @@ func (e *Event) checkStrings() error {
 	if len(e.OwnerHints) > MaxOwnerHints {
 		return &ValidationError{"owner_hints", "too many entries"}
 	}
+	for _, h := range e.OwnerHints {
+		if len(h) > MaxFieldBytes {
+			return &ValidationError{"owner_hints", "an entry is over the size limit"}
+		}
+	}
 	return nil
+}
+
+// isHex reports whether s is exactly n lower-case hex digits; it replaces a
+// regular expression on the collector's hot path.
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func required(field, v string) error {

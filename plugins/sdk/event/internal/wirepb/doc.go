@@ -1,0 +1,3 @@
+// Package wirepb is the wire event encoded as protobuf, used only by the codec
+// benchmark that justifies JSON as the wire encoding.
+package wirepb
