@@ -30,7 +30,15 @@ var (
 func KafkaBroker(t testing.TB) string {
 	t.Helper()
 	Up(t)
+	return kafkaAddr()
+}
+
+func kafkaAddr() string {
 	return envOr("NHI_KAFKA_BROKERS", "127.0.0.1:"+envOr("NHI_KAFKA_PORT", "19092"))
+}
+
+func clickHouseAddr() string {
+	return envOr("NHI_CLICKHOUSE_ADDR", "127.0.0.1:"+envOr("NHI_CLICKHOUSE_PORT", "19000"))
 }
 
 // ClickHouseAddr returns the ClickHouse native address, starting the
@@ -38,7 +46,7 @@ func KafkaBroker(t testing.TB) string {
 func ClickHouseAddr(t testing.TB) string {
 	t.Helper()
 	Up(t)
-	return envOr("NHI_CLICKHOUSE_ADDR", "127.0.0.1:"+envOr("NHI_CLICKHOUSE_PORT", "19000"))
+	return clickHouseAddr()
 }
 
 // Up starts Kafka and ClickHouse unless both already answer. A failure to
@@ -46,7 +54,7 @@ func ClickHouseAddr(t testing.TB) string {
 func Up(t testing.TB) {
 	t.Helper()
 	once.Do(func() {
-		if reachable(envOr("NHI_KAFKA_BROKERS", "127.0.0.1:19092")) && reachable(envOr("NHI_CLICKHOUSE_ADDR", "127.0.0.1:19000")) {
+		if reachable(kafkaAddr()) && reachable(clickHouseAddr()) {
 			return
 		}
 		cmd := exec.Command("bash", Script(), "up")
