@@ -73,7 +73,7 @@ func (r Root) Homes() []Home {
 		if dir == "" || dir == "/" || seen[dir] {
 			return
 		}
-		if fi, err := os.Stat(r.Path(dir)); err != nil || !fi.IsDir() {
+		if fi, err := r.Stat(dir); err != nil || !fi.IsDir() {
 			return
 		}
 		seen[dir] = true
@@ -87,7 +87,9 @@ func (r Root) Homes() []Home {
 	entries, _ := os.ReadDir(r.Path("/home"))
 	for _, e := range entries {
 		if e.IsDir() {
-			add(r.ownerName(r.Path("/home/"+e.Name()), accounts), "/home/"+e.Name())
+			if fi, err := r.Stat("/home/" + e.Name()); err == nil {
+				add(ownerName(fi, accounts), "/home/"+e.Name())
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dir < out[j].Dir })
@@ -106,24 +108,20 @@ type Meta struct {
 // FileMeta returns owner (account name from the host's passwd, else the
 // numeric uid), permission bits and modification time of host path p.
 func (r Root) FileMeta(p string) (Meta, error) {
-	fi, err := os.Stat(r.Path(p))
+	fi, err := r.Stat(p)
 	if err != nil {
 		return Meta{}, err
 	}
 	m := Meta{Mode: fmt.Sprintf("%04o", uint32(fi.Mode().Perm())), Modified: fi.ModTime().UTC(), Size: fi.Size()}
 	accounts, _ := r.Accounts()
-	m.Owner = r.ownerName(r.Path(p), accounts)
+	m.Owner = ownerName(fi, accounts)
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		m.Inode = st.Ino
 	}
 	return m, nil
 }
 
-func (r Root) ownerName(local string, accounts []Account) string {
-	fi, err := os.Stat(local)
-	if err != nil {
-		return ""
-	}
+func ownerName(fi os.FileInfo, accounts []Account) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""

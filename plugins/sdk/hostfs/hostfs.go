@@ -39,8 +39,39 @@ func (r Root) HostPath(local string) string {
 	return filepath.Clean("/" + rel)
 }
 
-// ReadFile reads the host path p.
-func (r Root) ReadFile(p string) ([]byte, error) { return os.ReadFile(r.Path(p)) }
+// ReadFile reads the host path p. Under a root other than the live "/", a
+// symlink that points outside the root is an error rather than a read of the
+// scanning machine's own file.
+func (r Root) ReadFile(p string) ([]byte, error) {
+	if r.Live() {
+		return os.ReadFile(p)
+	}
+	root, err := os.OpenRoot(r.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.ReadFile(rel(p))
+}
 
-// Stat stats the host path p without following a final symlink out of the root.
-func (r Root) Stat(p string) (os.FileInfo, error) { return os.Lstat(r.Path(p)) }
+// Stat stats the host path p, following symlinks only within the root.
+func (r Root) Stat(p string) (os.FileInfo, error) {
+	if r.Live() {
+		return os.Stat(p)
+	}
+	root, err := os.OpenRoot(r.dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Stat(rel(p))
+}
+
+// rel turns a host path into a path relative to the root.
+func rel(p string) string {
+	p = strings.TrimPrefix(filepath.Clean("/"+p), "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}

@@ -1,0 +1,59 @@
+package hostfs
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestPathMapping(t *testing.T) {
+	r := New("/mnt/img")
+	if got := r.Path("/etc/passwd"); got != "/mnt/img/etc/passwd" {
+		t.Errorf("Path = %s", got)
+	}
+	if got := r.Path("../../etc/shadow"); got != "/mnt/img/etc/shadow" {
+		t.Errorf("Path must not climb out of the root: %s", got)
+	}
+	if got := r.HostPath("/mnt/img/home/alice/.aws/credentials"); got != "/home/alice/.aws/credentials" {
+		t.Errorf("HostPath = %s", got)
+	}
+	if !New("").Live() || !New("/").Live() || r.Live() {
+		t.Error("Live is wrong")
+	}
+}
+
+// TestSymlinkOutOfRootRefused: an image whose file links to an absolute path
+// must not make the scanner read the scanning machine's own file.
+func TestSymlinkOutOfRootRefused(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "host-secret")
+	if err := os.WriteFile(outside, []byte("scanner's own file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "etc", "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../etc/real", filepath.Join(root, "etc", "inside")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "real"), []byte("image file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := New(root)
+	if b, err := r.ReadFile("/etc/escape"); err == nil {
+		t.Fatalf("read through a symlink out of the root: %q", b)
+	}
+	if b, err := r.ReadFile("/etc/inside"); err != nil || string(b) != "image file" {
+		t.Fatalf("a symlink within the root must work: %q %v", b, err)
+	}
+}
+
+func TestParsePasswd(t *testing.T) {
+	got := ParsePasswd([]byte("# comment\nroot:x:0:0:root:/root:/bin/bash\nbroken line\ndeploy:x:998:998::/var/lib/deploy:/usr/sbin/nologin\n"))
+	if len(got) != 2 || got[1].Name != "deploy" || got[1].UID != 998 || got[1].Shell != "/usr/sbin/nologin" {
+		t.Fatalf("got %+v", got)
+	}
+}
