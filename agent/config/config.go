@@ -32,21 +32,21 @@ type Config struct {
 	FingerprintKey Secret `yaml:"fingerprint_key"`
 	// HeartbeatInterval is how often the agent reports its health.
 	HeartbeatInterval Duration `yaml:"heartbeat_interval"`
-	Kafka             Kafka         `yaml:"kafka"`
-	Spool             Spool         `yaml:"spool"`
-	Limits            Limits        `yaml:"limits"`
-	Plugins           []Plugin      `yaml:"plugins"`
+	Kafka             Kafka    `yaml:"kafka"`
+	Spool             Spool    `yaml:"spool"`
+	Limits            Limits   `yaml:"limits"`
+	Plugins           []Plugin `yaml:"plugins"`
 }
 
 // Kafka holds the publisher's settings.
 type Kafka struct {
 	// Compression is none, gzip, snappy, lz4 or zstd.
-	Compression  string        `yaml:"compression"`
-	BatchSize    int           `yaml:"batch_size"`
+	Compression  string   `yaml:"compression"`
+	BatchSize    int      `yaml:"batch_size"`
 	BatchTimeout Duration `yaml:"batch_timeout"`
 	WriteTimeout Duration `yaml:"write_timeout"`
-	TLS          TLS           `yaml:"tls"`
-	SASL         SASL          `yaml:"sasl"`
+	TLS          TLS      `yaml:"tls"`
+	SASL         SASL     `yaml:"sasl"`
 }
 
 // TLS configures TLS and, with a client certificate, mutual TLS.
@@ -83,7 +83,7 @@ type Spool struct {
 type Limits struct {
 	// CPUPercent is the budget for the agent and its plugins together, in
 	// percent of one core averaged over CPUWindow.
-	CPUPercent float64       `yaml:"cpu_percent"`
+	CPUPercent float64  `yaml:"cpu_percent"`
 	CPUWindow  Duration `yaml:"cpu_window"`
 	// ReadBytesPerSecond is the I/O read budget of the plugins, averaged
 	// over CPUWindow (0: no I/O budget).
@@ -107,7 +107,7 @@ type Plugin struct {
 	// does not scan in step.
 	Jitter float64 `yaml:"jitter"`
 	// Timeout bounds one scan.
-	Timeout Duration     `yaml:"timeout"`
+	Timeout Duration          `yaml:"timeout"`
 	Options map[string]string `yaml:"options"`
 }
 
