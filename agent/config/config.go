@@ -28,6 +28,9 @@ type Config struct {
 	PluginDir string `yaml:"plugin_dir"`
 	// Host overrides the host name reported in events.
 	Host string `yaml:"host"`
+	// Root is the directory standing for the host's / (a mounted image or a
+	// test tree); empty scans the live host.
+	Root string `yaml:"root"`
 	// FingerprintKey says where the organisation fingerprint key comes from.
 	FingerprintKey Secret `yaml:"fingerprint_key"`
 	// HeartbeatInterval is how often the agent reports its health.
