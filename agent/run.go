@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +68,9 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			if err := sink.Flush(); err != nil {
 				log.Error("spool write failed", "err", err)
 			}
+			// A scan's garbage is gone: give the memory back to the host
+			// rather than keep it until the next scan.
+			debug.FreeOSMemory()
 		}}
 	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log}
 	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}

@@ -14,7 +14,7 @@ func TestMinimalFileGetsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Topic != DefaultTopic || c.StateDir != DefaultStateDir || c.HeartbeatInterval.Duration != time.Minute ||
-		c.Kafka.Compression != "zstd" || c.Limits.CPUPercent != 5 || c.Spool.MaxBytes != DefaultSpoolBytes ||
+		c.Kafka.Compression != "lz4" || c.Limits.CPUPercent != 5 || c.Spool.MaxBytes != DefaultSpoolBytes ||
 		c.FingerprintKey.Env != "NHI_FINGERPRINT_KEY" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}

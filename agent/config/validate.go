@@ -29,7 +29,7 @@ const (
 	DefaultFullInterval       = 6 * time.Hour
 	DefaultJitter             = 0.1
 	DefaultTimeout            = 30 * time.Minute
-	DefaultCompression        = "zstd"
+	DefaultCompression        = "lz4"
 )
 
 func (c *Config) applyDefaults() {

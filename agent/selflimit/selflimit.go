@@ -51,6 +51,7 @@ type Limiter struct {
 	mu      sync.Mutex
 	stats   Stats
 	last    map[int]usage // cumulative use per process at the last tick
+	procs   map[int]*process.Process
 	ring    []usage       // use per tick over the window
 	pos     int
 	stopped map[int]bool
@@ -68,6 +69,7 @@ func (l *Limiter) init() {
 	l.ring = make([]usage, max(n, 1))
 	l.last = map[int]usage{}
 	l.stopped = map[int]bool{}
+	l.procs = map[int]*process.Process{}
 }
 
 func (l *Limiter) tick() time.Duration {
@@ -130,8 +132,9 @@ func (l *Limiter) sample() {
 	}
 	var now usage
 	seen := map[int]usage{}
+	procs := map[int]*process.Process{}
 	for _, pid := range append([]int{os.Getpid()}, pids...) {
-		u, ok := measure(pid)
+		u, ok := l.measure(pid, procs)
 		if !ok {
 			continue
 		}
@@ -145,7 +148,7 @@ func (l *Limiter) sample() {
 		}
 	}
 	l.mu.Lock()
-	l.last = seen
+	l.last, l.procs = seen, procs
 	l.ring[l.pos] = now
 	l.pos = (l.pos + 1) % len(l.ring)
 	var sum usage
@@ -220,11 +223,25 @@ func signalGroup(pid int, sig syscall.Signal) bool {
 	return syscall.Kill(pid, sig) == nil
 }
 
-func measure(pid int) (usage, bool) {
-	p, err := process.NewProcess(int32(pid))
-	if err != nil {
-		return usage{}, false
+// measure returns the cumulative use of pid: for the agent itself from
+// getrusage (one system call), for a plugin from /proc through gopsutil,
+// reusing the process handle between ticks.
+func (l *Limiter) measure(pid int, keep map[int]*process.Process) (usage, bool) {
+	if pid == os.Getpid() {
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+			return usage{}, false
+		}
+		return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}, true
 	}
+	p := l.procs[pid]
+	if p == nil {
+		var err error
+		if p, err = process.NewProcess(int32(pid)); err != nil {
+			return usage{}, false
+		}
+	}
+	keep[pid] = p
 	t, err := p.Times()
 	if err != nil {
 		return usage{}, false

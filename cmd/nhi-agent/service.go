@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 
 	kservice "github.com/kardianos/service"
 
@@ -24,6 +26,14 @@ func (c *runCmd) Run(log *slog.Logger) error {
 	cfg, err := config.Load(c.Config)
 	if err != nil {
 		return err
+	}
+	// A long-running agent on someone else's host: collect garbage more
+	// often rather than hold memory (GOGC and GOMEMLIMIT still override).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(32 << 20)
 	}
 	return service.Run(service.Config(c.Config, ""), func(ctx context.Context) error {
 		return agent.Run(ctx, cfg, version, log)

@@ -1,7 +1,7 @@
 // Command testplugin is a discovery plugin for the plugin host's tests only.
 // Its behaviour comes from the scan options: mode "ok" emits count events,
 // "panic" emits two and panics, "hang" emits one and never returns, "hog"
-// allocates memory without bound.
+// allocates memory without bound, "burn" spins on the CPU until cancelled.
 package main
 
 import (
@@ -51,6 +51,14 @@ func (p testPlugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit
 			keep = append(keep, b)
 			time.Sleep(5 * time.Millisecond)
 		}
+	case "burn":
+		// CPU-bound until the scan is cancelled: what the CPU budget is for.
+		for i := 0; ctx.Err() == nil; i++ {
+			if i%50_000_000 == 0 {
+				_ = emitN(1)
+			}
+		}
+		return ctx.Err()
 	case "fail":
 		return fmt.Errorf("testplugin: a reported scan error")
 	}
