@@ -52,7 +52,7 @@ type Limiter struct {
 	stats   Stats
 	last    map[int]usage // cumulative use per process at the last tick
 	procs   map[int]*process.Process
-	ring    []usage       // use per tick over the window
+	ring    []usage // use per tick over the window
 	pos     int
 	stopped map[int]bool
 }
