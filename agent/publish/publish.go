@@ -12,6 +12,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -26,11 +27,20 @@ type Config struct {
 	WriteTimeout time.Duration
 	Compression  compress.Compression
 	TLS          *tls.Config
+	SASL         sasl.Mechanism
+	// MaxAttempts is how often the writer tries a batch before it returns
+	// an error (default 10).
+	MaxAttempts int
 }
 
 // Publisher writes events to one topic.
 type Publisher struct {
 	w *kafka.Writer
+}
+
+// Message is one Kafka message as the spool holds it.
+type Message struct {
+	Key, Value []byte
 }
 
 // New returns a Publisher for cfg.
@@ -41,7 +51,11 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.Topic == "" {
 		return nil, fmt.Errorf("publish: no topic configured")
 	}
-	w := &kafka.Writer{
+	return &Publisher{w: newWriter(cfg)}, nil
+}
+
+func newWriter(cfg Config) *kafka.Writer {
+	return &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Topic:        cfg.Topic,
 		Balancer:     &kafka.Hash{},
@@ -50,13 +64,12 @@ func New(cfg Config) (*Publisher, error) {
 		BatchTimeout: orDuration(cfg.BatchTimeout, 50*time.Millisecond),
 		WriteTimeout: orDuration(cfg.WriteTimeout, 10*time.Second),
 		Compression:  cfg.Compression,
-		MaxAttempts:  10,
+		MaxAttempts:  orInt(cfg.MaxAttempts, 10),
 		// Where the cluster allows it, the first agent of a fresh setup creates
 		// the topic; the collector creates it with its partitions otherwise.
 		AllowAutoTopicCreation: true,
-		Transport:              &kafka.Transport{TLS: cfg.TLS},
+		Transport:              &kafka.Transport{TLS: cfg.TLS, SASL: cfg.SASL, DialTimeout: 5 * time.Second},
 	}
-	return &Publisher{w: w}, nil
 }
 
 // Publish encodes and sends events and returns once Kafka acknowledged all of

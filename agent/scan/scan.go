@@ -5,6 +5,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -45,7 +46,7 @@ func (r *Runner) Run(ctx context.Context, sink Sink) []Result {
 		if info.LiveOnly && r.Root != "" && r.Root != "/" {
 			continue
 		}
-		res := r.runOne(ctx, p, sink)
+		res := r.ScanOne(ctx, p, Job{Full: true}, sink)
 		if res.Err != nil {
 			r.log().Error("plugin scan failed", "plugin", info.Name, "err", res.Err)
 		}
@@ -57,7 +58,22 @@ func (r *Runner) Run(ctx context.Context, sink Sink) []Result {
 	return out
 }
 
-func (r *Runner) runOne(ctx context.Context, p sdk.Plugin, sink Sink) Result {
+// Job says how one plugin scans: full or incremental, with its options and
+// state directory.
+type Job struct {
+	Full     bool
+	Options  map[string]string
+	StateDir string
+}
+
+// aborted is implemented by errors of a scan that did not run to its end
+// (its plugin process crashed, hung or was killed): such a scan saw only
+// part of the host, so no scan_completed closes it.
+type aborted interface{ Aborted() bool }
+
+// ScanOne runs one plugin once. A full scan that ran to its end is closed
+// with scan_completed events listing what the plugin saw.
+func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) Result {
 	name := p.Info().Name
 	start := r.now()
 	scanID := event.NewID()
@@ -78,10 +94,16 @@ func (r *Runner) runOne(ctx context.Context, p sdk.Plugin, sink Sink) Result {
 		res.Events++
 		return sink(ctx, e)
 	}
-	req := sdk.ScanRequest{Root: r.Root, Full: true, FingerprintKey: r.FingerprintKey, Now: start}
+	req := sdk.ScanRequest{Root: r.Root, Full: job.Full, FingerprintKey: r.FingerprintKey, Now: start,
+		Options: job.Options, StateDir: job.StateDir}
 	res.Err = p.Scan(ctx, req, emit)
+	res.Duration = r.now().Sub(start)
 	if ctx.Err() != nil {
 		res.Err = ctx.Err()
+		return res
+	}
+	var ab aborted
+	if !job.Full || (errors.As(res.Err, &ab) && ab.Aborted()) {
 		return res
 	}
 	errs := 0

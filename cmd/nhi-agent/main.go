@@ -11,15 +11,28 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/nhiradar/nhiradar/agent/config"
+	"github.com/nhiradar/nhiradar/agent/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 type cli struct {
-	LogLevel slog.Level `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
-	Scan     scanCmd    `cmd:"" help:"Scan once and print or publish what is found."`
-	Version  versionCmd `cmd:"" help:"Print the version."`
+	LogLevel  slog.Level   `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	LogFormat string       `help:"Log format: text or json." enum:"text,json" default:"text" env:"NHI_LOG_FORMAT"`
+	Scan      scanCmd      `cmd:"" help:"Scan once and print or publish what is found."`
+	Run       runCmd       `cmd:"" help:"Run the agent in the foreground (what the service manager starts)."`
+	Install   installCmd   `cmd:"" help:"Install the system service."`
+	Uninstall uninstallCmd `cmd:"" help:"Remove the system service."`
+	Start     startCmd     `cmd:"" help:"Start the system service."`
+	Stop      stopCmd      `cmd:"" help:"Stop the system service."`
+	Restart   restartCmd   `cmd:"" help:"Restart the system service."`
+	Status    statusCmd    `cmd:"" help:"Print whether the system service runs."`
+	Config    configCmd    `cmd:"" help:"Configuration tools."`
+	Plugin    pluginCmd    `cmd:"" help:"Plugin tools."`
+	Version   versionCmd   `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}
@@ -30,8 +43,14 @@ func main() {
 	var c cli
 	kctx := kong.Parse(&c, kong.Name("nhi-agent"),
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
-		kong.UsageOnError())
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
+		kong.UsageOnError(),
+		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser})
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	logger := slog.New(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))

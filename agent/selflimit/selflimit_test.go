@@ -1,0 +1,77 @@
+package selflimit
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// procState returns the state letter of pid from /proc (R, S, T, …).
+func procState(t *testing.T, pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return f[0]
+}
+
+// TestCPUBudgetStopsAndContinuesPlugin runs a CPU-bound child standing for
+// a plugin under a 10% budget: the limiter stops it, holds back new scans
+// while over budget, and continues it when it ends.
+func TestCPUBudgetStopsAndContinuesPlugin(t *testing.T) {
+	if os.Getenv("NHI_SELFLIMIT_BURN") != "" {
+		for {
+		}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCPUBudgetStopsAndContinuesPlugin$")
+	cmd.Env = append(os.Environ(), "NHI_SELFLIMIT_BURN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL); _ = cmd.Wait() })
+
+	l := &Limiter{Budget: Budget{CPUPercent: 10, Window: time.Second}, Tick: 50 * time.Millisecond,
+		Plugins: func() []int { return []int{pid} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+
+	stopped := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !stopped; time.Sleep(20 * time.Millisecond) {
+		stopped = procState(t, pid) == "T"
+	}
+	st := l.Stats()
+	if !stopped || st.Pauses == 0 || st.Reason != "cpu" {
+		t.Fatalf("burning child never stopped: stats %+v", st)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if err := l.Wait(wctx); err != nil {
+		t.Fatalf("Wait never returned under budget: %v, %+v", err, l.Stats())
+	}
+	cancel()
+	<-done
+	if s := procState(t, pid); s == "T" {
+		t.Fatalf("child still stopped after the limiter ended (state %s)", s)
+	}
+}
+
+func TestIdleAgentIsNotThrottled(t *testing.T) {
+	l := &Limiter{Budget: Budget{CPUPercent: 50, Window: time.Second, ReadBytesPerSecond: 1 << 30}, Tick: 50 * time.Millisecond}
+	l.init()
+	for i := 0; i < 5; i++ {
+		l.sample()
+	}
+	if st := l.Stats(); st.Throttled || st.Pauses != 0 {
+		t.Fatalf("idle test process throttled: %+v", st)
+	}
+}

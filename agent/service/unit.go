@@ -1,0 +1,71 @@
+package service
+
+// systemdUnit is the unit kardianos/service writes on systemd hosts (its
+// mini template syntax). Every directive below keeps discovery working:
+//
+//   - The agent runs as a dedicated system user with two ambient
+//     capabilities instead of root: CAP_DAC_READ_SEARCH to read every file
+//     (other users' ~/.aws, ~/.ssh, /etc/shadow-like stores) and
+//     CAP_SYS_PTRACE to read other users' /proc/PID/environ. Plugins
+//     inherit them. Running as root instead (install --user root) gains
+//     nothing for discovery and loses the protection of a separate user.
+//   - ProtectSystem=strict and ProtectHome=read-only make the host read-only
+//     for the agent but leave it readable; ProtectHome=yes would hide the
+//     home directories discovery must read.
+//   - ProtectProc= and ProcSubset= stay at their defaults: invisible or pid
+//     would hide the processes whose environment discovery reads.
+//   - PrivateTmp= stays off: credentials left in /tmp are findings.
+//   - LimitCORE=0: a crashing plugin must not dump memory that held a secret.
+//   - CPUQuota and MemoryMax are backstops behind the agent's own, tighter
+//     self-limits.
+const systemdUnit = `[Unit]
+Description={{Description}}
+Documentation=https://github.com/nhiradar/nhiradar
+ConditionFileIsExecutable={{Path | cmdEscape}}
+After=network-online.target
+Wants=network-online.target
+StartLimitIntervalSec=600
+StartLimitBurst=10
+
+[Service]
+Type=simple
+ExecStart={{Path | cmdEscape}}{{range Arguments}} {{. | cmd}}{{end}}
+{{if UserName}}User={{UserName}}
+Group={{UserName}}
+{{end}}Restart=on-failure
+RestartSec=15
+TimeoutStopSec=45
+EnvironmentFile=-/etc/nhi-agent/agent.env
+AmbientCapabilities=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE
+CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE
+NoNewPrivileges=yes
+StateDirectory=nhi-agent
+StateDirectoryMode=0700
+ConfigurationDirectory=nhi-agent
+UMask=0077
+ProtectSystem=strict
+ProtectHome=read-only
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+SystemCallArchitectures=native
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK
+LimitCORE=0
+Nice=10
+IOSchedulingClass=idle
+CPUQuota=25%
+MemoryMax=512M
+TasksMax=256
+
+[Install]
+WantedBy=multi-user.target
+`

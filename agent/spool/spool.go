@@ -1,0 +1,155 @@
+// Package spool is the agent's durable, bounded, on-disk queue. Every event
+// is appended (and synced to disk) before it is published, and removed only
+// after Kafka acknowledged it, so an agent killed at any moment loses nothing
+// it had spooled. When the spool is full the oldest events are dropped, and
+// the drop is counted: the count is persisted and reported in heartbeats.
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+var (
+	bucketEvents = []byte("events")
+	bucketMeta   = []byte("meta")
+	keyBytes     = []byte("bytes")
+	keyCount     = []byte("count")
+	keyDropped   = []byte("dropped")
+)
+
+// overhead is what each entry costs beyond its key and value in the byte
+// accounting (sequence number and length prefix).
+const overhead = 12
+
+// Record is one message to spool: Kafka key and value.
+type Record struct {
+	Key, Value []byte
+}
+
+// Entry is a spooled record with its sequence number, which orders entries.
+type Entry struct {
+	Seq uint64
+	Record
+}
+
+// Stats describes what the spool holds.
+type Stats struct {
+	// Depth is the number of entries and Bytes their size.
+	Depth, Bytes int64
+	// Dropped counts entries dropped because the spool was full, since it
+	// was created.
+	Dropped int64
+}
+
+// Spool is a durable FIFO bounded by bytes. It is safe for concurrent use.
+type Spool struct {
+	db       *bbolt.DB
+	maxBytes int64
+	notify   chan struct{}
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// Open opens or creates the spool file at path (mode 0600, directory 0700).
+// maxBytes bounds the entries' size.
+func Open(path string, maxBytes int64) (*Spool, error) {
+	if maxBytes <= 0 {
+		return nil, errors.New("spool: max bytes must be positive")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, fmt.Errorf("spool %s is locked: is another agent running? %w", path, err)
+		}
+		return nil, fmt.Errorf("spool: open %s: %w", path, err)
+	}
+	// bbolt creates the file with the mode given, but an existing file keeps
+	// its own: tighten it.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s := &Spool{db: db, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketEvents); err != nil {
+			return err
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		s.stats = Stats{Bytes: getInt(m, keyBytes), Depth: getInt(m, keyCount), Dropped: getInt(m, keyDropped)}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("spool: init %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the spool file.
+func (s *Spool) Close() error { return s.db.Close() }
+
+// Stats returns what the spool holds now.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Notify returns a channel that receives a value after entries are appended.
+func (s *Spool) Notify() <-chan struct{} { return s.notify }
+
+func entrySize(keyLen, valueLen int) int64 { return int64(keyLen + valueLen + overhead) }
+
+func encodeValue(r Record) []byte {
+	b := make([]byte, 4+len(r.Key)+len(r.Value))
+	binary.BigEndian.PutUint32(b, uint32(len(r.Key)))
+	copy(b[4:], r.Key)
+	copy(b[4+len(r.Key):], r.Value)
+	return b
+}
+
+func decodeValue(b []byte) (Record, error) {
+	if len(b) < 4 {
+		return Record{}, errors.New("spool: corrupt entry")
+	}
+	n := int(binary.BigEndian.Uint32(b))
+	if 4+n > len(b) {
+		return Record{}, errors.New("spool: corrupt entry")
+	}
+	return Record{Key: append([]byte(nil), b[4:4+n]...), Value: append([]byte(nil), b[4+n:]...)}, nil
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+func getInt(b *bbolt.Bucket, k []byte) int64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func putInt(b *bbolt.Bucket, k []byte, v int64) error {
+	var buf [8]byte
+	binary.BigEndian.PutUint64(buf[:], uint64(v))
+	return b.Put(k, buf[:])
+}

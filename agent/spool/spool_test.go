@@ -1,0 +1,185 @@
+package spool
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func open(t *testing.T, path string, max int64) *Spool {
+	t.Helper()
+	s, err := Open(path, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func rec(i int) Record {
+	return Record{Key: []byte("host-a"), Value: []byte(fmt.Sprintf("event-%06d", i))}
+}
+
+func values(es []Entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, string(e.Value))
+	}
+	return out
+}
+
+func TestOrderedDrainAndRemove(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "spool.db"), 1<<20)
+	for i := 1; i <= 5; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, err := s.Peek(3, 1<<20)
+	if err != nil || strings.Join(values(es), ",") != "event-000001,event-000002,event-000003" || string(es[0].Key) != "host-a" {
+		t.Fatalf("Peek = %v, %v", values(es), err)
+	}
+	if err := s.Remove(es[2].Seq); err != nil {
+		t.Fatal(err)
+	}
+	es, _ = s.Peek(10, 1<<20)
+	if strings.Join(values(es), ",") != "event-000004,event-000005" {
+		t.Fatalf("after Remove: %v", values(es))
+	}
+	if st := s.Stats(); st.Depth != 2 || st.Bytes != 2*entrySize(6, 12) || st.Dropped != 0 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+func TestPeekStopsAtBytes(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "spool.db"), 1<<20)
+	_ = s.Append(rec(1), rec(2), rec(3))
+	if es, _ := s.Peek(10, 30); len(es) != 1 {
+		t.Fatalf("Peek with 30 bytes returned %d entries, want 1", len(es))
+	}
+}
+
+func TestFullSpoolDropsOldestAndCounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	max := 10 * entrySize(6, 12)
+	s := open(t, path, max)
+	for i := 1; i <= 25; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.Stats()
+	es, _ := s.Peek(100, 1<<20)
+	if st.Depth != 10 || st.Dropped != 15 || values(es)[0] != "event-000016" || st.Bytes > max {
+		t.Fatalf("Stats = %+v, first = %v", st, values(es)[0])
+	}
+	// A record larger than the whole spool is dropped and counted too.
+	if err := s.Append(Record{Value: make([]byte, max)}); err != nil || s.Stats().Dropped != 16 {
+		t.Fatalf("oversized record: %v, %+v", err, s.Stats())
+	}
+	s.Close()
+	s2 := open(t, path, max)
+	if st2 := s2.Stats(); st2.Depth != 10 || st2.Dropped != 16 {
+		t.Fatalf("after reopen Stats = %+v", st2)
+	}
+}
+
+func TestFileIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(dir, "spool.db")
+	open(t, path, 1<<20)
+	for p, want := range map[string]os.FileMode{path: 0o600, dir: 0o700} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Fatalf("%s: mode %v, %v; want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+}
+
+func TestSecondOpenIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	open(t, path, 1<<20)
+	if _, err := Open(path, 1<<20); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("second Open: %v", err)
+	}
+}
+
+// TestSIGKILLLosesNothingSpooled runs a child process that appends records
+// to a spool small enough to overflow, reporting each append that returned;
+// the child is killed with SIGKILL and the spool reopened: every record whose
+// append returned is there or was counted as dropped, oldest first.
+func TestSIGKILLLosesNothingSpooled(t *testing.T) {
+	if os.Getenv("NHI_SPOOL_CHILD") != "" {
+		spoolChild()
+		return
+	}
+	path := filepath.Join(t.TempDir(), "spool.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSIGKILLLosesNothingSpooled$")
+	cmd.Env = append(os.Environ(), "NHI_SPOOL_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	acked := 0
+	for sc.Scan() {
+		if n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "acked ")); err == nil {
+			acked = n
+		}
+		if acked >= 300 {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if acked < 300 {
+		t.Fatalf("child acknowledged only %d appends", acked)
+	}
+	s := open(t, path, childMax)
+	st := s.Stats()
+	es, err := s.Peek(1<<20, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(es)) != st.Depth || st.Dropped == 0 {
+		t.Fatalf("Stats = %+v with %d entries; want a full spool that dropped some", st, len(es))
+	}
+	// Entries are contiguous, start right after the dropped ones, and reach
+	// at least the last append the child saw return.
+	for i, e := range es {
+		if want := fmt.Sprintf("event-%06d", int(st.Dropped)+i+1); string(e.Value) != want {
+			t.Fatalf("entry %d = %s, want %s", i, e.Value, want)
+		}
+	}
+	if last := int(st.Dropped) + len(es); last < acked {
+		t.Fatalf("last spooled record %d, but the child saw %d appends return", last, acked)
+	}
+}
+
+const childMax = 100 * (6 + 12 + overhead)
+
+func spoolChild() {
+	s, err := Open(os.Getenv("NHI_SPOOL_CHILD"), childMax)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	for i := 1; ; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		fmt.Printf("acked %d\n", i)
+	}
+}
