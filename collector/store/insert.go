@@ -26,7 +26,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".events ("+eventColumns+")")
+	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+eventColumns+")")
 	if err != nil {
 		return fmt.Errorf("store: prepare insert: %w", err)
 	}
@@ -70,11 +70,24 @@ func eventRow(e *event.Event) ([]any, error) {
 	}
 	return []any{
 		e.EventID, string(e.Type), uint8(e.SchemaVersion), e.AgentID, e.Host, e.Time, e.Plugin, e.ScanID,
-		e.NHIID, string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
+		identityOf(e), string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
 		orZero(e.ModifiedAt), orZero(e.CreatedAt), orZero(e.ExpiresAt), hints, keys, values,
 		string(e.Evidence), e.Source, orZero(e.UsedAt), e.Actor,
 		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), hb,
 	}, nil
+}
+
+// identityOf returns the event's identity key. Usage evidence that names a
+// fingerprint or a kind but no key gets the key the observation of the same
+// identity carries, so that the inventory joins the two on nhi_id.
+func identityOf(e *event.Event) string {
+	if e.NHIID != "" || e.Type != event.TypeUsageEvidence {
+		return e.NHIID
+	}
+	if e.Fingerprint != "" || (e.Kind != "" && e.Principal != "") {
+		return event.IdentityKey(e.Kind, e.Principal, e.Fingerprint, e.Host)
+	}
+	return ""
 }
 
 func attrs(m map[string]string) (keys, values []string) {
