@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/nhiradar/nhiradar/collector/admin"
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
 )
@@ -31,7 +34,8 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 }
 
 type cli struct {
-	LogLevel slog.Level `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	Config   kong.ConfigFlag `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
+	LogLevel slog.Level      `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
 	Run      runCmd     `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
 	Migrate  migrateCmd `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
 	Version  versionCmd `cmd:"" help:"Print the version."`
@@ -65,6 +69,7 @@ type runCmd struct {
 	Partitions int           `help:"Partitions of the topic when the collector creates it." default:"6"`
 	BatchRows  int           `help:"Store a batch at this many rows..." default:"50000"`
 	BatchWait  time.Duration `help:"...or after this long." default:"1s"`
+	Listen     string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -83,12 +88,24 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err := ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq); err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
-		BatchRows: c.BatchRows, BatchWait: c.BatchWait}, st, log)
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait, Metrics: ingest.NewMetrics(reg)}, st, log)
 	if err != nil {
 		return err
 	}
 	defer cons.Close()
+	if c.Listen != "" {
+		h := admin.Handler(reg, admin.Check{Name: "clickhouse", Fn: st.Ping}, admin.Check{Name: "kafka", Fn: cons.Ready})
+		go func() {
+			// Ingest matters more than the endpoints: a port in use is
+			// logged, not fatal.
+			if err := admin.Serve(ctx, c.Listen, h, log); err != nil {
+				log.Error("admin endpoints unavailable", "err", err)
+			}
+		}()
+	}
 	log.Info("collector running", "topic", c.Topic, "group", c.Group, "database", st.Database())
 	err = cons.Run(ctx)
 	log.Info("collector stopped", "messages", cons.Stats.Messages.Load(), "stored", cons.Stats.Stored.Load(), "dead_letters", cons.Stats.DeadLetters.Load())
@@ -98,7 +115,8 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 func main() {
 	var c cli
 	kctx := kong.Parse(&c, kong.Name("nhi-collector"),
-		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError())
+		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(),
+		kong.Configuration(kong.JSON, "/etc/nhiradar/collector.json"))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -37,6 +37,8 @@ type Config struct {
 	RetryMax time.Duration
 	// ShutdownGrace bounds the final flush after Run's context ends (default 30s).
 	ShutdownGrace time.Duration
+	// Metrics, when set, receives the Prometheus series.
+	Metrics *Metrics
 }
 
 // Stats are the consumer's counters since start.
@@ -113,6 +115,21 @@ func (c *Consumer) Close() error {
 // Lag returns the reader's lag as last reported by Kafka.
 func (c *Consumer) Lag() int64 { return c.reader.Stats().Lag }
 
+// Ready reports whether a Kafka broker answers a metadata request for the topic.
+func (c *Consumer) Ready(ctx context.Context) error {
+	client := &kafka.Client{Addr: kafka.TCP(c.cfg.Brokers...), Timeout: 3 * time.Second}
+	resp, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.cfg.Topic}})
+	if err != nil {
+		return fmt.Errorf("ingest: kafka metadata: %w", err)
+	}
+	for _, t := range resp.Topics {
+		if t.Error != nil {
+			return fmt.Errorf("ingest: topic %s: %w", t.Name, t.Error)
+		}
+	}
+	return nil
+}
+
 // Run consumes until ctx is cancelled, then stores and commits the open batch
 // before it returns.
 func (c *Consumer) Run(ctx context.Context) error {
@@ -176,6 +193,7 @@ func (c *Consumer) flush(ctx context.Context, b *batch) error {
 	c.Stats.Stored.Add(int64(len(b.valid)))
 	c.Stats.DeadLetters.Add(int64(len(b.dead)))
 	c.Stats.Batches.Add(1)
+	c.cfg.Metrics.batchDone(b, time.Since(start))
 	c.log.Debug("batch stored", "rows", len(b.valid), "dead_letters", len(b.dead), "duration", time.Since(start))
 	return nil
 }
@@ -189,6 +207,7 @@ func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Conte
 			return nil
 		}
 		c.Stats.StoreErrors.Add(1)
+		c.cfg.Metrics.failed(what)
 		c.log.Warn("ingest step failed, retrying", "step", what, "attempt", attempt, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():

@@ -29,7 +29,7 @@ func scanDone(host string, started time.Time, part, parts int, seen ...string) *
 
 func used(host, principal, fp, actor string, at time.Time) *event.Event {
 	e := &event.Event{Type: event.TypeUsageEvidence, Plugin: "authlog", Principal: principal, Fingerprint: fp,
-		Evidence: event.Evidence("auth_log"), Source: "/var/log/auth.log", Actor: actor, UsedAt: &at, Time: at}
+		Evidence: event.EvidenceSSHLogin, Source: "/var/log/auth.log", Actor: actor, UsedAt: &at, Time: at}
 	e.Complete("agent-"+host, host, at)
 	return e
 }
@@ -79,7 +79,7 @@ func TestInventoryDerived(t *testing.T) {
 	if strings.Join(a.Hosts, ",") != "h1,h2" || !a.StillPresent || strings.Join(a.PresentHosts, ",") != "h2" {
 		t.Errorf("a: hosts %v present %v on %v; want h1,h2, present on h2 only", a.Hosts, a.StillPresent, a.PresentHosts)
 	}
-	if !a.LastUsed.Equal(t0.Add(2*time.Hour)) || a.LastActor != "10.0.0.9" || a.LastEvidence != "auth_log" || a.LastSource != "/var/log/auth.log" {
+	if !a.LastUsed.Equal(t0.Add(2*time.Hour)) || a.LastActor != "10.0.0.9" || a.LastEvidence != "ssh_login" || a.LastSource != "/var/log/auth.log" {
 		t.Errorf("a: last used %v by %q (%s, %s); want the newest evidence", a.LastUsed, a.LastActor, a.LastEvidence, a.LastSource)
 	}
 	if strings.Join(a.OwnerHints, ",") != "profile:AKIAAAAAAAAAAAAAAAAA" || strings.Join(a.Accounts, ",") != "root" {
