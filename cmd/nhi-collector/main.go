@@ -62,14 +62,15 @@ func (c *migrateCmd) Run(ctx context.Context, log *slog.Logger) error {
 
 type runCmd struct {
 	storeFlags
-	Brokers    []string      `help:"Kafka brokers." default:"127.0.0.1:19092" env:"NHI_KAFKA_BROKERS" sep:","`
-	Topic      string        `help:"Kafka topic to consume." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
-	Group      string        `help:"Kafka consumer group." default:"nhi-collector" env:"NHI_KAFKA_GROUP"`
-	DLQTopic   string        `help:"Dead-letter topic (default: TOPIC.dlq)." name:"dlq-topic"`
-	Partitions int           `help:"Partitions of the topic when the collector creates it." default:"6"`
-	BatchRows  int           `help:"Store a batch at this many rows..." default:"50000"`
-	BatchWait  time.Duration `help:"...or after this long." default:"1s"`
-	Listen     string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
+	Brokers        []string      `help:"Kafka brokers." default:"127.0.0.1:19092" env:"NHI_KAFKA_BROKERS" sep:","`
+	Topic          string        `help:"Kafka topic to consume." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
+	Group          string        `help:"Kafka consumer group." default:"nhi-collector" env:"NHI_KAFKA_GROUP"`
+	DLQTopic       string        `help:"Dead-letter topic (default: TOPIC.dlq)." name:"dlq-topic"`
+	Partitions     int           `help:"Partitions of the topic when the collector creates it." default:"6"`
+	BatchRows      int           `help:"Store a batch at this many rows..." default:"50000"`
+	BatchWait      time.Duration `help:"...or after this long." default:"1s"`
+	SessionTimeout time.Duration `help:"Hand a silent collector's partitions to the others after this long." default:"10s"`
+	Listen         string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -91,7 +92,7 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
-		BatchRows: c.BatchRows, BatchWait: c.BatchWait, Metrics: ingest.NewMetrics(reg)}, st, log)
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait, SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, st, log)
 	if err != nil {
 		return err
 	}

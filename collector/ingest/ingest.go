@@ -37,6 +37,10 @@ type Config struct {
 	RetryMax time.Duration
 	// ShutdownGrace bounds the final flush after Run's context ends (default 30s).
 	ShutdownGrace time.Duration
+	// SessionTimeout is how long the group waits for a silent member (a
+	// SIGKILLed collector) before handing its partitions to the others
+	// (default 10s; the broker's minimum is usually 6s).
+	SessionTimeout time.Duration
 	// Metrics, when set, receives the Prometheus series.
 	Metrics *Metrics
 }
@@ -83,19 +87,26 @@ func New(cfg Config, store Store, log *slog.Logger) (*Consumer, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
 	if log == nil {
 		log = slog.Default()
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        cfg.Brokers,
-		GroupID:        cfg.GroupID,
-		Topic:          cfg.Topic,
-		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
-		StartOffset:    kafka.FirstOffset,
-		CommitInterval: 0, // commit synchronously, after the store
-		QueueCapacity:  1000,
+		SessionTimeout:    cfg.SessionTimeout,
+		RebalanceTimeout:  cfg.SessionTimeout,
+		HeartbeatInterval: max(cfg.SessionTimeout/6, 500*time.Millisecond),
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) }),
+		Brokers:           cfg.Brokers,
+		GroupID:           cfg.GroupID,
+		Topic:             cfg.Topic,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		StartOffset:       kafka.FirstOffset,
+		CommitInterval:    0, // commit synchronously, after the store
+		QueueCapacity:     1000,
 	})
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(cfg.Brokers...),
