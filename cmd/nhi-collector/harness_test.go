@@ -136,7 +136,7 @@ func (h *harness) start(extra ...string) *proc {
 	return p
 }
 
-func (p *proc) kill()   { _ = p.cmd.Process.Signal(syscall.SIGKILL); <-p.done; p.done <- nil }
+func (p *proc) kill() { _ = p.cmd.Process.Signal(syscall.SIGKILL); <-p.done; p.done <- nil }
 func (p *proc) exited() bool {
 	select {
 	case err := <-p.done:
