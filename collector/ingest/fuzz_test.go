@@ -1,0 +1,39 @@
+package ingest
+
+import (
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/nhiradar/nhiradar/collector/synth"
+)
+
+// FuzzBatchAdd feeds arbitrary message values through the decode and
+// validate path: nothing may panic, every message is either valid or a dead
+// letter with a reason and its origin. The corpus is in testdata/fuzz.
+func FuzzBatchAdd(f *testing.F) {
+	fleet := synth.NewFleet(7, 10, 10)
+	for i := 0; i < 8; i++ {
+		f.Add(fleet.Encoded())
+	}
+	f.Add([]byte(`{"schema_version":1}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		b := newBatch()
+		b.add(kafka.Message{Topic: "t", Partition: 2, Offset: 41, Value: value})
+		if b.rows() != 1 || len(b.lastByPartition) != 1 {
+			t.Fatalf("one message gave %d rows", b.rows())
+		}
+		if len(b.dead) == 1 {
+			d := b.dead[0].message()
+			if b.dead[0].reason == "" || len(d.Headers) != 4 || string(d.Headers[3].Value) != "41" {
+				t.Fatalf("dead letter without reason or origin: %+v", d.Headers)
+			}
+			return
+		}
+		e := b.valid[0]
+		if err := e.Validate(); err != nil {
+			t.Fatalf("a decoded event does not validate: %v", err)
+		}
+	})
+}
