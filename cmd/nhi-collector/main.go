@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -70,10 +71,22 @@ type runCmd struct {
 	BatchRows      int           `help:"Store a batch at this many rows..." default:"50000"`
 	BatchWait      time.Duration `help:"...or after this long." default:"1s"`
 	SessionTimeout time.Duration `help:"Hand a silent collector's partitions to the others after this long." default:"10s"`
+	CPUProfile     string        `help:"Write a CPU profile here until the collector stops." hidden:"" name:"cpuprofile"`
 	Listen         string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	st, err := c.open(ctx)
 	if err != nil {
 		return err

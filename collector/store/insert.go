@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -18,6 +19,20 @@ const eventColumns = `event_id, type, schema_version, agent_id, host, time, plug
 	modified_at, created_at, expires_at, owner_hints, attr_keys, attr_values,
 	evidence, source, used_at, actor,
 	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, heartbeat`
+
+// EventColumns returns the columns of events that InsertEvents writes, in
+// the order of EventRow's values.
+func EventColumns() []string {
+	cols := strings.Split(eventColumns, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
+	}
+	return cols
+}
+
+// EventRow returns the values InsertEvents writes for e, in EventColumns
+// order (used by the benchmark to feed clickhouse-client the same rows).
+func EventRow(e *event.Event) ([]any, error) { return eventRow(e) }
 
 // InsertEvents writes a batch of valid events in one INSERT. Either the
 // whole batch is stored or an error is returned and the caller retries it;
