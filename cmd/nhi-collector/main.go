@@ -18,6 +18,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/admin"
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 var version = "dev"
@@ -105,7 +106,7 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
-		BatchRows: c.BatchRows, BatchWait: c.BatchWait, SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, st, log)
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait, SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{st}, log)
 	if err != nil {
 		return err
 	}
@@ -140,4 +141,16 @@ func main() {
 		logger.Error("nhi-collector failed", "command", kctx.Command(), "err", err)
 		os.Exit(1)
 	}
+}
+
+// preparingStore lets the consumer convert the next batch to ClickHouse
+// columns while the previous one is being inserted.
+type preparingStore struct{ *store.Store }
+
+func (s preparingStore) Prepare(events []*event.Event) (ingest.Inserter, error) {
+	p, err := s.Store.Prepare(events)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -1,11 +1,13 @@
 package ingest
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/nhiradar/nhiradar/collector/synth"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // FuzzBatchAdd feeds arbitrary message values through the decode and
@@ -34,6 +36,27 @@ func FuzzBatchAdd(f *testing.F) {
 		e := b.valid[0]
 		if err := e.Validate(); err != nil {
 			t.Fatalf("a decoded event does not validate: %v", err)
+		}
+	})
+}
+
+// FuzzDecodeAgrees: the collector's fast decoder accepts exactly what the
+// schema's event.Decode accepts, and decodes it to the same event.
+func FuzzDecodeAgrees(f *testing.F) {
+	fleet := synth.NewFleet(9, 10, 10)
+	for i := 0; i < 8; i++ {
+		f.Add(fleet.Encoded())
+	}
+	f.Add([]byte(`{"schema_version":1} {}`))
+	f.Add([]byte(`{"SCHEMA_VERSION":1}`))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		want, werr := event.Decode(value)
+		got, gerr := decode(value)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("event.Decode err = %v, fast decode err = %v", werr, gerr)
+		}
+		if werr == nil && !reflect.DeepEqual(want, got) {
+			t.Fatalf("decoded differently:\n%+v\n%+v", want, got)
 		}
 	})
 }

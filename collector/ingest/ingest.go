@@ -24,6 +24,18 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*event.Event) error
 }
 
+// Preparer is a Store that converts a batch into its own form ahead of the
+// insert; the consumer prepares the next batch while the previous one is
+// being stored.
+type Preparer interface {
+	Prepare(events []*event.Event) (Inserter, error)
+}
+
+// Inserter is a prepared batch; Insert may be called again after a failure.
+type Inserter interface {
+	Insert(ctx context.Context) error
+}
+
 // Config configures a Consumer. Zero values give the defaults noted.
 type Config struct {
 	Brokers []string
@@ -141,49 +153,81 @@ func (c *Consumer) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Run consumes until ctx is cancelled, then stores and commits the open batch
-// before it returns.
+// Run consumes until ctx is cancelled, then stores and commits what it has
+// fetched before it returns. Fetching and decoding the next batch overlaps
+// with storing the previous one; batches are stored and committed in order,
+// one at a time, and at most one decoded batch waits: when ClickHouse is slow
+// the fetch loop blocks (back-pressure) instead of buffering without bound.
 func (c *Consumer) Run(ctx context.Context) error {
-	b := newBatch()
-	for {
-		deadline := time.Now().Add(c.cfg.BatchWait)
-		for b.rows() < c.cfg.BatchRows {
-			fctx, cancel := context.WithDeadline(ctx, deadline)
-			m, err := c.reader.FetchMessage(fctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-					break // time to flush what we have
-				}
-				if ctx.Err() != nil {
-					return c.shutdown(b)
-				}
-				return fmt.Errorf("ingest: fetch: %w", err)
+	// Flushes outlive ctx by ShutdownGrace so that the open batch is stored.
+	flushCtx, cancelFlush := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelFlush()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelFlush) })
+	defer stopGrace()
+
+	batches := make(chan *batch, 1)
+	flushed := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				err = c.flush(flushCtx, b)
 			}
-			c.Stats.Messages.Add(1)
-			b.add(m)
 		}
-		if err := c.flush(ctx, b); err != nil {
-			if ctx.Err() != nil {
-				return c.shutdown(b)
+		flushed <- err
+	}()
+	fetchErr := c.fetchLoop(ctx, batches)
+	close(batches)
+	if err := <-flushed; err != nil {
+		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
+	}
+	return fetchErr
+}
+
+// fetchLoop fetches batches until ctx ends, decodes them and hands them on.
+func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
+	for {
+		t0 := time.Now()
+		msgs, err := c.fetchBatch(ctx)
+		if len(msgs) > 0 {
+			t1 := time.Now()
+			b := decodeBatch(msgs)
+			if p, ok := c.store.(Preparer); ok {
+				ins, err := p.Prepare(b.valid)
+				if err != nil {
+					return fmt.Errorf("ingest: prepare batch: %w", err)
+				}
+				b.prepared, b.stored, b.valid = ins, len(b.valid), nil // let the decoded events go
 			}
+			t2 := time.Now()
+			out <- b
+			c.log.Debug("batch fetched", "messages", len(msgs), "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
+		}
+		if err != nil || ctx.Err() != nil {
 			return err
 		}
-		b = newBatch()
 	}
 }
 
-// shutdown flushes the open batch with a short grace period of its own.
-func (c *Consumer) shutdown(b *batch) error {
-	if b.empty() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownGrace)
+// fetchBatch collects messages until BatchRows or BatchWait. It returns nil
+// when ctx ends and an error when Kafka fails for good.
+func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
+	deadline := time.Now().Add(c.cfg.BatchWait)
+	fctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	if err := c.flush(ctx, b); err != nil {
-		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
+	msgs := make([]kafka.Message, 0, min(c.cfg.BatchRows, 65536))
+	for len(msgs) < c.cfg.BatchRows {
+		m, err := c.reader.FetchMessage(fctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+				return msgs, nil
+			}
+			return msgs, fmt.Errorf("ingest: fetch: %w", err)
+		}
+		c.Stats.Messages.Add(1)
+		msgs = append(msgs, m)
 	}
-	return nil
+	return msgs, nil
 }
 
 // flush stores the batch, dead-letters what is invalid, then commits.
@@ -192,7 +236,12 @@ func (c *Consumer) flush(ctx context.Context, b *batch) error {
 		return nil
 	}
 	start := time.Now()
-	if err := c.retry(ctx, "store batch", func(ctx context.Context) error { return c.store.InsertEvents(ctx, b.valid) }); err != nil {
+	if err := c.retry(ctx, "store batch", func(ctx context.Context) error {
+		if b.prepared != nil {
+			return b.prepared.Insert(ctx)
+		}
+		return c.store.InsertEvents(ctx, b.valid)
+	}); err != nil {
 		return err
 	}
 	if err := c.retry(ctx, "write dead letters", func(ctx context.Context) error { return c.writeDead(ctx, b.dead) }); err != nil {
@@ -201,11 +250,11 @@ func (c *Consumer) flush(ctx context.Context, b *batch) error {
 	if err := c.retry(ctx, "commit offsets", func(ctx context.Context) error { return c.reader.CommitMessages(ctx, b.last()...) }); err != nil {
 		return err
 	}
-	c.Stats.Stored.Add(int64(len(b.valid)))
+	c.Stats.Stored.Add(int64(b.validRows()))
 	c.Stats.DeadLetters.Add(int64(len(b.dead)))
 	c.Stats.Batches.Add(1)
 	c.cfg.Metrics.batchDone(b, time.Since(start))
-	c.log.Debug("batch stored", "rows", len(b.valid), "dead_letters", len(b.dead), "duration", time.Since(start))
+	c.log.Debug("batch stored", "rows", b.validRows(), "dead_letters", len(b.dead), "duration", time.Since(start))
 	return nil
 }
 

@@ -43,9 +43,9 @@ func (m *Metrics) batchDone(b *batch, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.eventsIn.WithLabelValues("valid").Add(float64(len(b.valid)))
+	m.eventsIn.WithLabelValues("valid").Add(float64(b.validRows()))
 	m.eventsIn.WithLabelValues("invalid").Add(float64(len(b.dead)))
-	m.rowsWritten.Add(float64(len(b.valid)))
+	m.rowsWritten.Add(float64(b.validRows()))
 	m.deadLetters.Add(float64(len(b.dead)))
 	m.batchSeconds.Observe(d.Seconds())
 	for p, msg := range b.lastByPartition {

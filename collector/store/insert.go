@@ -38,27 +38,11 @@ func EventRow(e *event.Event) ([]any, error) { return eventRow(e) }
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
 func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+eventColumns+")")
+	p, err := s.Prepare(events)
 	if err != nil {
-		return fmt.Errorf("store: prepare insert: %w", err)
+		return err
 	}
-	defer batch.Abort() //nolint:errcheck // no-op after Send
-	for _, e := range events {
-		row, err := eventRow(e)
-		if err != nil {
-			return err
-		}
-		if err := batch.Append(row...); err != nil {
-			return fmt.Errorf("store: append event %s: %w", e.EventID, err)
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("store: insert %d events: %w", len(events), err)
-	}
-	return nil
+	return p.Insert(ctx)
 }
 
 func eventRow(e *event.Event) ([]any, error) {
