@@ -64,6 +64,7 @@ type Stats struct {
 	DeadLetters atomic.Int64
 	Batches     atomic.Int64
 	StoreErrors atomic.Int64
+	FetchErrors atomic.Int64
 }
 
 // Consumer moves events from Kafka to the store.
@@ -176,16 +177,19 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		flushed <- err
 	}()
-	fetchErr := c.fetchLoop(ctx, batches)
+	loopErr := c.fetchLoop(ctx, batches)
 	close(batches)
 	if err := <-flushed; err != nil {
 		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
 	}
-	return fetchErr
+	return loopErr
 }
 
 // fetchLoop fetches batches until ctx ends, decodes them and hands them on.
+// Kafka errors are never fatal: the reader reconnects by itself, so the loop
+// logs, backs off and fetches again.
 func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
+	wait := 100 * time.Millisecond
 	for {
 		t0 := time.Now()
 		msgs, err := c.fetchBatch(ctx)
@@ -203,14 +207,27 @@ func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
 			out <- b
 			c.log.Debug("batch fetched", "messages", len(msgs), "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
 		}
-		if err != nil || ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil {
+			return nil
 		}
+		if err == nil {
+			wait = 100 * time.Millisecond
+			continue
+		}
+		c.Stats.FetchErrors.Add(1)
+		c.cfg.Metrics.failed("fetch")
+		c.log.Warn("kafka fetch failed, retrying", "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, c.cfg.RetryMax)
 	}
 }
 
-// fetchBatch collects messages until BatchRows or BatchWait. It returns nil
-// when ctx ends and an error when Kafka fails for good.
+// fetchBatch collects messages until BatchRows or BatchWait, or until ctx
+// ends or Kafka fails; it returns what it has in every case.
 func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
 	deadline := time.Now().Add(c.cfg.BatchWait)
 	fctx, cancel := context.WithDeadline(ctx, deadline)
