@@ -7,13 +7,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/nhiradar/nhiradar/collector/admin"
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 var version = "dev"
@@ -31,10 +36,11 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 }
 
 type cli struct {
-	LogLevel slog.Level `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
-	Run      runCmd     `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
-	Migrate  migrateCmd `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
-	Version  versionCmd `cmd:"" help:"Print the version."`
+	Config   kong.ConfigFlag `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
+	LogLevel slog.Level      `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	Run      runCmd          `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
+	Migrate  migrateCmd      `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
+	Version  versionCmd      `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}
@@ -58,16 +64,30 @@ func (c *migrateCmd) Run(ctx context.Context, log *slog.Logger) error {
 
 type runCmd struct {
 	storeFlags
-	Brokers    []string      `help:"Kafka brokers." default:"127.0.0.1:19092" env:"NHI_KAFKA_BROKERS" sep:","`
-	Topic      string        `help:"Kafka topic to consume." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
-	Group      string        `help:"Kafka consumer group." default:"nhi-collector" env:"NHI_KAFKA_GROUP"`
-	DLQTopic   string        `help:"Dead-letter topic (default: TOPIC.dlq)." name:"dlq-topic"`
-	Partitions int           `help:"Partitions of the topic when the collector creates it." default:"6"`
-	BatchRows  int           `help:"Store a batch at this many rows..." default:"50000"`
-	BatchWait  time.Duration `help:"...or after this long." default:"1s"`
+	Brokers        []string      `help:"Kafka brokers." default:"127.0.0.1:19092" env:"NHI_KAFKA_BROKERS" sep:","`
+	Topic          string        `help:"Kafka topic to consume." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
+	Group          string        `help:"Kafka consumer group." default:"nhi-collector" env:"NHI_KAFKA_GROUP"`
+	DLQTopic       string        `help:"Dead-letter topic (default: TOPIC.dlq)." name:"dlq-topic"`
+	Partitions     int           `help:"Partitions of the topic when the collector creates it." default:"6"`
+	BatchRows      int           `help:"Store a batch at this many rows..." default:"50000"`
+	BatchWait      time.Duration `help:"...or after this long." default:"1s"`
+	SessionTimeout time.Duration `help:"Hand a silent collector's partitions to the others after this long." default:"10s"`
+	CPUProfile     string        `help:"Write a CPU profile here until the collector stops." hidden:"" name:"cpuprofile"`
+	Listen         string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	st, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -83,12 +103,24 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if err := ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq); err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
-		BatchRows: c.BatchRows, BatchWait: c.BatchWait}, st, log)
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait, SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{st}, log)
 	if err != nil {
 		return err
 	}
 	defer cons.Close()
+	if c.Listen != "" {
+		h := admin.Handler(reg, admin.Check{Name: "clickhouse", Fn: st.Ping}, admin.Check{Name: "kafka", Fn: cons.Ready})
+		go func() {
+			// Ingest matters more than the endpoints: a port in use is
+			// logged, not fatal.
+			if err := admin.Serve(ctx, c.Listen, h, log); err != nil {
+				log.Error("admin endpoints unavailable", "err", err)
+			}
+		}()
+	}
 	log.Info("collector running", "topic", c.Topic, "group", c.Group, "database", st.Database())
 	err = cons.Run(ctx)
 	log.Info("collector stopped", "messages", cons.Stats.Messages.Load(), "stored", cons.Stats.Stored.Load(), "dead_letters", cons.Stats.DeadLetters.Load())
@@ -98,7 +130,8 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 func main() {
 	var c cli
 	kctx := kong.Parse(&c, kong.Name("nhi-collector"),
-		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError())
+		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(),
+		kong.Configuration(kong.JSON, "/etc/nhiradar/collector.json"))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -108,4 +141,16 @@ func main() {
 		logger.Error("nhi-collector failed", "command", kctx.Command(), "err", err)
 		os.Exit(1)
 	}
+}
+
+// preparingStore lets the consumer convert the next batch to ClickHouse
+// columns while the previous one is being inserted.
+type preparingStore struct{ *store.Store }
+
+func (s preparingStore) Prepare(events []*event.Event) (ingest.Inserter, error) {
+	p, err := s.Store.Prepare(events)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }

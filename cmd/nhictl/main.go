@@ -57,10 +57,17 @@ func writeJSONL(w io.Writer, rows []store.InventoryRow) error {
 
 func writeTable(w io.Writer, rows []store.InventoryRow) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tPRINCIPAL\tHOSTS\tLOCATIONS\tFIRST SEEN\tLAST SEEN")
+	fmt.Fprintln(tw, "KIND\tPRINCIPAL\tHOSTS\tLOCATIONS\tFIRST SEEN\tLAST SEEN\tPRESENT\tLAST USED")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Principal, strings.Join(r.Hosts, ","),
-			strings.Join(r.Locations, ","), r.FirstSeen.UTC().Format(time.RFC3339), r.LastSeen.UTC().Format(time.RFC3339))
+		present, used := "no", "never"
+		if r.StillPresent {
+			present = "yes"
+		}
+		if r.LastUsed.Unix() > 0 {
+			used = r.LastUsed.UTC().Format(time.RFC3339) + " (" + r.LastEvidence + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Principal, strings.Join(r.Hosts, ","),
+			strings.Join(r.Locations, ","), r.FirstSeen.UTC().Format(time.RFC3339), r.LastSeen.UTC().Format(time.RFC3339), present, used)
 	}
 	fmt.Fprintf(tw, "\n%d identities\n", len(rows))
 	return tw.Flush()

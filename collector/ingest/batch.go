@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/segmentio/kafka-go"
 
@@ -41,13 +43,27 @@ type batch struct {
 	// lastByPartition holds the highest message fetched per partition; a
 	// commit of it covers everything before.
 	lastByPartition map[int]kafka.Message
+	// prepared is the valid events in the store's own form, when it has one.
+	prepared Inserter
+	stored   int // valid events in prepared
+}
+
+func (b *batch) validRows() int {
+	if b.prepared != nil {
+		return b.stored
+	}
+	return len(b.valid)
 }
 
 func newBatch() *batch { return &batch{lastByPartition: map[int]kafka.Message{}} }
 
 func (b *batch) add(m kafka.Message) {
+	e, err := decode(m.Value)
+	b.addDecoded(m, e, err)
+}
+
+func (b *batch) addDecoded(m kafka.Message, e *event.Event, err error) {
 	b.lastByPartition[m.Partition] = m
-	e, err := event.Decode(m.Value)
 	if err != nil {
 		b.dead = append(b.dead, deadLetter{msg: m, reason: err.Error()})
 		return
@@ -55,7 +71,7 @@ func (b *batch) add(m kafka.Message) {
 	b.valid = append(b.valid, e)
 }
 
-func (b *batch) rows() int   { return len(b.valid) + len(b.dead) }
+func (b *batch) rows() int   { return b.validRows() + len(b.dead) }
 func (b *batch) empty() bool { return len(b.lastByPartition) == 0 }
 
 func (b *batch) last() []kafka.Message {
@@ -64,4 +80,30 @@ func (b *batch) last() []kafka.Message {
 		out = append(out, m)
 	}
 	return out
+}
+
+// decodeBatch decodes and validates msgs on every core, keeping their order.
+func decodeBatch(msgs []kafka.Message) *batch {
+	events := make([]*event.Event, len(msgs))
+	errs := make([]error, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), max(len(msgs)/256, 1))
+	chunk := (len(msgs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(msgs); lo += chunk {
+		hi := min(lo+chunk, len(msgs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				events[i], errs[i] = decode(msgs[i].Value)
+			}
+		}()
+	}
+	wg.Wait()
+	b := newBatch()
+	b.valid = make([]*event.Event, 0, len(msgs))
+	for i, m := range msgs {
+		b.addDecoded(m, events[i], errs[i])
+	}
+	return b
 }

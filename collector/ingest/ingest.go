@@ -24,6 +24,18 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*event.Event) error
 }
 
+// Preparer is a Store that converts a batch into its own form ahead of the
+// insert; the consumer prepares the next batch while the previous one is
+// being stored.
+type Preparer interface {
+	Prepare(events []*event.Event) (Inserter, error)
+}
+
+// Inserter is a prepared batch; Insert may be called again after a failure.
+type Inserter interface {
+	Insert(ctx context.Context) error
+}
+
 // Config configures a Consumer. Zero values give the defaults noted.
 type Config struct {
 	Brokers []string
@@ -37,6 +49,12 @@ type Config struct {
 	RetryMax time.Duration
 	// ShutdownGrace bounds the final flush after Run's context ends (default 30s).
 	ShutdownGrace time.Duration
+	// SessionTimeout is how long the group waits for a silent member (a
+	// SIGKILLed collector) before handing its partitions to the others
+	// (default 10s; the broker's minimum is usually 6s).
+	SessionTimeout time.Duration
+	// Metrics, when set, receives the Prometheus series.
+	Metrics *Metrics
 }
 
 // Stats are the consumer's counters since start.
@@ -46,6 +64,7 @@ type Stats struct {
 	DeadLetters atomic.Int64
 	Batches     atomic.Int64
 	StoreErrors atomic.Int64
+	FetchErrors atomic.Int64
 }
 
 // Consumer moves events from Kafka to the store.
@@ -81,19 +100,26 @@ func New(cfg Config, store Store, log *slog.Logger) (*Consumer, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
 	if log == nil {
 		log = slog.Default()
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        cfg.Brokers,
-		GroupID:        cfg.GroupID,
-		Topic:          cfg.Topic,
-		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
-		StartOffset:    kafka.FirstOffset,
-		CommitInterval: 0, // commit synchronously, after the store
-		QueueCapacity:  1000,
+		SessionTimeout:    cfg.SessionTimeout,
+		RebalanceTimeout:  cfg.SessionTimeout,
+		HeartbeatInterval: max(cfg.SessionTimeout/6, 500*time.Millisecond),
+		ErrorLogger:       kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) }),
+		Brokers:           cfg.Brokers,
+		GroupID:           cfg.GroupID,
+		Topic:             cfg.Topic,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		StartOffset:       kafka.FirstOffset,
+		CommitInterval:    0, // commit synchronously, after the store
+		QueueCapacity:     1000,
 	})
 	w := &kafka.Writer{
 		Addr:                   kafka.TCP(cfg.Brokers...),
@@ -113,49 +139,112 @@ func (c *Consumer) Close() error {
 // Lag returns the reader's lag as last reported by Kafka.
 func (c *Consumer) Lag() int64 { return c.reader.Stats().Lag }
 
-// Run consumes until ctx is cancelled, then stores and commits the open batch
-// before it returns.
+// Ready reports whether a Kafka broker answers a metadata request for the topic.
+func (c *Consumer) Ready(ctx context.Context) error {
+	client := &kafka.Client{Addr: kafka.TCP(c.cfg.Brokers...), Timeout: 3 * time.Second}
+	resp, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.cfg.Topic}})
+	if err != nil {
+		return fmt.Errorf("ingest: kafka metadata: %w", err)
+	}
+	for _, t := range resp.Topics {
+		if t.Error != nil {
+			return fmt.Errorf("ingest: topic %s: %w", t.Name, t.Error)
+		}
+	}
+	return nil
+}
+
+// Run consumes until ctx is cancelled, then stores and commits what it has
+// fetched before it returns. Fetching and decoding the next batch overlaps
+// with storing the previous one; batches are stored and committed in order,
+// one at a time, and at most one decoded batch waits: when ClickHouse is slow
+// the fetch loop blocks (back-pressure) instead of buffering without bound.
 func (c *Consumer) Run(ctx context.Context) error {
-	b := newBatch()
+	// Flushes outlive ctx by ShutdownGrace so that the open batch is stored.
+	flushCtx, cancelFlush := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelFlush()
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelFlush) })
+	defer stopGrace()
+
+	batches := make(chan *batch, 1)
+	flushed := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				err = c.flush(flushCtx, b)
+			}
+		}
+		flushed <- err
+	}()
+	loopErr := c.fetchLoop(ctx, batches)
+	close(batches)
+	if err := <-flushed; err != nil {
+		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
+	}
+	return loopErr
+}
+
+// fetchLoop fetches batches until ctx ends, decodes them and hands them on.
+// Kafka errors are never fatal: the reader reconnects by itself, so the loop
+// logs, backs off and fetches again.
+func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
+	wait := 100 * time.Millisecond
 	for {
-		deadline := time.Now().Add(c.cfg.BatchWait)
-		for b.rows() < c.cfg.BatchRows {
-			fctx, cancel := context.WithDeadline(ctx, deadline)
-			m, err := c.reader.FetchMessage(fctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-					break // time to flush what we have
+		t0 := time.Now()
+		msgs, err := c.fetchBatch(ctx)
+		if len(msgs) > 0 {
+			t1 := time.Now()
+			b := decodeBatch(msgs)
+			if p, ok := c.store.(Preparer); ok {
+				ins, err := p.Prepare(b.valid)
+				if err != nil {
+					return fmt.Errorf("ingest: prepare batch: %w", err)
 				}
-				if ctx.Err() != nil {
-					return c.shutdown(b)
-				}
-				return fmt.Errorf("ingest: fetch: %w", err)
+				b.prepared, b.stored, b.valid = ins, len(b.valid), nil // let the decoded events go
 			}
-			c.Stats.Messages.Add(1)
-			b.add(m)
+			t2 := time.Now()
+			out <- b
+			c.log.Debug("batch fetched", "messages", len(msgs), "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
 		}
-		if err := c.flush(ctx, b); err != nil {
-			if ctx.Err() != nil {
-				return c.shutdown(b)
-			}
-			return err
+		if ctx.Err() != nil {
+			return nil
 		}
-		b = newBatch()
+		if err == nil {
+			wait = 100 * time.Millisecond
+			continue
+		}
+		c.Stats.FetchErrors.Add(1)
+		c.cfg.Metrics.failed("fetch")
+		c.log.Warn("kafka fetch failed, retrying", "wait", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, c.cfg.RetryMax)
 	}
 }
 
-// shutdown flushes the open batch with a short grace period of its own.
-func (c *Consumer) shutdown(b *batch) error {
-	if b.empty() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownGrace)
+// fetchBatch collects messages until BatchRows or BatchWait, or until ctx
+// ends or Kafka fails; it returns what it has in every case.
+func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
+	deadline := time.Now().Add(c.cfg.BatchWait)
+	fctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	if err := c.flush(ctx, b); err != nil {
-		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
+	msgs := make([]kafka.Message, 0, min(c.cfg.BatchRows, 65536))
+	for len(msgs) < c.cfg.BatchRows {
+		m, err := c.reader.FetchMessage(fctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+				return msgs, nil
+			}
+			return msgs, fmt.Errorf("ingest: fetch: %w", err)
+		}
+		c.Stats.Messages.Add(1)
+		msgs = append(msgs, m)
 	}
-	return nil
+	return msgs, nil
 }
 
 // flush stores the batch, dead-letters what is invalid, then commits.
@@ -164,7 +253,12 @@ func (c *Consumer) flush(ctx context.Context, b *batch) error {
 		return nil
 	}
 	start := time.Now()
-	if err := c.retry(ctx, "store batch", func(ctx context.Context) error { return c.store.InsertEvents(ctx, b.valid) }); err != nil {
+	if err := c.retry(ctx, "store batch", func(ctx context.Context) error {
+		if b.prepared != nil {
+			return b.prepared.Insert(ctx)
+		}
+		return c.store.InsertEvents(ctx, b.valid)
+	}); err != nil {
 		return err
 	}
 	if err := c.retry(ctx, "write dead letters", func(ctx context.Context) error { return c.writeDead(ctx, b.dead) }); err != nil {
@@ -173,10 +267,11 @@ func (c *Consumer) flush(ctx context.Context, b *batch) error {
 	if err := c.retry(ctx, "commit offsets", func(ctx context.Context) error { return c.reader.CommitMessages(ctx, b.last()...) }); err != nil {
 		return err
 	}
-	c.Stats.Stored.Add(int64(len(b.valid)))
+	c.Stats.Stored.Add(int64(b.validRows()))
 	c.Stats.DeadLetters.Add(int64(len(b.dead)))
 	c.Stats.Batches.Add(1)
-	c.log.Debug("batch stored", "rows", len(b.valid), "dead_letters", len(b.dead), "duration", time.Since(start))
+	c.cfg.Metrics.batchDone(b, time.Since(start))
+	c.log.Debug("batch stored", "rows", b.validRows(), "dead_letters", len(b.dead), "duration", time.Since(start))
 	return nil
 }
 
@@ -189,6 +284,7 @@ func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Conte
 			return nil
 		}
 		c.Stats.StoreErrors.Add(1)
+		c.cfg.Metrics.failed(what)
 		c.log.Warn("ingest step failed, retrying", "step", what, "attempt", attempt, "wait", wait, "err", err)
 		select {
 		case <-ctx.Done():

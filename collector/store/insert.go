@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -19,31 +20,29 @@ const eventColumns = `event_id, type, schema_version, agent_id, host, time, plug
 	evidence, source, used_at, actor,
 	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, heartbeat`
 
+// EventColumns returns the columns of events that InsertEvents writes, in
+// the order of EventRow's values.
+func EventColumns() []string {
+	cols := strings.Split(eventColumns, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
+	}
+	return cols
+}
+
+// EventRow returns the values InsertEvents writes for e, in EventColumns
+// order (used by the benchmark to feed clickhouse-client the same rows).
+func EventRow(e *event.Event) ([]any, error) { return eventRow(e) }
+
 // InsertEvents writes a batch of valid events in one INSERT. Either the
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
 func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.cfg.Database+".events ("+eventColumns+")")
+	p, err := s.Prepare(events)
 	if err != nil {
-		return fmt.Errorf("store: prepare insert: %w", err)
+		return err
 	}
-	defer batch.Abort() //nolint:errcheck // no-op after Send
-	for _, e := range events {
-		row, err := eventRow(e)
-		if err != nil {
-			return err
-		}
-		if err := batch.Append(row...); err != nil {
-			return fmt.Errorf("store: append event %s: %w", e.EventID, err)
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("store: insert %d events: %w", len(events), err)
-	}
-	return nil
+	return p.Insert(ctx)
 }
 
 func eventRow(e *event.Event) ([]any, error) {
@@ -70,11 +69,24 @@ func eventRow(e *event.Event) ([]any, error) {
 	}
 	return []any{
 		e.EventID, string(e.Type), uint8(e.SchemaVersion), e.AgentID, e.Host, e.Time, e.Plugin, e.ScanID,
-		e.NHIID, string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
+		identityOf(e), string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
 		orZero(e.ModifiedAt), orZero(e.CreatedAt), orZero(e.ExpiresAt), hints, keys, values,
 		string(e.Evidence), e.Source, orZero(e.UsedAt), e.Actor,
 		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), hb,
 	}, nil
+}
+
+// identityOf returns the event's identity key. Usage evidence that names a
+// fingerprint or a kind but no key gets the key the observation of the same
+// identity carries, so that the inventory joins the two on nhi_id.
+func identityOf(e *event.Event) string {
+	if e.NHIID != "" || e.Type != event.TypeUsageEvidence {
+		return e.NHIID
+	}
+	if e.Fingerprint != "" || (e.Kind != "" && e.Principal != "") {
+		return event.IdentityKey(e.Kind, e.Principal, e.Fingerprint, e.Host)
+	}
+	return ""
 }
 
 func attrs(m map[string]string) (keys, values []string) {

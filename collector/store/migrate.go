@@ -41,7 +41,7 @@ func Migrations(db, cluster string, f Features, retentionDays int) ([]Migration,
 		return nil, err
 	}
 	sort.Strings(names)
-	data := struct{ DB, OnCluster string }{DB: db}
+	data := struct{ DB, Cluster, OnCluster string }{DB: db, Cluster: cluster}
 	if cluster != "" {
 		data.OnCluster = "ON CLUSTER " + cluster
 	}
@@ -61,6 +61,17 @@ func Migrations(db, cluster string, f Features, retentionDays int) ([]Migration,
 				path += ", " + args
 			}
 			return "Replicated" + engine + "(" + path + ")"
+		},
+		// src names the table a query reads: on a cluster, the Distributed
+		// table over every shard's local table.
+		"src": func(table string) string { return db + "." + table + distSuffix(cluster) },
+		// dist creates, on a cluster only, the Distributed table over table.
+		"dist": func(table, shardKey string) string {
+			if cluster == "" {
+				return ""
+			}
+			return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s_all ON CLUSTER %s AS %s.%s\nENGINE = Distributed(%s, %s, %s, %s);\n",
+				db, table, cluster, db, table, cluster, db, table, shardKey)
 		},
 		"ttl": func(col string) string {
 			if !f.TTL || retentionDays <= 0 {
@@ -88,6 +99,14 @@ func Migrations(db, cluster string, f Features, retentionDays int) ([]Migration,
 		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(base, ".sql"), SQL: splitStatements(buf.String())})
 	}
 	return out, nil
+}
+
+// distSuffix is the suffix of Distributed tables, used on a cluster.
+func distSuffix(cluster string) string {
+	if cluster == "" {
+		return ""
+	}
+	return "_all"
 }
 
 // splitStatements splits a script on semicolons that end a line and drops

@@ -56,3 +56,291 @@ FROM nhi.events
 WHERE type = 'nhi_observed'
 GROUP BY nhi_id;
 
+-- 0003_identities
+DROP TABLE IF EXISTS nhi.nhi_inventory;
+
+-- 0003_identities
+CREATE TABLE IF NOT EXISTS nhi.identity_state  (
+    nhi_id      String,
+    kind        AggregateFunction(any, String),
+    principal   AggregateFunction(any, String),
+    fingerprint AggregateFunction(any, String),
+    hosts       AggregateFunction(groupUniqArray, String),
+    locations   AggregateFunction(groupUniqArray, String),
+    accounts    AggregateFunction(groupUniqArrayIf, String, UInt8),
+    file_owners AggregateFunction(groupUniqArrayIf, String, UInt8),
+    owner_hints AggregateFunction(groupUniqArrayArray, Array(String)),
+    first_seen  AggregateFunction(min, DateTime),
+    last_seen   AggregateFunction(max, DateTime),
+    expires_at  AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY nhi_id;
+
+-- 0003_identities
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.identity_state_mv  TO nhi.identity_state AS
+SELECT
+    nhi_id,
+    anyState(CAST(kind AS String))                   AS kind,
+    anyState(principal)                              AS principal,
+    anyState(fingerprint)                            AS fingerprint,
+    groupUniqArrayState(host)                        AS hosts,
+    groupUniqArrayState(location)                    AS locations,
+    groupUniqArrayIfState(account, account != '')    AS accounts,
+    groupUniqArrayIfState(file_owner, file_owner != '') AS file_owners,
+    groupUniqArrayArrayState(owner_hints)            AS owner_hints,
+    minState(time)                                   AS first_seen,
+    maxState(time)                                   AS last_seen,
+    maxState(expires_at)                             AS expires_at
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY nhi_id;
+
+-- 0003_identities
+INSERT INTO nhi.identity_state SELECT
+    nhi_id,
+    anyState(CAST(kind AS String))                   AS kind,
+    anyState(principal)                              AS principal,
+    anyState(fingerprint)                            AS fingerprint,
+    groupUniqArrayState(host)                        AS hosts,
+    groupUniqArrayState(location)                    AS locations,
+    groupUniqArrayIfState(account, account != '')    AS accounts,
+    groupUniqArrayIfState(file_owner, file_owner != '') AS file_owners,
+    groupUniqArrayArrayState(owner_hints)            AS owner_hints,
+    minState(time)                                   AS first_seen,
+    maxState(time)                                   AS last_seen,
+    maxState(expires_at)                             AS expires_at
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY nhi_id;
+
+-- 0003_identities
+CREATE TABLE IF NOT EXISTS nhi.sighting_state  (
+    host      String,
+    plugin    String,
+    nhi_id    String,
+    last_seen AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, plugin, nhi_id);
+
+-- 0003_identities
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.sighting_state_mv  TO nhi.sighting_state AS
+SELECT host, CAST(plugin AS String) AS plugin, nhi_id, maxState(time) AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY host, plugin, nhi_id;
+
+-- 0003_identities
+INSERT INTO nhi.sighting_state SELECT host, CAST(plugin AS String) AS plugin, nhi_id, maxState(time) AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY host, plugin, nhi_id;
+
+-- 0003_identities
+CREATE TABLE IF NOT EXISTS nhi.scan_state  (
+    host       String,
+    plugin     String,
+    scan_id    String,
+    started_at AggregateFunction(max, DateTime),
+    full       AggregateFunction(max, UInt8),
+    parts      AggregateFunction(max, UInt16),
+    parts_seen AggregateFunction(groupUniqArray, UInt16),
+    seen       AggregateFunction(groupUniqArrayArray, Array(String))
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, plugin, scan_id);
+
+-- 0003_identities
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.scan_state_mv  TO nhi.scan_state AS
+SELECT
+    host, CAST(plugin AS String) AS plugin, scan_id,
+    maxState(scan_started_at)          AS started_at,
+    maxState(scan_full)                AS full,
+    maxState(scan_parts)               AS parts,
+    groupUniqArrayState(scan_part)     AS parts_seen,
+    groupUniqArrayArrayState(scan_seen) AS seen
+FROM nhi.events
+WHERE type = 'scan_completed'
+GROUP BY host, plugin, scan_id;
+
+-- 0003_identities
+INSERT INTO nhi.scan_state SELECT
+    host, CAST(plugin AS String) AS plugin, scan_id,
+    maxState(scan_started_at)          AS started_at,
+    maxState(scan_full)                AS full,
+    maxState(scan_parts)               AS parts,
+    groupUniqArrayState(scan_part)     AS parts_seen,
+    groupUniqArrayArrayState(scan_seen) AS seen
+FROM nhi.events
+WHERE type = 'scan_completed'
+GROUP BY host, plugin, scan_id;
+
+-- 0003_identities
+CREATE TABLE IF NOT EXISTS nhi.usage_state  (
+    nhi_id     String,
+    principal  String,
+    last_used  AggregateFunction(max, DateTime),
+    evidence   AggregateFunction(argMax, String, DateTime),
+    source     AggregateFunction(argMax, String, DateTime),
+    actor      AggregateFunction(argMax, String, DateTime),
+    hosts      AggregateFunction(groupUniqArray, String)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (nhi_id, principal);
+
+-- 0003_identities
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.usage_state_mv  TO nhi.usage_state AS
+SELECT
+    nhi_id, principal,
+    maxState(used_at)                                   AS last_used,
+    argMaxState(CAST(evidence AS String), used_at)      AS evidence,
+    argMaxState(source, used_at)                        AS source,
+    argMaxState(actor, used_at)                         AS actor,
+    groupUniqArrayState(host)                           AS hosts
+FROM nhi.events
+WHERE type = 'usage_evidence'
+GROUP BY nhi_id, principal;
+
+-- 0003_identities
+INSERT INTO nhi.usage_state SELECT
+    nhi_id, principal,
+    maxState(used_at)                                   AS last_used,
+    argMaxState(CAST(evidence AS String), used_at)      AS evidence,
+    argMaxState(source, used_at)                        AS source,
+    argMaxState(actor, used_at)                         AS actor,
+    groupUniqArrayState(host)                           AS hosts
+FROM nhi.events
+WHERE type = 'usage_evidence'
+GROUP BY nhi_id, principal;
+
+-- 0003_identities
+CREATE VIEW IF NOT EXISTS nhi.nhi_inventory  AS
+SELECT
+    nhi_id, kind, principal, fingerprint, hosts, locations, accounts, file_owners, owner_hints,
+    first_seen, last_seen, expires_at, still_present, present_hosts,
+    greatest(id_last_used, p_last_used)                  AS last_used,
+    if(id_last_used >= p_last_used, id_evidence, p_evidence) AS last_evidence,
+    if(id_last_used >= p_last_used, id_source, p_source)     AS last_source,
+    if(id_last_used >= p_last_used, id_actor, p_actor)       AS last_actor
+FROM (
+    SELECT * FROM (
+        SELECT * FROM (
+            SELECT
+                nhi_id,
+                anyMerge(kind)                   AS kind,
+                anyMerge(principal)              AS principal,
+                anyMerge(fingerprint)            AS fingerprint,
+                groupUniqArrayMerge(hosts)       AS hosts,
+                groupUniqArrayMerge(locations)   AS locations,
+                groupUniqArrayIfMerge(accounts)  AS accounts,
+                groupUniqArrayIfMerge(file_owners) AS file_owners,
+                groupUniqArrayArrayMerge(owner_hints) AS owner_hints,
+                minMerge(first_seen)             AS first_seen,
+                maxMerge(last_seen)              AS last_seen,
+                maxMerge(expires_at)             AS expires_at
+            FROM nhi.identity_state
+            GROUP BY nhi_id
+        ) ANY LEFT JOIN (
+            SELECT nhi_id, max(present) AS still_present, groupUniqArrayIf(host, present = 1) AS present_hosts
+            FROM (
+                SELECT nhi_id, host,
+                    if(scan_started = toDateTime(0), 1, has(seen, nhi_id) OR last_seen >= scan_started) AS present
+                FROM (
+                    SELECT host, plugin, nhi_id, maxMerge(last_seen) AS last_seen
+                    FROM nhi.sighting_state
+                    GROUP BY host, plugin, nhi_id
+                ) ANY LEFT JOIN (
+                    SELECT host, plugin, max(started) AS scan_started, argMax(seen, started) AS seen
+                    FROM (
+                        SELECT host, plugin, scan_id,
+                            maxMerge(started_at) AS started, maxMerge(full) AS full, maxMerge(parts) AS parts,
+                            length(groupUniqArrayMerge(parts_seen)) AS got, groupUniqArrayArrayMerge(seen) AS seen
+                        FROM nhi.scan_state
+                        GROUP BY host, plugin, scan_id
+                    )
+                    WHERE full = 1 AND got >= parts
+                    GROUP BY host, plugin
+                ) USING (host, plugin)
+            )
+            GROUP BY nhi_id
+        ) USING nhi_id
+    ) ANY LEFT JOIN (
+        SELECT nhi_id, maxMerge(last_used) AS id_last_used, argMaxMerge(evidence) AS id_evidence,
+            argMaxMerge(source) AS id_source, argMaxMerge(actor) AS id_actor
+        FROM nhi.usage_state
+        WHERE nhi_id != ''
+        GROUP BY nhi_id
+    ) USING nhi_id
+) ANY LEFT JOIN (
+    SELECT principal, maxMerge(last_used) AS p_last_used, argMaxMerge(evidence) AS p_evidence,
+        argMaxMerge(source) AS p_source, argMaxMerge(actor) AS p_actor
+    FROM nhi.usage_state
+    WHERE principal != ''
+    GROUP BY principal
+) USING principal;
+
+-- 0004_agents
+CREATE TABLE IF NOT EXISTS nhi.agent_state  (
+    agent_id    String,
+    host        AggregateFunction(argMax, String, DateTime),
+    first_seen  AggregateFunction(min, DateTime),
+    last_seen   AggregateFunction(max, DateTime),
+    version     AggregateFunction(argMax, String, DateTime),
+    os          AggregateFunction(argMax, String, DateTime),
+    spool_depth AggregateFunction(argMax, Int64, DateTime),
+    spool_bytes AggregateFunction(argMax, Int64, DateTime),
+    dropped     AggregateFunction(argMax, Int64, DateTime),
+    cpu_percent AggregateFunction(argMax, Float64, DateTime),
+    rss_bytes   AggregateFunction(argMax, Int64, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY agent_id;
+
+-- 0004_agents
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.agent_state_mv  TO nhi.agent_state AS
+SELECT
+    agent_id,
+    argMaxState(host, time)                                              AS host,
+    minState(time)                                                       AS first_seen,
+    maxState(time)                                                       AS last_seen,
+    argMaxState(visitParamExtractString(heartbeat, 'version'), time)     AS version,
+    argMaxState(visitParamExtractString(heartbeat, 'os'), time)          AS os,
+    argMaxState(visitParamExtractInt(heartbeat, 'spool_depth'), time)    AS spool_depth,
+    argMaxState(visitParamExtractInt(heartbeat, 'spool_bytes'), time)    AS spool_bytes,
+    argMaxState(visitParamExtractInt(heartbeat, 'dropped'), time)        AS dropped,
+    argMaxState(visitParamExtractFloat(heartbeat, 'cpu_percent'), time)  AS cpu_percent,
+    argMaxState(visitParamExtractInt(heartbeat, 'rss_bytes'), time)      AS rss_bytes
+FROM nhi.events
+WHERE type = 'agent_heartbeat'
+GROUP BY agent_id;
+
+-- 0004_agents
+INSERT INTO nhi.agent_state SELECT
+    agent_id,
+    argMaxState(host, time)                                              AS host,
+    minState(time)                                                       AS first_seen,
+    maxState(time)                                                       AS last_seen,
+    argMaxState(visitParamExtractString(heartbeat, 'version'), time)     AS version,
+    argMaxState(visitParamExtractString(heartbeat, 'os'), time)          AS os,
+    argMaxState(visitParamExtractInt(heartbeat, 'spool_depth'), time)    AS spool_depth,
+    argMaxState(visitParamExtractInt(heartbeat, 'spool_bytes'), time)    AS spool_bytes,
+    argMaxState(visitParamExtractInt(heartbeat, 'dropped'), time)        AS dropped,
+    argMaxState(visitParamExtractFloat(heartbeat, 'cpu_percent'), time)  AS cpu_percent,
+    argMaxState(visitParamExtractInt(heartbeat, 'rss_bytes'), time)      AS rss_bytes
+FROM nhi.events
+WHERE type = 'agent_heartbeat'
+GROUP BY agent_id;
+
+-- 0004_agents
+CREATE VIEW IF NOT EXISTS nhi.agents  AS
+SELECT
+    agent_id,
+    argMaxMerge(host)        AS host,
+    minMerge(first_seen)     AS first_seen,
+    maxMerge(last_seen)      AS last_seen,
+    argMaxMerge(version)     AS version,
+    argMaxMerge(os)          AS os,
+    argMaxMerge(spool_depth) AS spool_depth,
+    argMaxMerge(spool_bytes) AS spool_bytes,
+    argMaxMerge(dropped)     AS dropped,
+    argMaxMerge(cpu_percent) AS cpu_percent,
+    argMaxMerge(rss_bytes)   AS rss_bytes
+FROM nhi.agent_state
+GROUP BY agent_id;
+

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+func observed(host, principal, fp string, at time.Time) *event.Event {
+	e := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindAWSAccessKey,
+		Principal: principal, Fingerprint: fp, Location: "/root/.aws/credentials", Account: "root",
+		OwnerHints: []string{"profile:" + principal}, Time: at}
+	e.Complete("agent-"+host, host, at)
+	return e
+}
+
+func scanDone(host string, started time.Time, part, parts int, seen ...string) *event.Event {
+	e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: "scan-" + host + started.Format("150405"),
+		Time: started.Add(time.Minute), Scan: &event.Scan{Full: true, StartedAt: started, FinishedAt: started.Add(time.Minute),
+			Seen: append([]string{}, seen...), Part: part, Parts: parts}}
+	e.Complete("agent-"+host, host, started)
+	return e
+}
+
+func used(host, principal, fp, actor string, at time.Time) *event.Event {
+	e := &event.Event{Type: event.TypeUsageEvidence, Plugin: "authlog", Principal: principal, Fingerprint: fp,
+		Evidence: event.EvidenceSSHLogin, Source: "/var/log/auth.log", Actor: actor, UsedAt: &at, Time: at}
+	e.Complete("agent-"+host, host, at)
+	return e
+}
+
+func heartbeat(agent string, at time.Time, depth int64) *event.Event {
+	e := &event.Event{Type: event.TypeAgentHeartbeat, Time: at,
+		Heartbeat: &event.Heartbeat{Version: "1.2." + agent[len(agent)-1:], SpoolDepth: depth, Dropped: 3}}
+	e.Complete(agent, "host-"+agent, at)
+	return e
+}
+
+// TestInventoryDerived checks what nhi_inventory and agents derive from
+// observations, scans, usage and heartbeats, with every event stored twice.
+func TestInventoryDerived(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fpB := strings.Repeat("b2", 32)
+	a1, a2 := observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", t0), observed("h2", "AKIAAAAAAAAAAAAAAAAA", "", t0)
+	b := observed("h3", "AKIABBBBBBBBBBBBBBBB", fpB, t0)
+	c := observed("h4", "AKIACCCCCCCCCCCCCCCC", "", t0)
+	events := []*event.Event{a1, a2, b, c,
+		scanDone("h1", t0.Add(time.Hour), 1, 1),           // a is gone from h1, still on h2 (never scanned)
+		scanDone("h3", t0.Add(time.Hour), 1, 1),           // b is gone everywhere
+		scanDone("h4", t0.Add(time.Hour), 1, 2),           // part 1 of 2: incomplete, c counts as present
+		scanDone("h4", t0.Add(-time.Hour), 1, 1, c.NHIID), // an older complete scan listing c
+		used("h1", "AKIAAAAAAAAAAAAAAAAA", "", "10.0.0.9", t0.Add(2*time.Hour)),
+		used("h1", "AKIAAAAAAAAAAAAAAAAA", "", "10.0.0.1", t0.Add(time.Hour)),
+		used("h9", "", fpB, "deploy", t0.Add(3*time.Hour)),
+		heartbeat("agent-1", t0, 10), heartbeat("agent-1", t0.Add(time.Minute), 7),
+	}
+	for i := 0; i < 2; i++ { // a re-delivered batch
+		if err := st.InsertEvents(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := st.Inventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv) != 3 {
+		t.Fatalf("inventory has %d identities, want 3: %+v", len(inv), inv)
+	}
+	a, bb, cc := inv[0], inv[1], inv[2]
+	if strings.Join(a.Hosts, ",") != "h1,h2" || !a.StillPresent || strings.Join(a.PresentHosts, ",") != "h2" {
+		t.Errorf("a: hosts %v present %v on %v; want h1,h2, present on h2 only", a.Hosts, a.StillPresent, a.PresentHosts)
+	}
+	if !a.LastUsed.Equal(t0.Add(2*time.Hour)) || a.LastActor != "10.0.0.9" || a.LastEvidence != "ssh_login" || a.LastSource != "/var/log/auth.log" {
+		t.Errorf("a: last used %v by %q (%s, %s); want the newest evidence", a.LastUsed, a.LastActor, a.LastEvidence, a.LastSource)
+	}
+	if strings.Join(a.OwnerHints, ",") != "profile:AKIAAAAAAAAAAAAAAAAA" || strings.Join(a.Accounts, ",") != "root" {
+		t.Errorf("a: owner hints %v accounts %v", a.OwnerHints, a.Accounts)
+	}
+	if bb.StillPresent || !bb.LastUsed.Equal(t0.Add(3*time.Hour)) || bb.LastActor != "deploy" {
+		t.Errorf("b: present %v, last used %v by %q; want gone, used by fingerprint", bb.StillPresent, bb.LastUsed, bb.LastActor)
+	}
+	if !cc.StillPresent || cc.LastUsed.Unix() != 0 {
+		t.Errorf("c: present %v last used %v; want present (latest scan incomplete), never used", cc.StillPresent, cc.LastUsed)
+	}
+	var agents, depth, dropped int64
+	var version string
+	var last time.Time
+	row := st.Conn().QueryRow(ctx, "SELECT toInt64(count()), toInt64(any(spool_depth)), toInt64(any(dropped)), any(version), any(last_seen) FROM "+st.Database()+".agents")
+	if err := row.Scan(&agents, &depth, &dropped, &version, &last); err != nil {
+		t.Fatal(err)
+	}
+	if agents != 1 || depth != 7 || dropped != 3 || version != "1.2.1" || !last.Equal(t0.Add(time.Minute)) {
+		t.Errorf("agents: %d rows, spool depth %d, dropped %d, version %q, last seen %v", agents, depth, dropped, version, last)
+	}
+}
