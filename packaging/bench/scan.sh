@@ -5,13 +5,13 @@
 # the throughput ratio, CPU seconds, peak RSS and how many of gitleaks'
 # findings we also report; then both tools on the planted host tree.
 #
-#   BENCH_TREE_MB     size of the tree to build (default 300)
+#   BENCH_TREE_MB     size of the tree to build (default 440)
 #   GITLEAKS_VERSION  reference version (default v8.30.1, installed from the Go proxy)
 #   BENCH_TRUFFLEHOG  1 to also run TruffleHog if `trufflehog` is on PATH
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
-tree_mb=${BENCH_TREE_MB:-300}
+tree_mb=${BENCH_TREE_MB:-440}
 gl_version=${GITLEAKS_VERSION:-v8.30.1}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/nhiradar/bench
 work=$(mktemp -d)

@@ -76,7 +76,7 @@ func (m *matcher) scan(path string, data []byte) []hit {
 				continue
 			}
 			r := &m.rs.rules[ri]
-			if r.assignment && !assignmentFollows(lower, pos+int(n)) {
+			if r.assignment && !assignmentFollows(lower, pos+int(n)) || r.generic && !valueFollows(lower, pos+int(n)) {
 				continue
 			}
 			if r.Path != nil || len(r.Allowlists) > 0 {
@@ -93,6 +93,10 @@ func (m *matcher) scan(path string, data []byte) []hit {
 			}
 			if m.lastEnd[ri] == 0 {
 				m.touched = append(m.touched, ri)
+			}
+			if r.anchored != nil {
+				m.lastEnd[ri] = max(m.lastEnd[ri], m.atHit(r, path, data, pos, int(n)))
+				continue
 			}
 			m.lastEnd[ri] = m.window(ri, path, data, pos, int(n))
 		}
@@ -117,15 +121,54 @@ func (m *matcher) window(ri int, path string, data []byte, pos, n int) int {
 	}
 	stop := min(len(data), pos+n+limit)
 	we := stop
+	lineEnd := stop
+	if i := bytes.IndexByte(data[pos+n:stop], '\n'); i >= 0 {
+		lineEnd = pos + n + i
+	}
 	if !r.multiline {
-		if i := bytes.IndexByte(data[pos+n:stop], '\n'); i >= 0 {
-			we = pos + n + i
+		we = lineEnd
+		// gitleaks' assignment template allows blanks (newlines included)
+		// around the operator, so such a match may end on the next line.
+		if r.assignment && lineEnd < stop {
+			we = stop
+			if i := bytes.IndexByte(data[lineEnd+1:stop], '\n'); i >= 0 {
+				we = lineEnd + 1 + i
+			}
 		}
 	}
 	for _, loc := range r.Regex.FindAllIndex(data[ws:we], -1) {
+		if r.assignment && ws+loc[0] > lineEnd {
+			break // starts on the next line: that line's own window finds it
+		}
 		m.check(r, path, data, ws+loc[0], ws+loc[1])
 	}
+	if r.assignment {
+		return min(lineEnd+1, len(data))
+	}
 	return we
+}
+
+// atHit tries an anchored rule at a keyword hit and returns the end of the
+// match (so later hits inside it are skipped), or 0.
+func (m *matcher) atHit(r *rule, path string, data []byte, pos, n int) int {
+	if r.boundary && pos > 0 && isWordByte(data[pos-1]) {
+		return 0
+	}
+	we := min(len(data), pos+n+maxAfter)
+	if i := bytes.IndexByte(data[pos+n:we], '\n'); i >= 0 {
+		we = pos + n + i
+	}
+	loc := r.anchored.FindIndex(data[pos:we])
+	if loc == nil {
+		return 0
+	}
+	m.check(r, path, data, pos, pos+loc[1])
+	return pos + loc[1]
+}
+
+// isWordByte is regexp's \w for one byte.
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // check applies gitleaks' secret group, entropy and allowlists, then the

@@ -22,7 +22,8 @@ const Name = "content"
 type Plugin struct {
 	// SkipFile skips files another plugin parses (builtin wires credfiles').
 	SkipFile func(hostPath string) bool
-	// Log receives per-file errors at debug level (paths only); nil is silent.
+	// Log receives per-file errors at debug level (paths only) and a summary;
+	// nil means slog.Default().
 	Log *slog.Logger
 
 	once  sync.Once
@@ -58,9 +59,13 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 		return fmt.Errorf("%s: %w", Name, err)
 	}
 	root := hostfs.New(req.Root)
-	s := &Scanner{Rules: p.rules, Config: cfg, Log: p.Log}
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Scanner{Rules: p.rules, Config: cfg, Log: log}
 	seen := map[string]bool{}
-	_, err = s.Run(ctx, root, fp, func(f Finding) error {
+	st, err := s.Run(ctx, root, fp, func(f Finding) error {
 		// The same secret twice on one line or file is one observation.
 		k := f.Path + "\x00" + f.Fingerprint
 		if seen[k] || filter.Skip(f.Fingerprint) {
@@ -69,6 +74,8 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 		seen[k] = true
 		return emit(toEvent(root, f))
 	})
+	log.Info("content scan finished", "files", st.Files, "bytes", st.Bytes, "skipped", st.Skipped,
+		"errors", st.Errors, "findings", len(seen))
 	return err
 }
 

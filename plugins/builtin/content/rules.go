@@ -3,6 +3,8 @@ package content
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -20,6 +22,14 @@ type rule struct {
 	// assignment rules are gitleaks' "keyword, then an assignment" template:
 	// a keyword hit not followed by an assignment operator cannot match.
 	assignment bool
+	// anchored, when set, is the rule's regex anchored at its start: every
+	// match begins with one of the rule's keywords, so the rule is tried at
+	// each keyword hit instead of over the whole line. boundary says the
+	// regex starts with \b, checked against the byte before the hit.
+	anchored *regexp.Regexp
+	boundary bool
+	// generic rules end with gitleaks' generic value pattern (valueFollows).
+	generic bool
 }
 
 // assignTemplate is the text gitleaks' rule generator puts after a rule's
@@ -27,13 +37,19 @@ type rule struct {
 const assignTemplate = `(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)`
 
 // isAssignment reports whether every keyword of r sits in its regex before
-// the assignment template, so that the template's operator must follow a
-// keyword hit within 23 bytes.
+// the assignment template (or r is the generic rule, whose keyword group is
+// its keywords), so that the template's operator must follow a keyword hit
+// within 23 bytes.
 func isAssignment(r config.Rule) bool {
 	src := strings.ToLower(r.Regex.String())
 	i := strings.Index(src, strings.ToLower(assignTemplate))
 	if i < 0 || strings.Count(src, strings.ToLower(assignTemplate)) != 1 {
 		return false
+	}
+	if strings.HasSuffix(r.Regex.String(), genericValue) {
+		// generic-api-key: its keyword group (access|auth|api|…|passw(or)?d|…)
+		// matches exactly the rule's keywords.
+		return true
 	}
 	for _, k := range r.Keywords {
 		if !strings.Contains(src[:i], strings.ToLower(k)) {
@@ -91,8 +107,13 @@ func compile(cfg config.Config) *Rules {
 			continue
 		}
 		src := r.Regex.String()
-		rs.rules = append(rs.rules, rule{Rule: r, multiline: strings.Contains(src, `\s\S`) ||
-			strings.Contains(src, `(?s`) || strings.Contains(src, `\n`) || strings.Contains(src, `\r`), assignment: isAssignment(r)})
+		ru := rule{Rule: r, multiline: strings.Contains(src, `\s\S`) ||
+			strings.Contains(src, `(?s`) || strings.Contains(src, `\n`) || strings.Contains(src, `\r`), assignment: isAssignment(r)}
+		ru.generic = ru.assignment && strings.HasSuffix(src, genericValue)
+		if ok, wb := startsWithKeyword(src, r.Keywords); ok && !ru.multiline {
+			ru.anchored, ru.boundary = regexp.MustCompile(`^(?:`+src+`)`), wb
+		}
+		rs.rules = append(rs.rules, ru)
 		idx := len(rs.rules) - 1
 		for _, k := range r.Keywords {
 			k = strings.ToLower(k)
@@ -152,4 +173,58 @@ func entropy(s []byte) float64 {
 		}
 	}
 	return h
+}
+
+// startsWithKeyword reports whether every match of the regex src begins
+// with one of keywords (a literal, or an alternation of literals, each
+// starting with a keyword, after optional captures and a leading \b), and
+// whether a \b precedes it. Keywords must start with a word character when
+// there is a \b, so that the anchored regex sees the same boundary.
+func startsWithKeyword(src string, keywords []string) (bool, bool) {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return false, false
+	}
+	boundary := false
+	var starts func(r *syntax.Regexp) bool
+	starts = func(r *syntax.Regexp) bool {
+		switch r.Op {
+		case syntax.OpCapture:
+			return starts(r.Sub[0])
+		case syntax.OpConcat:
+			for _, s := range r.Sub {
+				if s.Op == syntax.OpWordBoundary {
+					boundary = true
+					continue
+				}
+				return starts(s)
+			}
+		case syntax.OpAlternate:
+			for _, s := range r.Sub {
+				if !starts(s) {
+					return false
+				}
+			}
+			return true
+		case syntax.OpLiteral:
+			lit := strings.ToLower(string(r.Rune))
+			for _, k := range keywords {
+				if strings.HasPrefix(lit, strings.ToLower(k)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !starts(re) {
+		return false, false
+	}
+	if boundary {
+		for _, k := range keywords {
+			if k == "" || !isNameByte(k[0]) || k[0] == '-' || k[0] == '.' {
+				return false, false
+			}
+		}
+	}
+	return true, boundary
 }

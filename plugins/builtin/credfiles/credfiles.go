@@ -32,7 +32,7 @@ const maxFileSize = 4 << 20
 
 // Plugin finds credential files on the host.
 type Plugin struct {
-	// Log receives per-file problems at debug level (paths only); nil is silent.
+	// Log receives a summary (counts and paths only); nil means slog.Default().
 	Log *slog.Logger
 }
 
@@ -98,6 +98,11 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 			errs = append(errs, err)
 		}
 	})
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("credfiles scan finished", "findings", len(seen), "errors", len(errs))
 	return errors.Join(append(errs, walkErr)...)
 }
 

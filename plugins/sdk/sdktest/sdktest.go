@@ -38,6 +38,8 @@ func Fingerprint(s string) string {
 
 // Result is what one scan produced.
 type Result struct {
+	// Plugin is the name the plugin gave in Info.
+	Plugin string
 	Events []*event.Event
 	Err    error
 	// Log is everything logged during the scan: slog's default logger in
@@ -68,7 +70,7 @@ func Run(t testing.TB, p sdk.Plugin, root string, opts map[string]string) Result
 }
 
 func scan(p sdk.Plugin, root string, opts map[string]string) Result {
-	var res Result
+	res := Result{Plugin: p.Info().Name}
 	res.Err = p.Scan(context.Background(), Request(root, opts), func(e *event.Event) error {
 		res.Events = append(res.Events, e)
 		return nil
@@ -76,12 +78,14 @@ func scan(p sdk.Plugin, root string, opts map[string]string) Result {
 	return res
 }
 
-// Valid completes every event's envelope and checks it against the wire
-// schema, failing the test for each invalid one.
+// Valid completes every event's envelope as the agent does (plugin name,
+// ids, host, time) and checks it against the wire schema, failing the test
+// for each invalid one.
 func (r Result) Valid(t testing.TB) {
 	t.Helper()
 	for _, e := range r.Events {
 		c := *e
+		c.Plugin = r.Plugin
 		c.Complete("sdktest-agent", "sdktest-host", Now)
 		if err := c.Validate(); err != nil {
 			t.Errorf("invalid event at %s: %v", e.Location, err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -31,7 +32,19 @@ func main() {
 	keep := flag.Bool("keep-decoys", false, "turn the decoy filter off (compare raw rule matches with gitleaks)")
 	maxSize := flag.Int64("max-file-size", content.DefaultMaxFileSize, "skip larger files")
 	glReport := flag.String("compare-gitleaks", "", "instead of scanning, compare this gitleaks JSON report with -findings")
+	plantedDir := flag.String("planted", "", "instead of scanning, run credfiles and content on this planted host tree (with -compare-gitleaks)")
 	flag.Parse()
+	// As in the plugin executable: a soft memory limit keeps RSS low.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(40 << 20)
+	}
+	if *plantedDir != "" {
+		if err := planted(*plantedDir, *glReport); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *glReport != "" {
 		if err := compare(*glReport, *out, *root); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
