@@ -7,8 +7,8 @@ import (
 
 	"gopkg.in/ini.v1"
 
+	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
-	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
 )
 
 // awsKeyID matches the identifiers of long-term (AKIA) and temporary (ASIA)
@@ -26,8 +26,9 @@ var awsExampleKeys = map[string]bool{
 // parseAWSCredentials reads an AWS shared credentials or config file. Each
 // profile holding a key pair is one aws_access_key identity whose principal
 // is the access key id and whose fingerprint is that of the secret key.
-func parseAWSCredentials(content []byte, fp *secret.Fingerprinter) ([]finding, error) {
-	f, err := ini.LoadSources(ini.LoadOptions{Insensitive: false, IgnoreInlineComment: true, AllowBooleanKeys: true}, content)
+func parseAWSCredentials(in input) ([]finding, error) {
+	fp := in.fp
+	f, err := ini.LoadSources(ini.LoadOptions{Insensitive: false, IgnoreInlineComment: true, AllowBooleanKeys: true}, in.content)
 	if err != nil {
 		return nil, errors.New("not an INI file")
 	}
@@ -35,7 +36,7 @@ func parseAWSCredentials(content []byte, fp *secret.Fingerprinter) ([]finding, e
 	for _, sec := range f.Sections() {
 		id := strings.TrimSpace(sec.Key("aws_access_key_id").String())
 		sk := strings.TrimSpace(sec.Key("aws_secret_access_key").String())
-		if !awsKeyID.MatchString(id) || sk == "" || awsExampleKeys[id] || awsExampleKeys[sk] {
+		if !awsKeyID.MatchString(id) || sk == "" || awsExampleKeys[id] || awsExampleKeys[sk] || decoy.Value(sk) {
 			continue
 		}
 		profile := strings.TrimPrefix(sec.Name(), "profile ")

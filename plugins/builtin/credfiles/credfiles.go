@@ -1,6 +1,11 @@
 // Package credfiles is the built-in plugin that finds credentials in the
 // well-known files tools keep them in, parsing each format by its structure
-// rather than by pattern: AWS shared credentials and config so far.
+// rather than by pattern: AWS, GCP, Azure CLI, kubeconfig, Docker, .netrc,
+// .npmrc, .pypirc, .git-credentials, .pgpass, .my.cnf, Terraform, gh, .env
+// files, systemd units, cron tables and private keys (PEM and OpenSSH).
+//
+// A raw secret never leaves a parser: it returns findings whose secret is
+// already an HMAC fingerprint, and its errors never quote file content.
 package credfiles
 
 import (
@@ -8,8 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk"
+	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
+	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -18,20 +27,28 @@ import (
 // Name is the plugin's name in events and configuration.
 const Name = "credfiles"
 
-// Plugin finds credential files under every home directory of the host.
-type Plugin struct{}
+// maxFileSize bounds what a parser reads: credential files are small.
+const maxFileSize = 4 << 20
+
+// Plugin finds credential files on the host.
+type Plugin struct {
+	// Log receives a summary (counts and paths only); nil means slog.Default().
+	Log *slog.Logger
+}
 
 // Info implements sdk.Plugin.
 func (Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.1.0", Description: "credentials in well-known files (AWS)"}
+	return sdk.Info{Name: Name, Version: "0.2.0", Description: "credentials in well-known files, parsed by structure"}
 }
 
-// parser reads one kind of credential file. It receives the file's content
-// and returns findings whose secrets are already fingerprinted.
-type parser struct {
-	// rel is the path under a home directory.
-	rel   string
-	parse func(content []byte, fp *secret.Fingerprinter) ([]finding, error)
+// input is what a parser receives. Content may hold secrets: a parser
+// fingerprints them with FP and keeps nothing else of them.
+type input struct {
+	content []byte
+	path    string
+	fp      *secret.Fingerprinter
+	root    hostfs.Root
+	now     time.Time
 }
 
 // finding is one credential in a file, with the secret already replaced by
@@ -43,59 +60,94 @@ type finding struct {
 	key         string
 	hints       []string
 	attrs       map[string]string
+	expires     *time.Time
+	// location is set when the credential sits in another file than the one
+	// parsed (a systemd unit's EnvironmentFile=).
+	location string
 }
 
-var parsers = []parser{
-	{rel: ".aws/credentials", parse: parseAWSCredentials},
-	{rel: ".aws/config", parse: parseAWSCredentials},
-}
+// options lists the keys Options may hold; any other key is an error.
+var options = map[string]bool{"paths": true, "baseline": true, "ignore": true}
 
 // Scan implements sdk.Plugin.
-func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
 	fp, err := secret.NewFingerprinter(req.FingerprintKey)
 	if err != nil {
 		return err
 	}
-	root := hostfs.New(req.Root)
-	var errs []error
-	for _, home := range root.Homes() {
-		for _, p := range parsers {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			path := home.Dir + "/" + p.rel
-			if err := scanFile(root, home, path, p, fp, emit); err != nil {
-				errs = append(errs, err)
-			}
+	for k := range req.Options {
+		if !options[k] {
+			return fmt.Errorf("%s: unknown option %q", Name, k)
 		}
 	}
-	return errors.Join(errs...)
+	filter, err := baseline.FromOptions(req.Options)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	root := hostfs.New(req.Root)
+	homes := root.Homes()
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var errs []error
+	seen := map[string]bool{}
+	walkErr := walk(ctx, root, scanPaths(req.Options, homes), func(path string, pr parser) {
+		in := input{path: path, fp: fp, root: root, now: now}
+		if err := scanFile(in, pr, accountOf(homes, path), filter, seen, emit); err != nil {
+			errs = append(errs, err)
+		}
+	})
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("credfiles scan finished", "findings", len(seen), "errors", len(errs))
+	return errors.Join(append(errs, walkErr)...)
 }
 
-func scanFile(root hostfs.Root, home hostfs.Home, path string, p parser, fp *secret.Fingerprinter, emit sdk.Emit) error {
-	content, err := root.ReadFile(path)
+func scanFile(in input, p parser, account string, filter *baseline.Filter, seen map[string]bool, emit sdk.Emit) error {
+	meta, err := in.root.FileMeta(in.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, path, err)
+		return fmt.Errorf("%s: stat %s: %w", Name, in.path, err)
 	}
-	meta, err := root.FileMeta(path)
+	if meta.Size > maxFileSize {
+		return nil
+	}
+	in.content, err = in.root.ReadFile(in.path)
 	if err != nil {
-		return fmt.Errorf("%s: stat %s: %w", Name, path, err)
+		return fmt.Errorf("%s: read %s: %w", Name, in.path, err)
 	}
-	found, err := p.parse(content, fp)
+	found, err := p.parse(in)
 	if err != nil {
 		// The parser's error never quotes the content: it may hold a secret.
-		return fmt.Errorf("%s: parse %s: %w", Name, path, err)
+		return fmt.Errorf("%s: parse %s: %w", Name, in.path, err)
 	}
 	for _, f := range found {
-		mod := meta.Modified
+		loc, m := in.path, meta
+		if f.location != "" {
+			loc = f.location
+			if m, err = in.root.FileMeta(loc); err != nil {
+				continue
+			}
+		}
+		k := string(f.kind) + "\x00" + f.principal + "\x00" + f.fingerprint + "\x00" + loc + "\x00" + f.key
+		if seen[k] || filter.Skip(f.fingerprint) || decoy.Path(loc) {
+			continue
+		}
+		seen[k] = true
+		mod := m.Modified
 		e := &event.Event{
 			Type: event.TypeNHIObserved, Plugin: Name,
 			Kind: f.kind, Principal: f.principal, Fingerprint: f.fingerprint,
-			Location: path, Key: f.key, FileOwner: meta.Owner, FileMode: meta.Mode,
-			Account: home.Account, ModifiedAt: &mod, OwnerHints: f.hints, Attrs: f.attrs,
+			Location: loc, Key: f.key, FileOwner: m.Owner, FileMode: m.Mode,
+			Account: account, ModifiedAt: &mod, ExpiresAt: f.expires, OwnerHints: f.hints, Attrs: f.attrs,
+		}
+		if e.Account == "" {
+			e.Account = m.Owner
 		}
 		if err := emit(e); err != nil {
 			return err

@@ -38,6 +38,7 @@ const (
 	KindSSHAuthorizedKey     Kind = "ssh_authorized_key"
 	KindOSServiceAccount     Kind = "os_service_account"
 	KindGenericSecret        Kind = "generic_secret"
+	KindGitLabToken          Kind = "gitlab_token"
 )
 
 // Kinds lists every valid kind.
@@ -48,6 +49,7 @@ var Kinds = []Kind{
 	KindNPMToken, KindPyPIToken, KindGitCredential, KindPostgresPassword, KindMySQLPassword,
 	KindTerraformToken, KindGitHubToken, KindAPIKey, KindPassword, KindPrivateKey,
 	KindSSHPrivateKey, KindSSHAuthorizedKey, KindOSServiceAccount, KindGenericSecret,
+	KindGitLabToken,
 }
 
 // Evidence names how a usage_evidence event proves use.

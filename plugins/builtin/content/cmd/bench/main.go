@@ -1,0 +1,97 @@
+// Command bench runs the content scanner over a directory, without an agent,
+// for packaging/bench/scan.sh: it prints one JSON summary (files, bytes,
+// seconds, MB/s, findings), can write the findings' path, line and rule
+// (never the secret), and compares them with a gitleaks JSON report.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/builtin/content"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
+	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
+)
+
+func main() {
+	if p := os.Getenv("CPUPROFILE"); p != "" {
+		f, _ := os.Create(p)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	root := flag.String("root", "", "directory standing for /")
+	paths := flag.String("paths", "/", "comma-separated host paths to walk")
+	out := flag.String("findings", "", "write path, line and rule of every finding to this JSON-lines file")
+	keep := flag.Bool("keep-decoys", false, "turn the decoy filter off (compare raw rule matches with gitleaks)")
+	maxSize := flag.Int64("max-file-size", content.DefaultMaxFileSize, "skip larger files")
+	glReport := flag.String("compare-gitleaks", "", "instead of scanning, compare this gitleaks JSON report with -findings")
+	plantedDir := flag.String("planted", "", "instead of scanning, run credfiles and content on this planted host tree (with -compare-gitleaks)")
+	flag.Parse()
+	// As in the plugin executable: a soft memory limit keeps RSS low.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(40 << 20)
+	}
+	if *plantedDir != "" {
+		if err := planted(*plantedDir, *glReport); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *glReport != "" {
+		if err := compare(*glReport, *out, *root); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*root, *paths, *out, *keep, *maxSize); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(root, paths, out string, keep bool, maxSize int64) error {
+	rules, err := content.DefaultRules()
+	if err != nil {
+		return err
+	}
+	fp, err := secret.NewFingerprinter([]byte("bench-fingerprint-key-0000"))
+	if err != nil {
+		return err
+	}
+	var enc *json.Encoder
+	if out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		enc = json.NewEncoder(f)
+	}
+	s := &content.Scanner{Rules: rules, Log: slog.Default(), Config: content.Config{
+		Paths: []string{paths}, Exclude: []string{".git"}, MaxFileSize: maxSize, KeepDecoys: keep}}
+	n := 0
+	start := time.Now()
+	st, err := s.Run(context.Background(), hostfs.New(root), fp, func(f content.Finding) error {
+		n++
+		if enc != nil {
+			return enc.Encode(map[string]any{"path": f.Path, "line": f.Line, "rule": f.RuleID})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"files": st.Files, "bytes": st.Bytes, "skipped": st.Skipped,
+		"errors": st.Errors, "seconds": secs, "mb_per_s": float64(st.Bytes) / 1e6 / secs, "findings": n, "rules": rules.Len()})
+}

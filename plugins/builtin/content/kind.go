@@ -1,0 +1,51 @@
+package content
+
+import (
+	"strings"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// ruleKinds maps gitleaks rule ids (or their prefixes, ending in '-') to
+// identity kinds. The first match wins; unlisted rules are api_key when
+// their id names a key or token, else generic_secret.
+var ruleKinds = []struct {
+	prefix string
+	kind   event.Kind
+}{
+	{"aws-access-token", event.KindAWSAccessKey},
+	{"aws-", event.KindAWSAccessKey},
+	{"github-", event.KindGitHubToken},
+	{"gitlab-", event.KindGitLabToken},
+	{"gcp-service-account", event.KindGCPServiceAccountKey},
+	{"azure-ad-client-secret", event.KindAzureClientSecret},
+	{"npm-access-token", event.KindNPMToken},
+	{"pypi-upload-token", event.KindPyPIToken},
+	{"hashicorp-tf-", event.KindTerraformToken},
+	{"kubernetes-secret", event.KindKubernetesToken},
+	{"private-key", event.KindPrivateKey},
+	{"generic-api-key", event.KindGenericSecret},
+	{"curl-auth-user", event.KindPassword},
+}
+
+// kindOf returns the identity kind for a gitleaks rule id.
+func kindOf(ruleID string) event.Kind {
+	for _, rk := range ruleKinds {
+		if ruleID == rk.prefix || strings.HasSuffix(rk.prefix, "-") && strings.HasPrefix(ruleID, rk.prefix) {
+			return rk.kind
+		}
+	}
+	if strings.Contains(ruleID, "key") || strings.Contains(ruleID, "token") || strings.Contains(ruleID, "secret") {
+		return event.KindAPIKey
+	}
+	return event.KindGenericSecret
+}
+
+// principalOf returns the non-secret identifier a rule's match carries: an
+// AWS access key id is an identifier, the secret key is elsewhere.
+func principalOf(ruleID string, secret []byte) string {
+	if ruleID == "aws-access-token" {
+		return string(secret)
+	}
+	return ""
+}

@@ -1,0 +1,6 @@
+#!/bin/sh
+export GITLAB_TOKEN=glpat-fUF0eWIXiiQE8JkqH3MB
+# decoys: a reference to the environment and a checksum
+TOKEN=${DEPLOY_TOKEN}
+artifact_sha256_checksum="9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab"
+curl -H "Authorization: Bearer $TOKEN" https://deploy.internal/

@@ -1,0 +1,112 @@
+// Package decoy tells real secrets from the strings that only look like one:
+// documentation example keys, placeholders, template variables, hashes,
+// UUIDs and repeated characters. Every discovery plugin asks it before it
+// reports a secret, so the whole product has one notion of noise.
+package decoy
+
+import (
+	"regexp"
+	"strings"
+)
+
+// exampleKeys are the credentials vendors print in their documentation.
+var exampleKeys = map[string]bool{
+	"AKIAIOSFODNN7EXAMPLE":                     true,
+	"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
+	"AKIAI44QH8DHBEXAMPLE":                     true,
+	"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": true,
+	"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx": true,
+}
+
+// placeholderWords mark a value someone is meant to replace. Matched
+// case-insensitively anywhere in the value.
+var placeholderWords = []string{
+	"example", "changeme", "change-me", "change_me", "your-", "your_", "yourapikey", "your api",
+	"placeholder", "replace", "redacted", "dummy", "sample", "insert", "todo", "fixme",
+	"xxxx", "****", "....", "<", ">", "${", "{{", "$(", "%(", "fake", "notasecret", "not-a-secret",
+	"secret_here", "token_here", "key_here", "password_here", "s3cr3t",
+}
+
+// exactPlaceholders are whole values that are never a real secret.
+var exactPlaceholders = map[string]bool{
+	"password": true, "passwd": true, "secret": true, "token": true, "test": true, "testing": true,
+	"admin": true, "root": true, "none": true, "null": true, "nil": true, "true": true, "false": true,
+	"default": true, "foobar": true, "foo": true, "bar": true, "123456": true, "12345678": true,
+	"qwerty": true, "letmein": true, "sk-...": true, "sk-": true, "-": true, "*": true,
+}
+
+var (
+	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	hexRe    = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	envRefRe = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$`)
+	// cryptHashRe matches crypt(3) and bcrypt/argon hashes: stored password
+	// hashes, not credentials one could use.
+	cryptHashRe = regexp.MustCompile(`^\$(1|2[abxy]?|5|6|y|argon2(id|i|d)?|pbkdf2[-\w]*|scrypt)\$`)
+	// hashHint are variable or line words that say a hex value is a digest.
+	hashHint = regexp.MustCompile(`(?i)sha\d*|md5|digest|checksum|hash|sum\b|integrity|commit|revision|etag`)
+)
+
+// Value reports whether a secret value is a decoy by itself.
+func Value(v string) bool {
+	s := strings.TrimSpace(v)
+	if len(s) < 6 || exampleKeys[s] {
+		return true
+	}
+	l := strings.ToLower(s)
+	if exactPlaceholders[l] {
+		return true
+	}
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	if uuidRe.MatchString(s) || envRefRe.MatchString(s) || cryptHashRe.MatchString(s) || repeated(s) {
+		return true
+	}
+	return false
+}
+
+// InContext reports whether a value is a decoy given the name it is stored
+// under (a variable or field name) or the line around it: a hex string named
+// like a digest is a hash, not a key.
+func InContext(v, context string) bool {
+	if Value(v) {
+		return true
+	}
+	s := strings.TrimSpace(v)
+	if hexRe.MatchString(s) && (len(s) == 32 || len(s) == 40 || len(s) == 64 || len(s) == 128) && hashHint.MatchString(context) {
+		return true
+	}
+	return false
+}
+
+// Path reports whether a file is a test fixture or documentation by its path:
+// its secrets are examples, not credentials.
+func Path(p string) bool {
+	l := strings.ToLower(p)
+	for _, seg := range []string{"/testdata/", "/fixtures/", "/fixture/", "/__tests__/", "/test/fixtures/", "/examples/", "/doc/", "/docs/", "/man/"} {
+		if strings.Contains(l, seg) {
+			return true
+		}
+	}
+	base := l[strings.LastIndex(l, "/")+1:]
+	for _, suf := range []string{".example", ".sample", ".template", ".tmpl", ".dist", ".md", ".rst", "_test.go", ".test.js", ".spec.js", "_test.py"} {
+		if strings.HasSuffix(base, suf) {
+			return true
+		}
+	}
+	return strings.HasPrefix(base, "test_") || strings.Contains(base, "example")
+}
+
+// repeated reports values made of one or two distinct characters ("aaaaaa", "0000").
+func repeated(s string) bool {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+		if len(seen) > 2 {
+			return false
+		}
+	}
+	return true
+}

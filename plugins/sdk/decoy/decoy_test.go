@@ -1,0 +1,40 @@
+package decoy
+
+import "testing"
+
+func TestValue(t *testing.T) {
+	decoys := []string{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "your-api-key", "changeme",
+		"<token>", "xxxxxxxxxxxx", "${GITHUB_TOKEN}", "$DB_PASSWORD", "3f1c9a7e-5b2d-4c8e-9a01-7d3e2f6b8c4d",
+		"sk-...", "aaaaaaaaaa", "$6$salt$hashhashhash", "{{ .Values.token }}", "short"}
+	for _, d := range decoys {
+		if !Value(d) {
+			t.Errorf("Value(%q) = false, want decoy", d)
+		}
+	}
+	real := []string{"ghp_OhbVrpoiVgRV5IfLBcbfnoGMbJmTPSIAoCLr", "MuFbh7x41Ztpdp4K8f", "HrFH2ZUCr+lgotu2iXW7GboIRoL3u6aHwnMztVua"}
+	for _, r := range real {
+		if Value(r) {
+			t.Errorf("Value(%q) = true, want real", r)
+		}
+	}
+}
+
+func TestInContext(t *testing.T) {
+	h := "9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab"
+	if !InContext(h, "artifact_sha256=") || InContext(h, "API_SECRET=") {
+		t.Fatal("a digest is a decoy only where it is named as one")
+	}
+}
+
+func TestPath(t *testing.T) {
+	for _, p := range []string{"/opt/app/testdata/x.env", "/srv/app/.env.example", "/usr/share/doc/app/README.md", "/opt/x/tests/fixtures/id_rsa"} {
+		if !Path(p) {
+			t.Errorf("Path(%q) = false", p)
+		}
+	}
+	for _, p := range []string{"/opt/app/.env", "/etc/app/app.conf", "/home/alice/.aws/credentials"} {
+		if Path(p) {
+			t.Errorf("Path(%q) = true", p)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+// Package sdktest runs a discovery plugin against a directory tree standing
+// for a host's "/", the way the agent would: in process, behind go-plugin's
+// gRPC shim without a subprocess, or as a real plugin executable. It
+// captures the events, the error and everything logged, so that a test can
+// check what was found and that no secret leaked.
+package sdktest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
+)
+
+// Key is the organisation key every harness run fingerprints under.
+var Key = []byte("sdktest-fingerprint-key-00000001")
+
+// Now is the scan clock of every harness run.
+var Now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// Fingerprint returns the fingerprint the harness's key gives a secret, so
+// a test can look for (or rule out) a given secret without it being emitted.
+func Fingerprint(s string) string {
+	f, err := secret.NewFingerprinter(Key)
+	if err != nil {
+		panic(err)
+	}
+	return f.Of(s)
+}
+
+// Result is what one scan produced.
+type Result struct {
+	// Plugin is the name the plugin gave in Info.
+	Plugin string
+	Events []*event.Event
+	Err    error
+	// Log is everything logged during the scan: slog's default logger in
+	// process, the plugin's stderr for an executable.
+	Log string
+}
+
+// Request returns the scan request the harness sends for root and options.
+func Request(root string, opts map[string]string) sdk.ScanRequest {
+	return sdk.ScanRequest{Root: root, Full: true, FingerprintKey: Key, Now: Now, Options: opts}
+}
+
+// logMu serialises in-process runs: they swap slog's default logger.
+var logMu sync.Mutex
+
+// Run scans root with p in process, capturing slog's default logger.
+func Run(t testing.TB, p sdk.Plugin, root string, opts map[string]string) Result {
+	t.Helper()
+	logMu.Lock()
+	defer logMu.Unlock()
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(prev)
+	res := scan(p, root, opts)
+	res.Log = buf.String()
+	return res
+}
+
+func scan(p sdk.Plugin, root string, opts map[string]string) Result {
+	res := Result{Plugin: p.Info().Name}
+	res.Err = p.Scan(context.Background(), Request(root, opts), func(e *event.Event) error {
+		res.Events = append(res.Events, e)
+		return nil
+	})
+	return res
+}
+
+// Valid completes every event's envelope as the agent does (plugin name,
+// ids, host, time) and checks it against the wire schema, failing the test
+// for each invalid one.
+func (r Result) Valid(t testing.TB) {
+	t.Helper()
+	for _, e := range r.Events {
+		c := *e
+		c.Plugin = r.Plugin
+		c.Complete("sdktest-agent", "sdktest-host", Now)
+		if err := c.Validate(); err != nil {
+			t.Errorf("invalid event at %s: %v", e.Location, err)
+		}
+	}
+}
+
+// NoLeak fails the test if any of secrets appears in an event, the error or
+// the log.
+func (r Result) NoLeak(t testing.TB, secrets ...string) {
+	t.Helper()
+	var all strings.Builder
+	for _, e := range r.Events {
+		b, _ := json.Marshal(e)
+		all.Write(b)
+	}
+	if r.Err != nil {
+		all.WriteString(r.Err.Error())
+	}
+	all.WriteString(r.Log)
+	s := all.String()
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			t.Errorf("a planted secret leaked (first 4 bytes %q)", sec[:min(4, len(sec))])
+		}
+	}
+}
+
+// Find returns the events of a kind at a location.
+func (r Result) Find(kind event.Kind, location string) []*event.Event {
+	var out []*event.Event
+	for _, e := range r.Events {
+		if e.Kind == kind && e.Location == location {
+			out = append(out, e)
+		}
+	}
+	return out
+}
