@@ -1,0 +1,215 @@
+package planted
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/builtin"
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// scanNow is the scan's clock. It lies before any real time the test runs
+// at, so that access times this test's own reads leave are "after the scan"
+// and never count as use.
+var scanNow = time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC)
+
+var orgKey = []byte("planted-host-organisation-key-01")
+
+// plugins returns every built-in plugin once, by name.
+func plugins() []sdk.Plugin {
+	seen := map[string]bool{}
+	var out []sdk.Plugin
+	for _, p := range append(builtin.All(), builtin.Host()...) {
+		if name := p.Info().Name; !seen[name] {
+			seen[name] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// result is what one run over the planted host produced.
+type result struct {
+	events []*event.Event
+	errs   []string
+	log    string
+}
+
+// scanPlanted copies the tree, sets its times and runs every plugin that
+// reads files, completing and validating events as the agent does.
+func scanPlanted(t *testing.T) result {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "host")
+	copyTree(t, "testdata/host", root)
+	setTimes(t, root, "testdata/times.txt")
+
+	var logBuf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	defer slog.SetDefault(prev)
+
+	var res result
+	for _, p := range plugins() {
+		info := p.Info()
+		if info.LiveOnly {
+			continue
+		}
+		emit := func(e *event.Event) error {
+			e.Plugin = info.Name
+			e.Complete("planted-agent", "planted-host", scanNow)
+			if err := e.Validate(); err != nil {
+				t.Errorf("%s emitted an invalid event: %v", info.Name, err)
+			}
+			res.events = append(res.events, e)
+			return nil
+		}
+		req := sdk.ScanRequest{Root: root, Full: true, FingerprintKey: orgKey, Now: scanNow, StateDir: t.TempDir()}
+		if err := p.Scan(context.Background(), req, emit); err != nil {
+			res.errs = append(res.errs, err.Error())
+			t.Errorf("%s: %v", info.Name, err)
+		}
+	}
+	res.log = logBuf.String()
+	return res
+}
+
+func TestPlantedHost(t *testing.T) {
+	res := scanPlanted(t)
+	exps := loadExpectations(t)
+	matched := make([]bool, len(exps))
+	for _, e := range res.events {
+		fields := flatten(t, e)
+		ok := false
+		for i, x := range exps {
+			if x.accepts(fields) {
+				matched[i], ok = true, true
+			}
+		}
+		if !ok {
+			t.Errorf("unexpected (precision): %s %s %s principal=%q location=%q evidence=%q",
+				e.Plugin, e.Type, e.Kind, e.Principal, e.Location, e.Evidence)
+		}
+	}
+	for i, x := range exps {
+		if !matched[i] {
+			t.Errorf("missed (recall): %s:%d %v", x.file, x.line, x.fields)
+		}
+	}
+	t.Logf("%d events, %d expectations", len(res.events), len(exps))
+}
+
+func TestPlantedNoSecretLeaves(t *testing.T) {
+	res := scanPlanted(t)
+	secrets := plantedSecrets(t, "testdata/host")
+	if len(secrets) < 5 {
+		t.Fatalf("only %d planted secrets found in the tree: the leak check would prove nothing", len(secrets))
+	}
+	var out bytes.Buffer
+	for _, e := range res.events {
+		b, _ := json.Marshal(e)
+		out.Write(append(b, '\n'))
+	}
+	out.WriteString(strings.Join(res.errs, "\n"))
+	out.WriteString(res.log)
+	for _, s := range secrets {
+		if bytes.Contains(out.Bytes(), []byte(s)) {
+			t.Errorf("a planted secret (%d bytes, starting %.4q) appears in events, errors or logs", len(s), s)
+		}
+	}
+}
+
+// TestPlantedModifiedTimes checks that the times set on the tree come back
+// as modified_at on what was found in those files.
+func TestPlantedModifiedTimes(t *testing.T) {
+	res := scanPlanted(t)
+	times := readTimes(t, "testdata/times.txt")
+	checked := 0
+	for _, e := range res.events {
+		want, ok := times[e.Location]
+		if !ok || e.Type != event.TypeNHIObserved || e.ModifiedAt == nil {
+			continue
+		}
+		checked++
+		if !e.ModifiedAt.Equal(want.mtime) {
+			t.Errorf("%s: modified_at %s, want %s", e.Location, e.ModifiedAt, want.mtime)
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d events had a planted modification time", checked)
+	}
+}
+
+// flatten returns an event's top-level fields as strings, as its JSON shows them.
+func flatten(t *testing.T, e *event.Event) map[string]string {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// expectation is one line of testdata/expected/*.jsonl.
+type expectation struct {
+	file   string
+	line   int
+	fields map[string]string
+}
+
+func (x expectation) accepts(fields map[string]string) bool {
+	for k, v := range x.fields {
+		if fields[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func loadExpectations(t *testing.T) []expectation {
+	t.Helper()
+	files, _ := filepath.Glob("testdata/expected/*.jsonl")
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no testdata/expected/*.jsonl")
+	}
+	var out []expectation
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n, line := range strings.Split(string(b), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			var m map[string]string
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("%s:%d: %v", f, n+1, err)
+			}
+			if m["type"] == "" {
+				t.Fatalf("%s:%d: an expectation names its type", f, n+1)
+			}
+			out = append(out, expectation{file: filepath.Base(f), line: n + 1, fields: m})
+		}
+	}
+	return out
+}
