@@ -26,6 +26,10 @@ func ServiceUsers(root hostfs.Root) map[string][]string {
 			if !strings.HasSuffix(n, ".service") || seen[n] {
 				continue
 			}
+			// Aliases (dbus-org.*.service) are links to a unit counted once.
+			if fi, err := os.Lstat(root.Path(path.Join(dir, n))); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
 			seen[n] = true // /etc overrides /lib, as in systemd
 			b, err := root.ReadFile(path.Join(dir, n))
 			if err != nil {

@@ -10,17 +10,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/plantedhost"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
-// scanNow is the scan's clock. It lies before any real time the test runs
-// at, so that access times this test's own reads leave are "after the scan"
-// and never count as use.
-var scanNow = time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC)
+var scanNow = plantedhost.Now
 
 var orgKey = []byte("planted-host-organisation-key-01")
 
@@ -48,9 +45,7 @@ type result struct {
 // reads files, completing and validating events as the agent does.
 func scanPlanted(t *testing.T) result {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "host")
-	copyTree(t, "testdata/host", root)
-	setTimes(t, root, "testdata/times.txt")
+	root := plantedhost.Copy(t)
 
 	var logBuf bytes.Buffer
 	prev := slog.Default()
@@ -109,7 +104,7 @@ func TestPlantedHost(t *testing.T) {
 
 func TestPlantedNoSecretLeaves(t *testing.T) {
 	res := scanPlanted(t)
-	secrets := plantedSecrets(t, "testdata/host")
+	secrets := plantedhost.Secrets(t)
 	if len(secrets) < 5 {
 		t.Fatalf("only %d planted secrets found in the tree: the leak check would prove nothing", len(secrets))
 	}
@@ -131,7 +126,7 @@ func TestPlantedNoSecretLeaves(t *testing.T) {
 // as modified_at on what was found in those files.
 func TestPlantedModifiedTimes(t *testing.T) {
 	res := scanPlanted(t)
-	times := readTimes(t, "testdata/times.txt")
+	times := plantedhost.Times(t)
 	checked := 0
 	for _, e := range res.events {
 		want, ok := times[e.Location]
@@ -139,8 +134,8 @@ func TestPlantedModifiedTimes(t *testing.T) {
 			continue
 		}
 		checked++
-		if !e.ModifiedAt.Equal(want.mtime) {
-			t.Errorf("%s: modified_at %s, want %s", e.Location, e.ModifiedAt, want.mtime)
+		if !e.ModifiedAt.Equal(want.Mtime) {
+			t.Errorf("%s: modified_at %s, want %s", e.Location, e.ModifiedAt, want.Mtime)
 		}
 	}
 	if checked < 5 {

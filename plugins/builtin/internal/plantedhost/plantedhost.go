@@ -1,4 +1,7 @@
-package planted
+// Package plantedhost gives tests a private copy of the planted host
+// (plugins/builtin/planted/testdata/host) with its planted modification and
+// access times set, since git keeps neither times nor modes.
+package plantedhost
 
 import (
 	"bufio"
@@ -6,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +17,7 @@ import (
 
 // copyTree copies src to dst keeping symbolic links as links (the kubelet's
 // token volumes are made of them).
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -47,30 +51,36 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-type fileTimes struct{ mtime, atime time.Time }
+// FileTimes are the planted times of one file.
+type FileTimes struct{ Mtime, Atime time.Time }
 
-// readTimes parses testdata/times.txt.
-func readTimes(t *testing.T, name string) map[string]fileTimes {
+// Times returns the planted times by host path (and "default").
+func Times(t testing.TB) map[string]FileTimes {
+	t.Helper()
+	return readTimes(t, filepath.Join(Dir(), "testdata", "times.txt"))
+}
+
+func readTimes(t testing.TB, name string) map[string]FileTimes {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	out := map[string]fileTimes{}
+	out := map[string]FileTimes{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
-		var ft fileTimes
-		if ft.mtime, err = time.Parse(time.RFC3339, fields[1]); err != nil {
+		var ft FileTimes
+		if ft.Mtime, err = time.Parse(time.RFC3339, fields[1]); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		ft.atime = ft.mtime
+		ft.Atime = ft.Mtime
 		if len(fields) > 2 {
-			if ft.atime, err = time.Parse(time.RFC3339, fields[2]); err != nil {
+			if ft.Atime, err = time.Parse(time.RFC3339, fields[2]); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
@@ -81,7 +91,7 @@ func readTimes(t *testing.T, name string) map[string]fileTimes {
 
 // setTimes gives every file of the copied tree its planted times, the
 // default for those not listed.
-func setTimes(t *testing.T, root, name string) {
+func setTimes(t testing.TB, root, name string) {
 	t.Helper()
 	times := readTimes(t, name)
 	def, ok := times["default"]
@@ -96,11 +106,32 @@ func setTimes(t *testing.T, root, name string) {
 		if !ok {
 			ft = def
 		}
-		return os.Chtimes(p, ft.atime, ft.mtime)
+		return os.Chtimes(p, ft.Atime, ft.Mtime)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Now is the scan clock the planted host is written for. It lies before any
+// real time the tests run at, so that access times the tests' own reads
+// leave are "after the scan" and never count as use.
+var Now = time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC)
+
+// Dir returns the planted folder (plugins/builtin/planted).
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "planted")
+}
+
+// Copy copies the planted host into a temporary directory, sets its times
+// from testdata/times.txt and returns the copy's root.
+func Copy(t testing.TB) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "host")
+	copyTree(t, filepath.Join(Dir(), "testdata", "host"), root)
+	setTimes(t, root, filepath.Join(Dir(), "testdata", "times.txt"))
+	return root
 }
 
 var (
@@ -108,11 +139,12 @@ var (
 	jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.([A-Za-z0-9_-]{20,})`)
 )
 
-// plantedSecrets returns the secrets of the tree: the body lines of every
+// Secrets returns the secrets planted in the host tree: the body lines of every
 // private key, every JWT and its signature, and the lines of
 // testdata/secrets/*.txt (secrets in formats this function does not know).
-func plantedSecrets(t *testing.T, tree string) []string {
+func Secrets(t testing.TB) []string {
 	t.Helper()
+	tree := filepath.Join(Dir(), "testdata", "host")
 	var out []string
 	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
@@ -133,7 +165,7 @@ func plantedSecrets(t *testing.T, tree string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lists, _ := filepath.Glob("testdata/secrets/*.txt")
+	lists, _ := filepath.Glob(filepath.Join(Dir(), "testdata", "secrets", "*.txt"))
 	for _, l := range lists {
 		b, err := os.ReadFile(l)
 		if err != nil {
