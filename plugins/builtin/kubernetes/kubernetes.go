@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -49,7 +50,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err != nil {
 		return err
 	}
-	s := &scanner{root: hostfs.New(req.Root), fp: fp, now: req.Now, emit: emit}
+	s := &scanner{root: hostfs.New(req.Root), fp: fp, now: fileuse.Clock(req.Now), emit: emit}
 	var errs []error
 	for _, dir := range tokenDirs(s.root) {
 		if err := ctx.Err(); err != nil {

@@ -21,6 +21,11 @@ func TestLiveProcess(t *testing.T) {
 	var mine []*event.Event
 	var all strings.Builder
 	err := Plugin{}.Scan(context.Background(), sdk.ScanRequest{FingerprintKey: testKey, Now: time.Now()}, func(e *event.Event) error {
+		e.Plugin = Name
+		e.Complete("test-agent", "test-host", time.Now())
+		if err := e.Validate(); err != nil {
+			t.Errorf("invalid event %s %s: %v", e.Kind, e.Key, err)
+		}
 		b, _ := json.Marshal(e)
 		all.Write(b)
 		if e.Attrs["pid"] == pid {

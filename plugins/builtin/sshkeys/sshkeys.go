@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -55,6 +56,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err != nil {
 		return err
 	}
+	req.Now = fileuse.Clock(req.Now)
 	s := &scanner{root: hostfs.New(req.Root), fp: fp, req: req, emit: emit}
 	var errs []error
 	for _, home := range s.root.Homes() {

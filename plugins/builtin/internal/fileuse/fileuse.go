@@ -140,3 +140,12 @@ func unescape(s string) string {
 	}
 	return b.String()
 }
+
+// Clock returns the scan's clock, or the current time when a caller left
+// it unset.
+func Clock(now time.Time) time.Time {
+	if now.IsZero() {
+		return time.Now()
+	}
+	return now
+}
