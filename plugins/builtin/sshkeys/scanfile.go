@@ -61,6 +61,9 @@ func (s *scanner) private(home hostfs.Home, path string) error {
 
 func (s *scanner) authorized(home hostfs.Home, path string) error {
 	content, err := fileuse.ReadFile(s.root, path, 4<<20)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", Name, path, err)
 	}

@@ -67,6 +67,14 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			errs = append(errs, err)
 		}
 	}
+	for _, f := range authorizedFiles(s.root) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.authorized(hostfs.Home{Account: f.account, Dir: f.path}, f.path); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -86,14 +94,10 @@ func (s *scanner) scanDir(home hostfs.Home) error {
 		if !e.Type().IsRegular() || skipped[name] || strings.HasSuffix(name, ".pub") {
 			continue
 		}
-		path := dir + "/" + name
-		var err error
-		if name == "authorized_keys" || name == "authorized_keys2" {
-			err = s.authorized(home, path)
-		} else {
-			err = s.private(home, path)
+		if strings.HasPrefix(name, "authorized_keys") {
+			continue // see authorizedFiles
 		}
-		if err != nil {
+		if err := s.private(home, dir+"/"+name); err != nil {
 			errs = append(errs, err)
 		}
 	}
