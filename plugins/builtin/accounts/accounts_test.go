@@ -86,3 +86,12 @@ func TestPeopleAreNotReported(t *testing.T) {
 		t.Errorf("build-bot: %v", a)
 	}
 }
+
+func TestSudoRuleRedacted(t *testing.T) {
+	pw := "Vq7Lm2Xr9Tz4Kp8Wd3"
+	root := tree(t, map[string]string{"etc/sudoers": "backup ALL=(root) NOPASSWD: /usr/bin/mysqldump -uroot -p" + pw + " --all-databases\n"})
+	rules := Sudoers(hostfs.New(root))
+	if len(rules) != 1 || strings.Contains(rules[0].Text, pw) || !strings.Contains(rules[0].Text, "-p[redacted]") {
+		t.Fatalf("rule text: %+v", rules)
+	}
+}

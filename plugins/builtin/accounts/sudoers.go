@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/secretrules"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
@@ -97,7 +98,8 @@ func (p *sudoParser) line(file, line string, depth int) {
 		return
 	}
 	spec := strings.TrimPrefix(line, fields[0])
-	r := Rule{Who: p.expand(splitList(fields[0])), Text: strings.TrimSpace(spec), File: file, RunAs: []string{"root"}}
+	// Commands in a rule may carry a password (mysql -p…): redact them.
+	r := Rule{Who: p.expand(splitList(fields[0])), Text: secretrules.Redact(strings.TrimSpace(spec)), File: file, RunAs: []string{"root"}}
 	if open := strings.Index(r.Text, "("); open >= 0 {
 		if end := strings.Index(r.Text[open:], ")"); end > 0 {
 			users, _, _ := strings.Cut(r.Text[open+1:open+end], ":")

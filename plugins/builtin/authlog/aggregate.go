@@ -3,6 +3,8 @@ package authlog
 import (
 	"sort"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/secretrules"
+
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -37,11 +39,11 @@ func (a *aggregator) add(u Use, source string) {
 	case a.service[u.Account]:
 		e.Kind, e.Principal = event.KindOSServiceAccount, u.Account
 		if u.Method != "" {
-			key := "method"
+			e.Attrs = map[string]string{"method": u.Method}
 			if u.Evidence == "sudo" {
-				key = "command"
+				// A logged command line may carry a password: redact it.
+				e.Attrs = map[string]string{"command": secretrules.Redact(u.Method)}
 			}
-			e.Attrs = map[string]string{key: u.Method}
 		}
 	default:
 		return

@@ -98,3 +98,15 @@ func TestGzippedRotation(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// TestSudoCommandRedacted: a password on a logged command line stays in
+// the plugin.
+func TestSudoCommandRedacted(t *testing.T) {
+	a := newAggregator(map[string]bool{"postgres": true})
+	pw := "Vq7Lm2Xr9Tz4Kp8Wd3"
+	a.add(Use{Evidence: "sudo", Account: "postgres", Actor: "ann", Method: "/usr/bin/psql postgres://report:" + pw + "@db/reports", When: time.Now()}, "/var/log/auth.log")
+	ev := a.events()
+	if len(ev) != 1 || ev[0].Attrs["command"] != "/usr/bin/psql postgres://report:[redacted]@db/reports" {
+		t.Fatalf("got %+v", ev)
+	}
+}

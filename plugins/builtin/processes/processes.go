@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shirou/gopsutil/v3/process"
@@ -114,6 +115,16 @@ func pidFilter(s string) map[int32]bool {
 	for _, f := range splitComma(s) {
 		if n, err := strconv.Atoi(f); err == nil {
 			out[int32(n)] = true
+		}
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
 		}
 	}
 	return out

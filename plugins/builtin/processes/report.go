@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/secretrules"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -35,13 +36,13 @@ func (r *reporter) process(p proc) error {
 	}
 	for _, kv := range p.env {
 		k, v, _ := strings.Cut(kv, "=")
-		if m, ok := Classify(k, v, env); ok {
+		if m, ok := secretrules.Classify(k, v, env); ok {
 			if err := r.secret(p, m, "environ"); err != nil {
 				return err
 			}
 		}
 	}
-	for _, m := range ScanArgs(p.args) {
+	for _, m := range secretrules.ScanArgs(p.args) {
 		if err := r.secret(p, m, "cmdline"); err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func (p proc) attrs(source string) map[string]string {
 	return a
 }
 
-func (r *reporter) secret(p proc, m Match, source string) error {
+func (r *reporter) secret(p proc, m secretrules.Match, source string) error {
 	fingerprint := r.fp.Of(m.Value)
 	dedup := fingerprint + "\x00" + p.location() + "\x00" + m.Key + "\x00" + source
 	if r.seen[dedup] {

@@ -1,4 +1,4 @@
-package processes
+package secretrules
 
 import (
 	"testing"
@@ -66,13 +66,18 @@ func TestScanArgs(t *testing.T) {
 	}
 }
 
-func TestCredentialFile(t *testing.T) {
-	for p, want := range map[string]bool{
-		"/home/a/.aws/credentials": true, "/root/.ssh/id_ed25519": true, "/root/.ssh/id_ed25519.pub": false,
-		"/var/run/secrets/kubernetes.io/serviceaccount/token": true, "/etc/passwd": false, "/home/a/.ssh/known_hosts": false,
-	} {
-		if CredentialFile(p) != want {
-			t.Errorf("%s: want %v", p, want)
+func TestRedact(t *testing.T) {
+	token := "Zq8Lr3Vt6Wm1Xn4Yp7Kb0Hs5Jd2Fg9Ce"
+	cases := map[string]string{
+		"/usr/bin/psql postgres://app:" + token + "@db/app":  "/usr/bin/psql postgres://app:[redacted]@db/app",
+		"/usr/bin/mysql -uroot -p" + token + " shop":         "/usr/bin/mysql -uroot -p[redacted] shop",
+		"/opt/app/bin/run --api-token " + token + " --debug": "/opt/app/bin/run --api-token [redacted] --debug",
+		"/usr/bin/systemctl restart app.service":             "/usr/bin/systemctl restart app.service",
+		"/usr/bin/env API_KEY=" + token + " ./run":           "/usr/bin/env API_KEY=[redacted] ./run",
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%.20q…) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,4 +1,9 @@
-package processes
+// Package secretrules tells secrets from other values in name=value pairs
+// and command lines: by name (*_TOKEN, --db-password), by known token
+// formats, and minus placeholders. The processes plugin uses it to find
+// secrets in environments and arguments; plugins that report command
+// lines (sudo rules, logged sudo commands) use Redact on them.
+package secretrules
 
 import (
 	"net/url"
@@ -67,8 +72,10 @@ func Classify(name, value string, env map[string]string) (Match, bool) {
 			return m, true
 		}
 	}
-	if user, host, ok := urlCredential(v); ok {
-		m.Kind, m.Principal = event.KindPassword, user+"@"+host
+	if user, host, pw, ok := urlCredential(v); ok {
+		// The password alone is the secret, so that it has the same
+		// fingerprint here as in a .pgpass or .netrc.
+		m.Kind, m.Principal, m.Value = event.KindPassword, user+"@"+host, pw
 		return m, true
 	}
 	switch {
@@ -89,19 +96,19 @@ func Classify(name, value string, env map[string]string) (Match, bool) {
 }
 
 // urlCredential finds user:password@host in a URL value.
-func urlCredential(v string) (user, host string, ok bool) {
+func urlCredential(v string) (user, host, password string, ok bool) {
 	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
-		return "", "", false
+		return "", "", "", false
 	}
 	u, err := url.Parse(v)
 	if err != nil || u.User == nil {
-		return "", "", false
+		return "", "", "", false
 	}
 	pw, set := u.User.Password()
 	if !set || Placeholder(pw) {
-		return "", "", false
+		return "", "", "", false
 	}
-	return u.User.Username(), u.Hostname(), true
+	return u.User.Username(), u.Hostname(), pw, true
 }
 
 var placeholderWords = []string{

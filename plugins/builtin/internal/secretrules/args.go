@@ -1,15 +1,28 @@
-package processes
+package secretrules
 
-import "strings"
+import (
+	"path"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// mysqlClients take their password glued to -p.
+var mysqlClients = map[string]bool{"mysql": true, "mysqldump": true, "mysqladmin": true, "mariadb": true, "mariadb-dump": true}
 
 // ScanArgs finds secrets in a command line: --name=value and --name value
 // pairs whose name says secret, NAME=value assignments (as passed to env),
 // URLs with a password, and values in a known token format.
 func ScanArgs(args []string) []Match {
 	var out []Match
+	mysql := false
 	for i := 1; i < len(args); i++ {
 		a := args[i]
+		mysql = mysql || mysqlClients[path.Base(args[i-1])]
 		switch {
+		case mysql && strings.HasPrefix(a, "-p") && len(a) > 2 && !Placeholder(a[2:]):
+			// mysql -pSECRET: the password glued to the flag.
+			out = append(out, Match{Kind: event.KindMySQLPassword, Key: "-p", Value: a[2:]})
 		case strings.HasPrefix(a, "-") && strings.Contains(a, "="):
 			name, value, _ := strings.Cut(a, "=")
 			if m, ok := Classify(name, value, nil); ok {
@@ -49,12 +62,26 @@ func itoa(i int) string {
 	return itoa(i/10) + string(rune('0'+i%10))
 }
 
-func splitComma(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+// Redacted replaces a secret in text that leaves a plugin.
+const Redacted = "[redacted]"
+
+// Redact returns a command line with every secret ScanArgs finds in it
+// replaced by Redacted. The first word (the program) is kept.
+func Redact(cmdline string) string {
+	words := strings.Fields(cmdline)
+	if len(words) == 0 {
+		return cmdline
+	}
+	secrets := map[string]bool{}
+	for _, m := range ScanArgs(words) {
+		secrets[m.Value] = true
+	}
+	for i := 1; i < len(words); i++ {
+		for s := range secrets {
+			if strings.Contains(words[i], s) {
+				words[i] = strings.ReplaceAll(words[i], s, Redacted)
+			}
 		}
 	}
-	return out
+	return strings.Join(words, " ")
 }
