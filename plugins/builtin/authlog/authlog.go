@@ -53,12 +53,12 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	}
 	agg := newAggregator(service)
 	var errs []error
-	files := logFiles(root)
+	files, loc := logFiles(root), hostLocation(root)
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := readLog(root, f, now, agg.add); err != nil {
+		if err := readLog(root, f, now, loc, agg.add); err != nil {
 			errs = append(errs, fmt.Errorf("%s: read %s: %w", Name, f, err))
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
 func TestSyslogYear(t *testing.T) {
@@ -23,13 +24,13 @@ func TestSyslogYear(t *testing.T) {
 		"2026-07-01T10:00:00.5+02:00 h sshd[1]: x": time.Date(2026, 7, 1, 8, 0, 0, 5e8, time.UTC),
 	}
 	for line, want := range cases {
-		l, ok := ParseSyslog(line, now)
+		l, ok := ParseSyslog(line, now, time.UTC)
 		if !ok || !l.When.Equal(want) || l.Program != "sshd" || l.Message != "x" {
 			t.Errorf("%q: %+v %v, want %s", line, l, ok, want)
 		}
 	}
 	for _, bad := range []string{"", "garbage", "Foo 12 10:00:00 h x: y", "Jun 18 09:12:44 host-without-program"} {
-		if _, ok := ParseSyslog(bad, now); ok {
+		if _, ok := ParseSyslog(bad, now, time.UTC); ok {
 			t.Errorf("%q parsed", bad)
 		}
 	}
@@ -108,5 +109,32 @@ func TestSudoCommandRedacted(t *testing.T) {
 	ev := a.events()
 	if len(ev) != 1 || ev[0].Attrs["command"] != "/usr/bin/psql postgres://report:[redacted]@db/reports" {
 		t.Fatalf("got %+v", ev)
+	}
+}
+
+// TestHostTimeZone gives a rebased root a zone through an absolute link, as
+// images have it: traditional timestamps are read in that zone.
+func TestHostTimeZone(t *testing.T) {
+	tz, err := os.ReadFile("/usr/share/zoneinfo/Europe/Berlin")
+	if err != nil {
+		t.Skip("no tzdata on this machine:", err)
+	}
+	root := t.TempDir()
+	zdir := filepath.Join(root, "usr/share/zoneinfo/Europe")
+	_ = os.MkdirAll(zdir, 0o755)
+	_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	if err := os.WriteFile(filepath.Join(zdir, "Berlin"), tz, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/usr/share/zoneinfo/Europe/Berlin", filepath.Join(root, "etc/localtime")); err != nil {
+		t.Fatal(err)
+	}
+	loc := hostLocation(hostfs.New(root))
+	l, ok := ParseSyslog("Jun 18 09:12:44 h sshd[1]: x", time.Date(2026, 6, 20, 0, 0, 0, 0, time.UTC), loc)
+	if !ok || !l.When.Equal(time.Date(2026, 6, 18, 7, 12, 44, 0, time.UTC)) {
+		t.Fatalf("got %s, want 07:12:44 UTC (CEST is UTC+2)", l.When)
+	}
+	if hostLocation(hostfs.New(t.TempDir())) != time.UTC {
+		t.Error("a root without /etc/localtime is not UTC")
 	}
 }

@@ -91,9 +91,9 @@ const syslogStamp = "Jan _2 15:04:05"
 // ParseSyslog splits a log file line: a traditional ("Jun 18 09:12:44") or
 // RFC 3339 timestamp, the host, "program[pid]:" and the message. The year
 // of a traditional timestamp is now's, or the year before when that would
-// put the line more than a day after now. Times are UTC: a rebased root
-// does not say its time zone.
-func ParseSyslog(line string, now time.Time) (Line, bool) {
+// put the line more than a day after now. Times without a zone are in loc,
+// the host's zone (see hostLocation).
+func ParseSyslog(line string, now time.Time, loc *time.Location) (Line, bool) {
 	var when time.Time
 	var rest string
 	if len(line) > len(syslogStamp) && line[3] == ' ' {
@@ -101,7 +101,7 @@ func ParseSyslog(line string, now time.Time) (Line, bool) {
 		if err != nil {
 			return Line{}, false
 		}
-		when = time.Date(now.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+		when = time.Date(now.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc).UTC()
 		if when.After(now.Add(24 * time.Hour)) {
 			when = when.AddDate(-1, 0, 0)
 		}

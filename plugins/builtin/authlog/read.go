@@ -21,7 +21,7 @@ const maxLine = 64 << 10
 
 // readLog parses one log file (gzipped when its name ends in .gz) and hands
 // every use it proves to add, with the file as source.
-func readLog(root hostfs.Root, path string, now time.Time, add func(Use, string)) error {
+func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, add func(Use, string)) error {
 	f, err := os.Open(root.Path(path))
 	if err != nil {
 		return err
@@ -37,7 +37,7 @@ func readLog(root hostfs.Root, path string, now time.Time, add func(Use, string)
 		r = gz
 	}
 	return scanLines(r, func(line string) {
-		if l, ok := ParseSyslog(line, now); ok {
+		if l, ok := ParseSyslog(line, now, loc); ok {
 			if u, ok := ParseMessage(l); ok {
 				add(u, path)
 			}
