@@ -112,7 +112,7 @@ func urlCredential(v string) (user, host, password string, ok bool) {
 }
 
 var placeholderWords = []string{
-	"example", "changeme", "change_me", "change-me", "placeholder", "your-", "your_", "yourapi", "redacted",
+	"example", "changeme", "changeit", "change_me", "change-me", "placeholder", "your-", "your_", "yourapi", "redacted",
 	"replace", "dummy", "xxxx", "****", "...", "secret-here", "insert", "todo", "fixme", "notset", "not-set",
 }
 
