@@ -50,3 +50,16 @@ func TestAuthorizedPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestHomeIsNotADirectory: accounts with a home of /dev/null are common and
+// are no error.
+func TestHomeIsNotADirectory(t *testing.T) {
+	root := t.TempDir()
+	_ = os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	_ = os.MkdirAll(filepath.Join(root, "dev"), 0o755)
+	_ = os.WriteFile(filepath.Join(root, "dev/null"), nil, 0o644)
+	_ = os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("svc:x:990:990::/dev/null:/usr/sbin/nologin\n"), 0o644)
+	if events := scan(t, root); len(events) != 0 {
+		t.Fatalf("got %+v", events)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -61,8 +62,8 @@ func (s *scanner) private(home hostfs.Home, path string) error {
 
 func (s *scanner) authorized(home hostfs.Home, path string) error {
 	content, err := fileuse.ReadFile(s.root, path, 4<<20)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil // most accounts have none; a home of /dev/null has no directory
 	}
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", Name, path, err)
