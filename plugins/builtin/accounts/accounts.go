@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -32,6 +33,9 @@ func (Plugin) Info() sdk.Info {
 
 // Scan implements sdk.Plugin.
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+	if err := options.Check(Name, req.Options); err != nil {
+		return err
+	}
 	root := hostfs.New(req.Root)
 	list, err := Classify(root)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
@@ -38,6 +39,9 @@ var logGlobs = []string{"/var/log/auth.log*", "/var/log/secure*"}
 // the journal on a live host without auth log files) or "off";
 // "journal_since" = how far back the journal is read (default "-30d").
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+	if err := options.Check(Name, req.Options, "journal", "journal_since"); err != nil {
+		return err
+	}
 	root := hostfs.New(req.Root)
 	now := req.Now
 	if now.IsZero() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin"
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/plantedhost"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -53,4 +54,16 @@ func collect(t *testing.T, p sdk.Plugin, req sdk.ScanRequest) []byte {
 		t.Fatalf("%s: %v", p.Info().Name, err)
 	}
 	return buf.Bytes()
+}
+
+// TestUnknownOptionIsAnError: a typo in the agent configuration fails the
+// scan of every host plugin instead of being ignored.
+func TestUnknownOptionIsAnError(t *testing.T) {
+	for _, p := range builtin.Host() {
+		req := sdk.ScanRequest{Root: "/", FingerprintKey: plantedhost.Key, Now: plantedhost.Now, Options: map[string]string{"no-such-option": "1"}}
+		err := p.Scan(context.Background(), req, func(*event.Event) error { return nil })
+		if err == nil {
+			t.Errorf("%s accepted an unknown option", p.Info().Name)
+		}
+	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/shirou/gopsutil/v3/process"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -52,6 +53,9 @@ type proc struct {
 // Scan implements sdk.Plugin. Option "pids" (comma-separated) limits the
 // scan to those processes.
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+	if err := options.Check(Name, req.Options, "pids"); err != nil {
+		return err
+	}
 	root := hostfs.New(req.Root)
 	if !root.Live() {
 		return nil

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -52,6 +53,9 @@ type scanner struct {
 
 // Scan implements sdk.Plugin.
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+	if err := options.Check(Name, req.Options); err != nil {
+		return err
+	}
 	fp, err := secret.NewFingerprinter(req.FingerprintKey)
 	if err != nil {
 		return err
