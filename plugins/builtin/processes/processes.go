@@ -5,7 +5,8 @@
 // executable, and the credential files they hold open. Each secret is one
 // nhi_observed event plus a usage_evidence event of type process (the
 // identity is in use right now); each open credential file is usage
-// evidence of type open_file. It reads /proc through gopsutil and is
+// evidence of type open_file; each service account with running processes
+// is usage evidence of type process. It reads /proc through gopsutil and is
 // LiveOnly: a rebased root has no processes.
 package processes
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/shirou/gopsutil/v3/process"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -75,6 +77,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	only := pidFilter(req.Options["pids"])
 	sort.Slice(procs, func(i, j int) bool { return procs[i].Pid < procs[j].Pid })
 	r := newReporter(root, fp, now, emit)
+	uses := newAccountUse(serviceAccounts(root))
 	self := int32(os.Getpid())
 	for _, p := range procs {
 		if err := ctx.Err(); err != nil {
@@ -83,11 +86,29 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 		if p.Pid == self || (only != nil && !only[p.Pid]) {
 			continue
 		}
-		if err := r.process(read(ctx, p)); err != nil {
+		pr := read(ctx, p)
+		uses.add(pr)
+		if err := r.process(pr); err != nil {
+			return err
+		}
+	}
+	for _, e := range uses.events(now) {
+		if err := emit(e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// serviceAccounts returns the names of the host's service accounts, as the
+// accounts plugin classifies them.
+func serviceAccounts(root hostfs.Root) map[string]bool {
+	out := map[string]bool{}
+	list, _ := accounts.Classify(root)
+	for _, a := range list {
+		out[a.Name] = a.Service
+	}
+	return out
 }
 
 // read gathers a process's details. A process that exits or is not ours
