@@ -2,6 +2,7 @@ package secretrules
 
 import (
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -40,7 +41,7 @@ func ScanArgs(args []string) []Match {
 			}
 		default:
 			if m, ok := Classify("", a, nil); ok {
-				m.Key = "argv[" + itoa(i) + "]"
+				m.Key = "argv[" + strconv.Itoa(i) + "]"
 				out = append(out, m)
 			}
 		}
@@ -55,18 +56,14 @@ func named(flag string) bool {
 	return secretName.MatchString(n) && !notSecretName.MatchString(n)
 }
 
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
-}
-
 // Redacted replaces a secret in text that leaves a plugin.
 const Redacted = "[redacted]"
 
-// Redact returns a command line with every secret ScanArgs finds in it
-// replaced by Redacted. The first word (the program) is kept.
+// Redact returns a command line with secrets replaced by Redacted. It errs
+// on the side of hiding: every value of a secret-named flag or assignment,
+// and a mysql -p password, are hidden even when short or placeholder-like;
+// URL passwords and values in a known token format too. The first word
+// (the program) is kept.
 func Redact(cmdline string) string {
 	words := strings.Fields(cmdline)
 	if len(words) == 0 {
@@ -76,12 +73,39 @@ func Redact(cmdline string) string {
 	for _, m := range ScanArgs(words) {
 		secrets[m.Value] = true
 	}
+	mysql := false
 	for i := 1; i < len(words); i++ {
-		for s := range secrets {
-			if strings.Contains(words[i], s) {
+		w := words[i]
+		mysql = mysql || mysqlClients[path.Base(words[i-1])]
+		name, value, assign := strings.Cut(w, "=")
+		switch {
+		case mysql && strings.HasPrefix(w, "-p") && len(w) > 2:
+			words[i] = "-p" + Redacted
+		case assign && value != "" && named(name):
+			words[i] = name + "=" + Redacted
+		case !strings.HasPrefix(w, "-") && strings.HasPrefix(words[i-1], "--") && !strings.Contains(words[i-1], "=") && named(words[i-1]):
+			words[i] = Redacted
+		case strings.Contains(w, "://") && strings.Contains(w, "@"):
+			words[i] = redactURL(w)
+		default:
+			for s := range secrets {
 				words[i] = strings.ReplaceAll(words[i], s, Redacted)
 			}
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// redactURL hides the password of user:password@ in a word holding a URL.
+func redactURL(w string) string {
+	scheme, rest, _ := strings.Cut(w, "://")
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok || strings.Contains(userinfo, "/") {
+		return w
+	}
+	user, _, hasPw := strings.Cut(userinfo, ":")
+	if !hasPw {
+		return w
+	}
+	return scheme + "://" + user + ":" + Redacted + "@" + host
 }
