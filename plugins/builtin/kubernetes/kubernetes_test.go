@@ -65,3 +65,29 @@ func TestLinkOutOfRootIsNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNestedProjectedItem finds a token whose projected path holds a
+// directory (path: vault/token), reached through the atomic writer's links.
+func TestNestedProjectedItem(t *testing.T) {
+	root := t.TempDir()
+	vol := filepath.Join(root, "var/lib/kubelet/pods/p2/volumes/kubernetes.io~projected/vault-token")
+	data := filepath.Join(vol, "..2026_06_01_00_00_00.1", "vault")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "token"), []byte(jwt(`{"sub":"system:serviceaccount:web:vault-auth"}`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Symlink("..2026_06_01_00_00_00.1", filepath.Join(vol, "..data"))
+	_ = os.Symlink("..data/vault", filepath.Join(vol, "vault"))
+	var got []string
+	err := Plugin{}.Scan(context.Background(), sdk.ScanRequest{Root: root, FingerprintKey: []byte("kubernetes-test-key-0001")},
+		func(e *event.Event) error { got = append(got, e.Principal+" "+e.Location); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "system:serviceaccount:web:vault-auth /var/lib/kubelet/pods/p2/volumes/kubernetes.io~projected/vault-token/vault/token"
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -26,10 +26,16 @@ type scanner struct {
 	emit sdk.Emit
 }
 
+// maxDepth bounds how deep a volume's items are looked for (a projected
+// item's path may hold directories, such as vault/token).
+const maxDepth = 3
+
 // scanDir reads every file of a token volume. The kubelet's atomic writer
 // keeps the real files under ..data; the visible names are links to them,
 // so names starting with ".." are skipped and links are followed.
-func (s *scanner) scanDir(dir string) error {
+func (s *scanner) scanDir(dir string) error { return s.scanLevel(dir, 0) }
+
+func (s *scanner) scanLevel(dir string, depth int) error {
 	entries, err := os.ReadDir(s.root.Path(dir))
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", Name, dir, err)
@@ -41,7 +47,16 @@ func (s *scanner) scanDir(dir string) error {
 		if strings.HasPrefix(name, "..") || strings.HasSuffix(name, ".crt") || name == "namespace" {
 			continue
 		}
-		if err := s.scanFile(dir + "/" + name); err != nil {
+		p := dir + "/" + name
+		if local, err := s.resolve(p); err == nil && depth < maxDepth {
+			if fi, err := os.Stat(local); err == nil && fi.IsDir() {
+				if err := s.scanLevel(p, depth+1); err != nil {
+					errs = append(errs, err)
+				}
+				continue
+			}
+		}
+		if err := s.scanFile(p); err != nil {
 			errs = append(errs, err)
 		}
 	}
