@@ -58,13 +58,17 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	agg := newAggregator(service)
 	var errs []error
 	files, loc := logFiles(root), hostLocation(root)
+	pos := loadPositions(req.StateDir, !req.Full)
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := readLog(root, f, now, loc, agg.add); err != nil {
+		if err := readLog(root, f, now, loc, pos, agg.add); err != nil {
 			errs = append(errs, fmt.Errorf("%s: read %s: %w", Name, f, err))
 		}
+	}
+	if err := pos.save(req.StateDir); err != nil {
+		errs = append(errs, fmt.Errorf("%s: save read positions: %w", Name, err))
 	}
 	if len(files) == 0 && root.Live() && req.Options["journal"] != "off" {
 		if err := readJournal(ctx, req.Options["journal_since"], agg.add); err != nil {

@@ -20,43 +20,80 @@ import (
 const maxLine = 64 << 10
 
 // readLog parses one log file (gzipped when its name ends in .gz) and hands
-// every use it proves to add, with the file as source.
-func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, add func(Use, string)) error {
+// every use it proves to add, with the file as source. It reads on from
+// where pos says an earlier scan stopped in the same file (by inode: a
+// rotated file keeps its inode under its new name), and returns where it
+// stopped: after the last complete line of a plain file, or done for a
+// compressed one, which never changes.
+func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, pos positions, add func(Use, string)) error {
 	f, err := os.Open(root.Path(path))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return err
-		}
-		defer gz.Close()
-		r = gz
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
-	return scanLines(r, func(line string) {
+	inode := inodeOf(fi)
+	prev, seen := pos.get(inode)
+	handle := func(line string) {
 		if l, ok := ParseSyslog(line, now, loc); ok {
 			if u, ok := ParseMessage(l); ok {
 				add(u, path)
 			}
 		}
-	})
-}
-
-func scanLines(r io.Reader, fn func(string)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 0 && len(line) <= maxLine {
-			fn(strings.TrimRight(line, "\r\n"))
-		}
-		if errors.Is(err, io.EOF) {
+	}
+	if strings.HasSuffix(path, ".gz") {
+		if seen && prev.Done {
+			pos.set(inode, prev)
 			return nil
 		}
+		gz, err := gzip.NewReader(f)
 		if err != nil {
 			return err
+		}
+		defer gz.Close()
+		if _, err := scanLines(gz, handle); err != nil {
+			return err
+		}
+		pos.set(inode, position{Done: true})
+		return nil
+	}
+	var offset int64
+	if seen && prev.Offset <= fi.Size() {
+		offset = prev.Offset // else truncated in place: read from the start
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := scanLines(f, handle)
+	if err != nil {
+		return err
+	}
+	pos.set(inode, position{Offset: offset + n})
+	return nil
+}
+
+// scanLines hands fn every complete line of r and returns the bytes those
+// lines took. A last line without its newline is being written: it is left
+// for the next scan.
+func scanLines(r io.Reader, fn func(string)) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var n int64
+	for {
+		line, err := br.ReadString('\n')
+		if err == nil {
+			n += int64(len(line))
+			if len(line) <= maxLine {
+				fn(strings.TrimRight(line, "\r\n"))
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
 		}
 	}
 }
@@ -82,7 +119,7 @@ func readJournal(ctx context.Context, since string, add func(Use, string)) error
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	scanErr := scanLines(out, func(line string) {
+	_, scanErr := scanLines(out, func(line string) {
 		if l, ok := ParseJournal(line); ok {
 			if u, ok := ParseMessage(l); ok {
 				add(u, journalSource)
