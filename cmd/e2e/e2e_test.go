@@ -32,6 +32,9 @@ var fixtureSecrets = []string{
 
 const fingerprintKey = "e2e-organisation-key-0001"
 
+// totalEvents is what one scan of testdata/host produces.
+const totalEvents = 12
+
 func TestScanPublishCollectInventory(t *testing.T) {
 	broker := devservices.KafkaBroker(t)
 	chAddr := devservices.ClickHouseAddr(t)
@@ -67,11 +70,12 @@ func TestScanPublishCollectInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// 4 observations (one secret in two places) and 1 scan_completed.
+	// 6 observations (4 AWS keys, one secret in two places; 2 service
+	// accounts) and one scan_completed for each of the 6 file-based plugins.
 	if err := devservices.WaitFor(ctx, time.Minute, func() (bool, error) {
 		var n uint64
 		err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+db+".events").Scan(&n)
-		return n >= 5, err
+		return n >= totalEvents, err
 	}); err != nil {
 		t.Fatalf("events never arrived in ClickHouse: %v\ncollector log:\n%s", err, collectorLog.String())
 	}
@@ -99,7 +103,7 @@ func assertEventCounts(t *testing.T, ctx context.Context, st *store.Store, db st
 		}
 		got[typ] = [2]uint64{n, distinct}
 	}
-	want := map[string][2]uint64{"nhi_observed": {4, 4}, "scan_completed": {1, 1}}
+	want := map[string][2]uint64{"nhi_observed": {6, 6}, "scan_completed": {6, 6}}
 	if len(got) != len(want) || got["nhi_observed"] != want["nhi_observed"] || got["scan_completed"] != want["scan_completed"] {
 		t.Fatalf("events by type (rows, distinct ids) = %v, want %v", got, want)
 	}
@@ -123,6 +127,8 @@ func assertInventory(t *testing.T, ctx context.Context, st *store.Store) {
 		{"aws_access_key", "AKIA2E4A7F3B244CQWXY", "/home/alice/.aws/credentials,/root/.aws/credentials", "alice,root", "web-01", true},
 		{"aws_access_key", "AKIAZ7TQ4KXWM2RN5VHD", "/home/alice/.aws/credentials", "alice", "web-01", true},
 		{"aws_session_token", "ASIAQ3HX7YB2ZP4KC6WN", "/var/lib/deploy/.aws/config", "deploy", "web-01", true},
+		{"os_service_account", "daemon", "/etc/passwd", "daemon", "web-01", false},
+		{"os_service_account", "deploy", "/etc/passwd", "deploy", "web-01", false},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("inventory has %d identities, want %d: %+v", len(got), len(want), got)
@@ -146,11 +152,11 @@ func assertNhictl(t *testing.T, env []string, bin string) {
 		principals = append(principals, r.Principal)
 	}
 	sort.Strings(principals)
-	if want := "AKIA2E4A7F3B244CQWXY,AKIAZ7TQ4KXWM2RN5VHD,ASIAQ3HX7YB2ZP4KC6WN"; strings.Join(principals, ",") != want {
+	if want := "AKIA2E4A7F3B244CQWXY,AKIAZ7TQ4KXWM2RN5VHD,ASIAQ3HX7YB2ZP4KC6WN,daemon,deploy"; strings.Join(principals, ",") != want {
 		t.Fatalf("nhictl inventory principals = %v, want %s", principals, want)
 	}
 	table := run(t, env, filepath.Join(bin, "nhictl"), "inventory")
-	if !strings.Contains(table, "3 identities") || !strings.Contains(table, "/var/lib/deploy/.aws/config") {
+	if !strings.Contains(table, "5 identities") || !strings.Contains(table, "/var/lib/deploy/.aws/config") {
 		t.Fatalf("nhictl table output lacks the inventory:\n%s", table)
 	}
 }
@@ -162,7 +168,7 @@ func assertNoSecretInKafka(t *testing.T, ctx context.Context, broker, topic stri
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	n := 0
-	for n < 5 {
+	for n < totalEvents {
 		m, err := r.ReadMessage(rctx)
 		if err != nil {
 			t.Fatalf("read back topic %s after %d messages: %v", topic, n, err)
@@ -184,8 +190,8 @@ func assertNoSecretInClickHouse(t *testing.T, chAddr, db string) {
 	if err != nil {
 		t.Fatalf("clickhouse-client: %v\n%s", err, out)
 	}
-	if bytes.Count(out, []byte("\n")) != 5 {
-		t.Fatalf("dumped %d rows, want 5", bytes.Count(out, []byte("\n")))
+	if bytes.Count(out, []byte("\n")) != totalEvents {
+		t.Fatalf("dumped %d rows, want %d", bytes.Count(out, []byte("\n")), totalEvents)
 	}
 	for _, s := range fixtureSecrets {
 		if bytes.Contains(out, []byte(s)) {

@@ -3,24 +3,32 @@
 package builtin
 
 import (
+	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
+	"github.com/nhiradar/nhiradar/plugins/builtin/authlog"
 	"github.com/nhiradar/nhiradar/plugins/builtin/content"
 	"github.com/nhiradar/nhiradar/plugins/builtin/credfiles"
+	"github.com/nhiradar/nhiradar/plugins/builtin/kubernetes"
+	"github.com/nhiradar/nhiradar/plugins/builtin/processes"
+	"github.com/nhiradar/nhiradar/plugins/builtin/sshkeys"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
 // All returns a new instance of every built-in plugin that `nhi-agent scan`
-// runs in process.
-//
-// The content plugin is not in the list yet: cmd/e2e asserts the exact
-// number of scan_completed events of a scan. Content() returns it, wired to
-// skip the files credfiles parses; it ships as the nhi-plugin-content
-// executable.
+// runs in process: the structured parsers first, then the content rules,
+// which skip the files a structured parser owns.
 func All() []sdk.Plugin {
-	return []sdk.Plugin{credfiles.Plugin{}}
+	return append([]sdk.Plugin{credfiles.Plugin{}}, append(Host(), Content())...)
 }
 
-// Content returns the content plugin, skipping the files credfiles parses
-// by structure so that one secret is reported once, by the better parser.
+// Content returns the content plugin, skipping the files that a structured
+// plugin parses (credfiles' formats, Kubernetes token mounts) so that one
+// secret is reported once, by the better parser.
 func Content() *content.Plugin {
-	return &content.Plugin{SkipFile: credfiles.Handles}
+	return &content.Plugin{SkipFile: func(p string) bool { return credfiles.Handles(p) || kubernetes.Handles(p) }}
+}
+
+// Host returns the host-discovery plugins: running processes, OS service
+// accounts, SSH keys, Kubernetes tokens and auth-log usage evidence.
+func Host() []sdk.Plugin {
+	return []sdk.Plugin{processes.Plugin{}, accounts.Plugin{}, sshkeys.Plugin{}, kubernetes.Plugin{}, authlog.Plugin{}}
 }

@@ -1,0 +1,10 @@
+// Command nhi-plugin-accounts serves the accounts discovery plugin to an nhi-agent
+// over go-plugin's gRPC protocol.
+package main
+
+import (
+	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+)
+
+func main() { sdk.Serve(accounts.Plugin{}) }

@@ -1,0 +1,10 @@
+// Command nhi-plugin-kubernetes serves the kubernetes discovery plugin to an nhi-agent
+// over go-plugin's gRPC protocol.
+package main
+
+import (
+	"github.com/nhiradar/nhiradar/plugins/builtin/kubernetes"
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+)
+
+func main() { sdk.Serve(kubernetes.Plugin{}) }

@@ -1,0 +1,10 @@
+// Command nhi-plugin-processes serves the processes discovery plugin to an nhi-agent
+// over go-plugin's gRPC protocol.
+package main
+
+import (
+	"github.com/nhiradar/nhiradar/plugins/builtin/processes"
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+)
+
+func main() { sdk.Serve(processes.Plugin{}) }

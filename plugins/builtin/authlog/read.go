@@ -1,0 +1,159 @@
+package authlog
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
+)
+
+// maxLine bounds one log line; longer lines are skipped.
+const maxLine = 64 << 10
+
+// readLog parses one log file (gzipped when its name ends in .gz) and hands
+// every use it proves to add, with the file as source. It reads on from
+// where pos says an earlier scan stopped in the same file (by inode: a
+// rotated file keeps its inode under its new name), and returns where it
+// stopped: after the last complete line of a plain file, or done for a
+// compressed one, which never changes.
+func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, pos positions, add func(Use, string)) error {
+	f, err := os.Open(root.Path(path))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	inode := inodeOf(fi)
+	prev, seen := pos.get(inode)
+	handle := func(line string) {
+		if l, ok := ParseSyslog(line, now, loc); ok {
+			if u, ok := ParseMessage(l); ok {
+				add(u, path)
+			}
+		}
+	}
+	if strings.HasSuffix(path, ".gz") {
+		if seen && prev.Done {
+			pos.set(inode, prev)
+			return nil
+		}
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		defer gz.Close()
+		if _, err := scanLines(gz, handle); err != nil {
+			return err
+		}
+		pos.set(inode, position{Done: true})
+		return nil
+	}
+	var offset int64
+	if seen && prev.Offset <= fi.Size() {
+		offset = prev.Offset // else truncated in place: read from the start
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := scanLines(f, handle)
+	if err != nil {
+		return err
+	}
+	pos.set(inode, position{Offset: offset + n})
+	return nil
+}
+
+// scanLines hands fn every complete line of r and returns the bytes those
+// lines took. A last line without its newline is being written: it is left
+// for the next scan.
+func scanLines(r io.Reader, fn func(string)) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var n int64
+	for {
+		line, err := br.ReadString('\n')
+		if err == nil {
+			n += int64(len(line))
+			if len(line) <= maxLine {
+				fn(strings.TrimRight(line, "\r\n"))
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// journalSource names the journal as the source of its evidence.
+const journalSource = "journal"
+
+// readJournal reads sshd, sudo and su records from the live journal.
+func readJournal(ctx context.Context, since string, add func(Use, string)) error {
+	bin, err := exec.LookPath("journalctl")
+	if err != nil {
+		return nil // no journal on this host
+	}
+	if since == "" {
+		since = "-30d"
+	}
+	cmd := exec.CommandContext(ctx, bin, "--no-pager", "-q", "-o", "json", "--since="+since,
+		"SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session", "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=su")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	_, scanErr := scanLines(out, func(line string) {
+		if l, ok := ParseJournal(line); ok {
+			if u, ok := ParseMessage(l); ok {
+				add(u, journalSource)
+			}
+		}
+	})
+	if err := cmd.Wait(); err != nil && scanErr == nil {
+		// journalctl's stderr is not kept: it could echo log content.
+		return errors.New("journalctl failed: " + err.Error())
+	}
+	return scanErr
+}
+
+// ParseJournal reads one record of `journalctl -o json`.
+func ParseJournal(line string) (Line, bool) {
+	var rec struct {
+		Realtime   string          `json:"__REALTIME_TIMESTAMP"`
+		Identifier string          `json:"SYSLOG_IDENTIFIER"`
+		Message    json.RawMessage `json:"MESSAGE"`
+	}
+	if json.Unmarshal([]byte(line), &rec) != nil {
+		return Line{}, false
+	}
+	usec, err := strconv.ParseInt(rec.Realtime, 10, 64)
+	if err != nil {
+		return Line{}, false
+	}
+	var msg string
+	if json.Unmarshal(rec.Message, &msg) != nil {
+		var raw []byte // journald writes non-UTF-8 messages as byte arrays
+		if json.Unmarshal(rec.Message, &raw) != nil {
+			return Line{}, false
+		}
+		msg = string(raw)
+	}
+	return Line{When: time.UnixMicro(usec).UTC(), Program: rec.Identifier, Message: msg}, true
+}
