@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ROOT="${NHI_DEMO_ROOT:-cmd/e2e/testdata/host}"
+ROOT="${NHI_DEMO_ROOT:-plugins/builtin/planted/testdata/host}"
 export NHI_KAFKA_BROKERS="${NHI_KAFKA_BROKERS:-127.0.0.1:${NHI_KAFKA_PORT:-19092}}"
 export NHI_CLICKHOUSE_ADDR="${NHI_CLICKHOUSE_ADDR:-127.0.0.1:${NHI_CLICKHOUSE_PORT:-19000}}"
 export NHI_CLICKHOUSE_DATABASE="${NHI_CLICKHOUSE_DATABASE:-nhi_demo}"
