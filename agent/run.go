@@ -72,10 +72,12 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			// rather than keep it until the next scan.
 			debug.FreeOSMemory()
 		}}
-	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log}
+	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: debug.FreeOSMemory}
 	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}
 
 	log.Info("agent started", "version", version, "host", host, "plugins", len(plugins), "brokers", strings.Join(cfg.Brokers, ","), "topic", cfg.Topic)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
@@ -83,7 +85,10 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	run(func() { sched.Run(ctx) })
 	run(func() {
 		if err := drainer.Run(ctx); err != nil {
+			// The spool cannot be read: nothing found can be delivered, so
+			// stop and let the service manager restart the agent.
 			errc <- err
+			cancel()
 		}
 	})
 	run(func() { beat(ctx, hb, runner, sink, cfg.HeartbeatInterval.Duration, log) })
