@@ -137,3 +137,12 @@ per minute since the agent started ($pauses pauses logged):
 |---|---|---|
 $windows
 MD
+
+# Kafka compression of one 500-event batch of real events (credfiles on the
+# e2e fixture), each codec kafka-go offers: ratio raw/compressed and speed.
+echo
+echo "Kafka compression, one batch of 500 real events (\`go test -bench Compression ./agent/publish/\`):"
+echo
+echo '```'
+go test -run '^$' -bench Compression -benchtime 200x ./agent/publish/ | grep '^Benchmark'
+echo '```'
