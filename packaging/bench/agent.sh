@@ -104,7 +104,7 @@ start_agent scan2
 wait_log scan2 "plugin=credfiles full=true events="
 sleep 15
 idle_after=$(status_kb "$agent_pid" VmRSS)
-left=$(pgrep -P "$agent_pid" | wc -l)
+left=$( (pgrep -P "$agent_pid" || true) | wc -l)
 stop_agent
 
 /usr/bin/time -o "$work/ref.time" -f '%U %S %M' "$work/bin/nhi-agent" scan --root "$work/host" --output jsonl >/dev/null 2>&1
