@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -68,11 +69,9 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			if err := sink.Flush(); err != nil {
 				log.Error("spool write failed", "err", err)
 			}
-			// A scan's garbage is gone: give the memory back to the host
-			// rather than keep it until the next scan.
-			debug.FreeOSMemory()
+			returnMemory()
 		}}
-	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: debug.FreeOSMemory}
+	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: returnMemory}
 	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}
 
 	log.Info("agent started", "version", version, "host", host, "plugins", len(plugins), "brokers", strings.Join(cfg.Brokers, ","), "topic", cfg.Topic)
@@ -124,6 +123,15 @@ func beat(ctx context.Context, hb *heartbeat.Source, r *scan.Runner, sink *spool
 		case <-t.C:
 		}
 	}
+}
+
+// returnMemory gives the host back what a scan or a backlog used, rather
+// than keep it until the next one. Two collections: the first moves pooled
+// buffers (compression, encoding) to the pools' victim caches, the second
+// frees them.
+func returnMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // startDelay spreads the first scans of a fleet that starts at once (after
