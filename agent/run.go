@@ -105,7 +105,15 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 func beat(ctx context.Context, hb *heartbeat.Source, r *scan.Runner, sink *spoolSink, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var dropped int64 = -1
 	for {
+		if st := hb.Spool(); dropped >= 0 && st.Dropped > dropped {
+			log.Warn("spool full: oldest events dropped", "dropped", st.Dropped-dropped, "dropped_total", st.Dropped,
+				"spool_bytes", st.Bytes, "spool_depth", st.Depth)
+			dropped = st.Dropped
+		} else if dropped < 0 {
+			dropped = st.Dropped
+		}
 		e, err := hb.Build(ctx)
 		if err == nil {
 			e.Complete(r.AgentID, r.Host, time.Now())
