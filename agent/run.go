@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -68,14 +69,14 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			if err := sink.Flush(); err != nil {
 				log.Error("spool write failed", "err", err)
 			}
-			// A scan's garbage is gone: give the memory back to the host
-			// rather than keep it until the next scan.
-			debug.FreeOSMemory()
+			returnMemory()
 		}}
-	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log}
+	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: returnMemory}
 	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}
 
 	log.Info("agent started", "version", version, "host", host, "plugins", len(plugins), "brokers", strings.Join(cfg.Brokers, ","), "topic", cfg.Topic)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
@@ -83,7 +84,10 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	run(func() { sched.Run(ctx) })
 	run(func() {
 		if err := drainer.Run(ctx); err != nil {
+			// The spool cannot be read: nothing found can be delivered, so
+			// stop and let the service manager restart the agent.
 			errc <- err
+			cancel()
 		}
 	})
 	run(func() { beat(ctx, hb, runner, sink, cfg.HeartbeatInterval.Duration, log) })
@@ -101,7 +105,15 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 func beat(ctx context.Context, hb *heartbeat.Source, r *scan.Runner, sink *spoolSink, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var dropped int64 = -1
 	for {
+		if st := hb.Spool(); dropped >= 0 && st.Dropped > dropped {
+			log.Warn("spool full: oldest events dropped", "dropped", st.Dropped-dropped, "dropped_total", st.Dropped,
+				"spool_bytes", st.Bytes, "spool_depth", st.Depth)
+			dropped = st.Dropped
+		} else if dropped < 0 {
+			dropped = st.Dropped
+		}
 		e, err := hb.Build(ctx)
 		if err == nil {
 			e.Complete(r.AgentID, r.Host, time.Now())
@@ -119,6 +131,15 @@ func beat(ctx context.Context, hb *heartbeat.Source, r *scan.Runner, sink *spool
 		case <-t.C:
 		}
 	}
+}
+
+// returnMemory gives the host back what a scan or a backlog used, rather
+// than keep it until the next one. Two collections: the first moves pooled
+// buffers (compression, encoding) to the pools' victim caches, the second
+// frees them.
+func returnMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // startDelay spreads the first scans of a fleet that starts at once (after

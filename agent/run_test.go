@@ -35,9 +35,10 @@ func buildPlugin(t *testing.T, dir, name, pkg string) (path, sum string) {
 }
 
 // TestRunScansSpoolsAndPublishes runs the whole agent against the real
-// broker with the real credfiles plugin and a plugin that panics at every
-// scan: credfiles' events, its scan_completed and heartbeats reporting the
-// crashing plugin all reach Kafka.
+// broker with the real credfiles plugin next to three bad plugins: one that
+// panics, one that hangs and one that allocates without bound. credfiles'
+// events and its scan_completed reach Kafka, and heartbeats report each bad
+// plugin killed for its reason and restarted.
 func TestRunScansSpoolsAndPublishes(t *testing.T) {
 	broker := devservices.KafkaBroker(t)
 	topic := devservices.UniqueName("nhi_agent_run")
@@ -52,6 +53,7 @@ state_dir: %s
 root: %s
 fingerprint_key: {env: NHI_TEST_RUN_KEY}
 heartbeat_interval: 1s
+limits: {plugin_memory_bytes: 67108864}
 plugins:
   - name: credfiles
     path: %s
@@ -63,6 +65,17 @@ plugins:
     sha256: %s
     interval: 1s
     options: {mode: panic}
+  - name: hanger
+    path: %[7]s
+    sha256: %[8]s
+    interval: 1s
+    timeout: 2s
+    options: {mode: hang}
+  - name: hog
+    path: %[7]s
+    sha256: %[8]s
+    interval: 1s
+    options: {mode: hog}
 `, broker, topic, t.TempDir(), root, credPath, credSum, testPath, testSum)
 	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
@@ -83,11 +96,12 @@ plugins:
 	rctx, rcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer rcancel()
 	var observed, completed int
-	var crasherSeen bool
-	for observed == 0 || completed == 0 || !crasherSeen {
+	want := map[string]string{"crasher": pluginhost.ReasonCrash, "hanger": pluginhost.ReasonTimeout, "hog": pluginhost.ReasonMemory}
+	contained := map[string]bool{}
+	for observed == 0 || completed == 0 || len(contained) < len(want) {
 		m, err := r.ReadMessage(rctx)
 		if err != nil {
-			t.Fatalf("observed %d, completed %d, crasher reported %v: %v", observed, completed, crasherSeen, err)
+			t.Fatalf("observed %d, completed %d, contained and restarted %v: %v", observed, completed, contained, err)
 		}
 		e, err := event.Decode(m.Value)
 		if err != nil {
@@ -101,12 +115,12 @@ plugins:
 			observed++
 		case e.Type == event.TypeScanCompleted && e.Plugin == "credfiles":
 			completed++
-		case e.Type == event.TypeScanCompleted && e.Plugin == "crasher":
-			t.Fatal("a crashed scan was closed with scan_completed")
+		case e.Type == event.TypeScanCompleted && want[e.Plugin] != "":
+			t.Fatalf("the killed scan of %s was closed with scan_completed", e.Plugin)
 		case e.Type == event.TypeAgentHeartbeat:
 			for _, p := range e.Heartbeat.Plugins {
-				if p.Name == "crasher" && p.LimitReached == pluginhost.ReasonCrash && p.Restarts >= 1 {
-					crasherSeen = true
+				if reason := want[p.Name]; reason != "" && p.LimitReached == reason && p.Restarts >= 1 {
+					contained[p.Name] = true
 				}
 			}
 		}

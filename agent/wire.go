@@ -51,7 +51,7 @@ func hostPlugins(cfg *config.Config, log *slog.Logger) ([]*pluginhost.Plugin, []
 			return nil, nil, fmt.Errorf("plugin %s state dir: %w", pc.Name, err)
 		}
 		p := pluginhost.New(pluginhost.Spec{Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256,
-			Timeout: pc.Timeout.Duration, MemoryLimit: cfg.Limits.PluginMemoryBytes}, pluginhost.Options{Log: log})
+			Timeout: pc.Timeout.Duration, MemoryLimit: cfg.Limits.PluginMemoryBytes, KeepRunning: pc.KeepRunning}, pluginhost.Options{Log: log})
 		plugins = append(plugins, p)
 		entries = append(entries, schedule.Entry{Plugin: p, Interval: pc.Interval.Duration, FullInterval: pc.FullInterval.Duration,
 			Jitter: pc.Jitter, Options: pc.Options, StateDir: state})

@@ -109,6 +109,9 @@ type Plugin struct {
 	// Jitter is the fraction (0..1) by which intervals vary, so that a fleet
 	// does not scan in step.
 	Jitter float64 `yaml:"jitter"`
+	// KeepRunning keeps the plugin process between scans (default: it ends
+	// after each scan, so that an idle host carries the agent alone).
+	KeepRunning bool `yaml:"keep_running"`
 	// Timeout bounds one scan.
 	Timeout Duration          `yaml:"timeout"`
 	Options map[string]string `yaml:"options"`

@@ -27,6 +27,10 @@ type Spec struct {
 	// MemoryLimit is the resident size above which the process is killed
 	// (0: none).
 	MemoryLimit int64
+	// KeepRunning keeps the process between scans. By default it ends after
+	// each scan and starts again for the next: between scans the host
+	// carries the agent alone, at the cost of a process start per scan.
+	KeepRunning bool
 }
 
 // Options tune the host; zero values work.
@@ -85,11 +89,15 @@ type Plugin struct {
 	opts Options
 	log  *slog.Logger
 
-	mu        sync.Mutex
-	proc      *process
-	state     string
-	restarts  int
-	failures  int
+	mu       sync.Mutex
+	info     sdk.Info // from the last process started
+	proc     *process
+	state    string
+	restarts int
+	failures int
+	// failed is true from a failure until the next good start: only then
+	// is a start a restart.
+	failed    bool
 	nextStart time.Time
 	lastErr   string
 	limit     string
@@ -111,10 +119,7 @@ func New(spec Spec, opts Options) *Plugin {
 func (p *Plugin) Info() sdk.Info {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := sdk.Info{}
-	if p.proc != nil {
-		i = p.proc.info
-	}
+	i := p.info
 	i.Name = p.spec.Name
 	return i
 }
@@ -151,6 +156,20 @@ func (p *Plugin) Stop() {
 		p.proc = nil
 	}
 	p.state = StateStopped
+}
+
+// rest ends the process after a good scan unless it is kept running; the
+// next scan starts a new one, which is not a restart.
+func (p *Plugin) rest(pr *process) {
+	if p.spec.KeepRunning {
+		return
+	}
+	pr.client.Kill() // graceful: the plugin finished its work
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc == pr {
+		p.proc, p.state, p.rss = nil, StateIdle, 0
+	}
 }
 
 func (p *Plugin) backoff() time.Duration {

@@ -105,8 +105,12 @@ func TestCredfilesPluginOverGRPC(t *testing.T) {
 		t.Fatalf("no aws_access_key from the credfiles plugin: %v", kinds)
 	}
 	st := p.Status()
-	if st.State != StateRunning || st.LastScan == nil || st.Restarts != 0 || p.Info().Version == "" {
-		t.Fatalf("status %+v, info %+v", st, p.Info())
+	if st.State != StateIdle || st.LastScan == nil || st.Restarts != 0 || p.Info().Name != "credfiles" || p.Info().Version == "" || p.PID() != 0 {
+		t.Fatalf("status %+v, info %+v, pid %d: want the process ended after its scan", st, p.Info(), p.PID())
+	}
+	// The next scan starts a new process, which is not a restart.
+	if err := p.Scan(context.Background(), req, func(*event.Event) error { return nil }); err != nil || p.Status().Restarts != 0 {
+		t.Fatalf("second scan: %v, status %+v", err, p.Status())
 	}
 }
 
@@ -205,7 +209,7 @@ func TestNoRestartDuringBackoff(t *testing.T) {
 }
 
 func TestStopKillsProcess(t *testing.T) {
-	p, _ := newPlugin(t, "ok", "testplugin", Spec{})
+	p, _ := newPlugin(t, "ok", "testplugin", Spec{KeepRunning: true})
 	if _, err := scanWith(p, map[string]string{"mode": "ok"}); err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 		p.lastErr = ""
 	}
 	p.mu.Unlock()
+	p.rest(pr)
 	return err
 }
 
@@ -70,7 +71,7 @@ func (p *Plugin) ensure() (*process, error) {
 	}
 	if p.proc != nil {
 		p.proc.kill() // exited between scans: count it as a crash
-		p.proc = nil
+		p.proc, p.failed = nil, true
 	}
 	pr, err := p.start()
 	if err != nil {
@@ -80,16 +81,18 @@ func (p *Plugin) ensure() (*process, error) {
 			reason, p.state = ReasonRefused, StateRefused
 		}
 		p.failures++
+		p.failed = true
 		p.nextStart = time.Now().Add(p.backoff())
 		p.lastErr, p.limit = err.Error(), reason
 		p.log.Error("plugin not started", "reason", reason, "err", err)
 		return nil, &Failure{Plugin: p.spec.Name, Reason: reason, Err: err}
 	}
-	if p.failures > 0 || p.restarts > 0 || p.lastScan.After(time.Time{}) {
+	if p.failed {
+		p.failed = false
 		p.restarts++
 		p.log.Info("plugin restarted", "restarts", p.restarts, "pid", pr.pid)
 	}
-	p.proc, p.state = pr, StateScanning
+	p.proc, p.state, p.info = pr, StateScanning, pr.info
 	return pr, nil
 }
 
@@ -109,6 +112,7 @@ func (p *Plugin) fail(pr *process, reason string, err error) error {
 		p.proc = nil
 	}
 	p.failures++
+	p.failed = true
 	p.nextStart = time.Now().Add(p.backoff())
 	p.state, p.limit, p.lastErr = StateBackoff, reason, fmt.Sprint(err)
 	p.log.Error("plugin killed", "reason", reason, "err", err, "restart_in", p.backoff())

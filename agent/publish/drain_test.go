@@ -16,7 +16,7 @@ import (
 )
 
 // startDrainer drains a new spool into topic until the test ends.
-func startDrainer(t *testing.T, broker, topic string) (*spool.Spool, *Drainer) {
+func startDrainer(t *testing.T, broker, topic string, onDrained ...func()) (*spool.Spool, *Drainer) {
 	t.Helper()
 	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool.db"), 64<<20)
 	if err != nil {
@@ -24,6 +24,9 @@ func startDrainer(t *testing.T, broker, topic string) (*spool.Spool, *Drainer) {
 	}
 	d := &Drainer{Queue: sp, Config: Config{Brokers: []string{broker}, Topic: topic, MaxAttempts: 3},
 		MaxBatch: 100, MaxBackoff: time.Second}
+	if len(onDrained) > 0 {
+		d.OnDrained = onDrained[0]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -151,12 +154,18 @@ func head(s []string) string {
 func TestDrainPublishesInOrderAndEmptiesSpool(t *testing.T) {
 	broker := devservices.KafkaBroker(t)
 	topic := devservices.UniqueName("nhi_agent_drain")
-	sp, d := startDrainer(t, broker, topic)
+	drained := make(chan struct{}, 10)
+	sp, d := startDrainer(t, broker, topic, func() { drained <- struct{}{} })
 	appendEvents(t, sp, 1, 1000)
 	checkExactlyOnceInOrder(t, readAll(t, broker, topic, 1000), 1000)
 	ctx := context.Background()
 	if err := devservices.WaitFor(ctx, 10*time.Second, func() (bool, error) { return sp.Stats().Depth == 0, nil }); err != nil {
 		t.Fatalf("spool not emptied: %+v", sp.Stats())
+	}
+	select {
+	case <-drained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnDrained not called after 1000 messages were published and the spool emptied")
 	}
 	if s := d.Stats(); s.Published != 1000 {
 		t.Fatalf("Stats = %+v", s)
@@ -173,10 +182,11 @@ func TestDrainSurvivesBrokerRestart(t *testing.T) {
 	appendEvents(t, sp, 1, 500)
 	readAll(t, in.KafkaBroker, topic, 500)
 
+	before := d.Stats().Failures
 	in.Do(t, "down-kafka")
 	appendEvents(t, sp, 501, 1500)
 	ctx := context.Background()
-	if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) { return d.Stats().Failures > 0, nil }); err != nil {
+	if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) { return d.Stats().Failures > before, nil }); err != nil {
 		t.Fatalf("no publish failure seen while the broker was down: %+v", d.Stats())
 	}
 	if st := sp.Stats(); st.Depth != 1000 {

@@ -26,6 +26,18 @@ type Budget struct {
 	ReadBytesPerSecond int64
 }
 
+// over says which budget, if any, the use over the window exceeds: "cpu",
+// "io" or "".
+func (b Budget) over(cpuPercent, readBytesPerSecond float64) string {
+	switch {
+	case b.CPUPercent > 0 && cpuPercent > b.CPUPercent:
+		return "cpu"
+	case b.ReadBytesPerSecond > 0 && readBytesPerSecond > float64(b.ReadBytesPerSecond):
+		return "io"
+	}
+	return ""
+}
+
 // Stats describes recent use.
 type Stats struct {
 	// CPUPercent is the agent's and plugins' CPU over the window, in
@@ -159,14 +171,7 @@ func (l *Limiter) sample() {
 	w := l.window()
 	l.stats.CPUPercent = 100 * sum.cpu.Seconds() / w.Seconds()
 	l.stats.ReadBytesPerSecond = float64(sum.bytes) / w.Seconds()
-	reason := ""
-	switch {
-	case l.Budget.CPUPercent > 0 && l.stats.CPUPercent > l.Budget.CPUPercent:
-		reason = "cpu"
-	case l.Budget.ReadBytesPerSecond > 0 && l.stats.ReadBytesPerSecond > float64(l.Budget.ReadBytesPerSecond):
-		reason = "io"
-	}
-	l.enforce(reason, pids)
+	l.enforce(l.Budget.over(l.stats.CPUPercent, l.stats.ReadBytesPerSecond), pids)
 	l.mu.Unlock()
 }
 

@@ -75,3 +75,24 @@ func TestIdleAgentIsNotThrottled(t *testing.T) {
 		t.Fatalf("idle test process throttled: %+v", st)
 	}
 }
+
+func TestBudgetNamesTheLimitThatFired(t *testing.T) {
+	b := Budget{CPUPercent: 5, ReadBytesPerSecond: 1 << 20}
+	cases := []struct {
+		cpu, read float64
+		want      string
+	}{
+		{4.9, 1 << 19, ""},
+		{5.1, 0, "cpu"},
+		{1, 2 << 20, "io"},
+		{9, 2 << 20, "cpu"},
+	}
+	for _, c := range cases {
+		if got := b.over(c.cpu, c.read); got != c.want {
+			t.Errorf("over(%v%%, %v B/s) = %q, want %q", c.cpu, c.read, got, c.want)
+		}
+	}
+	if got := (Budget{}).over(100, 1<<40); got != "" {
+		t.Errorf("zero budget enforced %q", got)
+	}
+}
