@@ -63,10 +63,12 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	if log == nil {
 		log = slog.Default()
 	}
+	c := openCache(req.StateDir, fp)
+	cfg.Unchanged = c.unchanged(!req.Full)
 	s := &Scanner{Rules: p.rules, Config: cfg, Log: log}
 	seen := map[string]bool{}
 	homes := root.Homes()
-	st, err := s.Run(ctx, root, fp, func(f Finding) error {
+	report := func(f Finding) error {
 		// The same secret twice on one line or file is one observation.
 		k := f.Path + "\x00" + f.Fingerprint
 		if seen[k] || filter.Skip(f.Fingerprint) {
@@ -74,10 +76,22 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 		}
 		seen[k] = true
 		return emit(toEvent(root, homes, f))
+	}
+	st, err := s.Run(ctx, root, fp, func(f Finding) error {
+		c.record(f)
+		return report(f)
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range c.reusedFindings() {
+		if err := report(f); err != nil {
+			return err
+		}
+	}
 	log.Info("content scan finished", "files", st.Files, "bytes", st.Bytes, "skipped", st.Skipped,
-		"errors", st.Errors, "findings", len(seen))
-	return err
+		"unchanged", st.Unchanged, "errors", st.Errors, "findings", len(seen))
+	return c.save()
 }
 
 func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {

@@ -32,6 +32,9 @@ type Config struct {
 	Exclude []string
 	// SkipFile, when set, skips files another plugin already parses.
 	SkipFile func(hostPath string) bool
+	// Unchanged, when set, is asked about every file about to be read; a
+	// file it reports unchanged is not read (incremental scans).
+	Unchanged func(hostPath string, fi fs.FileInfo) bool
 	// MaxFileSize skips larger files.
 	MaxFileSize int64
 	// Workers is the number of parallel readers (default GOMAXPROCS).
@@ -63,7 +66,7 @@ type Finding struct {
 
 // Stats counts the work of one run.
 type Stats struct {
-	Files, Bytes, Skipped, Errors int64
+	Files, Bytes, Skipped, Errors, Unchanged int64
 }
 
 // Scanner walks a host tree with a rule set.
@@ -116,10 +119,11 @@ func (s *Scanner) Run(ctx context.Context, root hostfs.Root, fp *secret.Fingerpr
 	return st.snapshot(), err
 }
 
-type stats struct{ files, bytes, skipped, errors atomic.Int64 }
+type stats struct{ files, bytes, skipped, errors, unchanged atomic.Int64 }
 
 func (st *stats) snapshot() Stats {
-	return Stats{Files: st.files.Load(), Bytes: st.bytes.Load(), Skipped: st.skipped.Load(), Errors: st.errors.Load()}
+	return Stats{Files: st.files.Load(), Bytes: st.bytes.Load(), Skipped: st.skipped.Load(), Errors: st.errors.Load(),
+		Unchanged: st.unchanged.Load()}
 }
 
 func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, st *stats) error {
@@ -154,6 +158,10 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 			fi, err := d.Info()
 			if err != nil || fi.Size() == 0 || fi.Size() > s.maxSize() {
 				st.skipped.Add(1)
+				return nil
+			}
+			if s.Config.Unchanged != nil && s.Config.Unchanged(host, fi) {
+				st.unchanged.Add(1)
 				return nil
 			}
 			// Large files are cut into chunks so that both readers share them.
