@@ -84,6 +84,7 @@ func TestFindsPlantedAndNoDecoys(t *testing.T) {
 		"/srv/www/settings.py SECRET_KEY":          "generic_secret",
 		"/usr/local/bin/deploy.sh GITLAB_TOKEN":    "gitlab_token",
 		"/etc/app/app.ini access_key_id":           "aws_access_key",
+		"/opt/billing/ci.yaml sa_token":            "kubernetes_service_account_token",
 	}
 	for k, kind := range want {
 		if got[k] != kind {

@@ -21,8 +21,9 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 			continue
 		}
 		s.scanFile(j, m, buf, st, func(h hit, line int) {
-			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kindOf(h.rule.RuleID),
-				Principal: principalOf(h.rule.RuleID, h.secret), Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line}
+			kind, principal, expires := identity(h.rule.RuleID, h.secret)
+			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kind, Principal: principal,
+				Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line, ExpiresAt: expires}
 			select {
 			case results <- f:
 			case <-ctx.Done():

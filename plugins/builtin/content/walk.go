@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -61,6 +62,7 @@ type Finding struct {
 	Fingerprint string
 	Key         string
 	Line        int
+	ExpiresAt   *time.Time `json:",omitempty"`
 }
 
 // Stats counts the work of one run.
