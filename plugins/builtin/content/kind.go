@@ -27,6 +27,7 @@ var ruleKinds = []struct {
 	{"hashicorp-tf-", event.KindTerraformToken},
 	{"kubernetes-secret", event.KindKubernetesToken},
 	{"private-key", event.KindPrivateKey},
+	{"pkcs12-file", event.KindPrivateKey},
 	{"generic-api-key", event.KindGenericSecret},
 	{"curl-auth-user", event.KindPassword},
 }

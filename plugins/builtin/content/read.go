@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
 )
 
@@ -20,6 +21,9 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 		if ctx.Err() != nil {
 			continue
 		}
+		if j.pathRule != nil {
+			s.pathFinding(ctx, j, fp, results)
+		}
 		s.scanFile(j, m, buf, st, func(h hit, line int) {
 			kind, principal, expires := identity(h.rule.RuleID, h.secret)
 			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kind, Principal: principal,
@@ -29,6 +33,24 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 			case <-ctx.Done():
 			}
 		})
+	}
+}
+
+// pathFinding reports a file a path-only rule names (a PKCS#12 bundle):
+// its fingerprint is that of the whole file, its line 0, as in gitleaks.
+func (s *Scanner) pathFinding(ctx context.Context, j job, fp *secret.Fingerprinter, results chan<- Finding) {
+	if !s.Config.KeepDecoys && decoy.Path(j.host) || s.Rules.pathAllowed(j.host) || j.size > 16<<20 {
+		return
+	}
+	b, err := os.ReadFile(j.local)
+	if err != nil {
+		s.debug("read failed", j.host, err)
+		return
+	}
+	f := Finding{Path: j.host, RuleID: j.pathRule.RuleID, Kind: kindOf(j.pathRule.RuleID), Fingerprint: fp.Of(string(b))}
+	select {
+	case results <- f:
+	case <-ctx.Done():
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zricethezav/gitleaks/v8/config"
+
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -81,6 +83,8 @@ type Scanner struct {
 type job struct {
 	host, local string
 	off, size   int64
+	// pathRule, on a file's first job, is the path-only rule naming it.
+	pathRule *config.Rule
 }
 
 // Run scans root and calls out, from one goroutine, for every finding.
@@ -167,8 +171,12 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 			}
 			// Large files are cut into chunks so that both readers share them.
 			for off := int64(0); off < fi.Size(); off += chunkSize {
+				j := job{host: host, local: local, off: off, size: fi.Size()}
+				if off == 0 {
+					j.pathRule = s.Rules.pathRule(host)
+				}
 				select {
-				case jobs <- job{host: host, local: local, off: off, size: fi.Size()}:
+				case jobs <- j:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
