@@ -84,6 +84,8 @@ func TestFindsPlantedAndNoDecoys(t *testing.T) {
 		"/srv/www/settings.py SECRET_KEY":          "generic_secret",
 		"/usr/local/bin/deploy.sh GITLAB_TOKEN":    "gitlab_token",
 		"/etc/app/app.ini access_key_id":           "aws_access_key",
+		"/opt/billing/ci.yaml sa_token":            "kubernetes_service_account_token",
+		"/opt/app/client.p12 ":                     "private_key",
 	}
 	for k, kind := range want {
 		if got[k] != kind {
@@ -123,11 +125,11 @@ func TestOptions(t *testing.T) {
 	if got := scan(t, "testdata/host", map[string]string{"paths": "/srv"}); len(got) != 2 {
 		t.Errorf("paths=/srv: %d findings, want 2", len(got))
 	}
-	if got := scan(t, "testdata/host", map[string]string{"exclude": "/opt/billing,*.py"}); len(got) != 2 {
-		t.Errorf("exclude: %d findings, want 2 (deploy.sh, app.ini)", len(got))
+	if got := scan(t, "testdata/host", map[string]string{"exclude": "/opt/billing,*.py"}); len(got) != 3 {
+		t.Errorf("exclude: %d findings, want 3 (deploy.sh, app.ini, client.p12)", len(got))
 	}
-	if got := scan(t, "testdata/host", map[string]string{"max_file_size": "100"}); len(got) != 1 {
-		t.Errorf("max_file_size=100: %d findings, want only app.ini's", len(got))
+	if got := scan(t, "testdata/host", map[string]string{"max_file_size": "100"}); len(got) != 2 {
+		t.Errorf("max_file_size=100: %d findings, want app.ini's and client.p12's", len(got))
 	}
 	err := (&Plugin{}).Scan(context.Background(), sdk.ScanRequest{Root: "testdata/host", FingerprintKey: testKey,
 		Options: map[string]string{"pathz": "/"}}, func(*event.Event) error { return nil })

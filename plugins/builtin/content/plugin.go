@@ -63,32 +63,56 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	if log == nil {
 		log = slog.Default()
 	}
+	c := openCache(req.StateDir, fp)
+	cfg.Unchanged = c.unchanged(!req.Full)
 	s := &Scanner{Rules: p.rules, Config: cfg, Log: log}
 	seen := map[string]bool{}
-	st, err := s.Run(ctx, root, fp, func(f Finding) error {
+	homes := root.Homes()
+	report := func(f Finding) error {
 		// The same secret twice on one line or file is one observation.
 		k := f.Path + "\x00" + f.Fingerprint
 		if seen[k] || filter.Skip(f.Fingerprint) {
 			return nil
 		}
 		seen[k] = true
-		return emit(toEvent(root, f))
+		return emit(toEvent(root, homes, f))
+	}
+	st, err := s.Run(ctx, root, fp, func(f Finding) error {
+		c.record(f)
+		return report(f)
 	})
+	if err != nil {
+		return err
+	}
+	for _, f := range c.reusedFindings() {
+		if err := report(f); err != nil {
+			return err
+		}
+	}
 	log.Info("content scan finished", "files", st.Files, "bytes", st.Bytes, "skipped", st.Skipped,
-		"errors", st.Errors, "findings", len(seen))
-	return err
+		"unchanged", st.Unchanged, "errors", st.Errors, "findings", len(seen))
+	return c.save()
 }
 
-func toEvent(root hostfs.Root, f Finding) *event.Event {
+func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {
 	e := &event.Event{
 		Type: event.TypeNHIObserved, Plugin: Name, Kind: f.Kind, Principal: f.Principal,
-		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key,
+		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key, ExpiresAt: f.ExpiresAt,
 		Attrs: map[string]string{"rule": f.RuleID, "line": strconv.Itoa(f.Line)},
 	}
 	if m, err := root.FileMeta(f.Path); err == nil {
 		mod := m.Modified
 		e.FileOwner, e.FileMode, e.ModifiedAt = m.Owner, m.Mode, &mod
-		e.Account = m.Owner
+	}
+	// The account is the one whose home holds the file, else the file's owner.
+	best := ""
+	for _, h := range homes {
+		if strings.HasPrefix(f.Path, h.Dir+"/") && len(h.Dir) > len(best) {
+			best, e.Account = h.Dir, h.Account
+		}
+	}
+	if e.Account == "" {
+		e.Account = e.FileOwner
 	}
 	return e
 }

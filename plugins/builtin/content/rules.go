@@ -62,7 +62,9 @@ func isAssignment(r config.Rule) bool {
 // Rules is the compiled gitleaks rule set: the rules, the keyword automaton
 // and, for each keyword, the rules it triggers.
 type Rules struct {
-	rules      []rule
+	rules []rule
+	// pathOnly rules report a file by its name alone (PKCS#12 bundles).
+	pathOnly   []config.Rule
 	global     []*config.Allowlist
 	trie       *ahocorasick.Trie
 	keywordLen []int
@@ -101,8 +103,12 @@ func compile(cfg config.Config) *Rules {
 	sort.Strings(ids)
 	for _, id := range ids {
 		r, ok := cfg.Rules[id]
-		// Path-only rules (no regex) and rules without keywords would need a
-		// full pass over every file; they are left out.
+		if ok && r.Regex == nil && r.Path != nil && !r.SkipReport {
+			rs.pathOnly = append(rs.pathOnly, r)
+			continue
+		}
+		// Rules without keywords would need a full regex pass over every
+		// file; the default rule set has none besides path-only ones.
 		if !ok || r.Regex == nil || len(r.Keywords) == 0 || r.SkipReport {
 			continue
 		}
@@ -134,6 +140,24 @@ func compile(cfg config.Config) *Rules {
 
 // Len returns the number of rules in use.
 func (rs *Rules) Len() int { return len(rs.rules) }
+
+// pathRule returns the path-only rule that names the file, if any.
+func (rs *Rules) pathRule(path string) *config.Rule {
+	for i := range rs.pathOnly {
+		r := &rs.pathOnly[i]
+		if !r.Path.MatchString(path) {
+			continue
+		}
+		skip := false
+		for _, a := range r.Allowlists {
+			skip = skip || a.MatchCondition == config.AllowlistMatchOr && a.PathAllowed(path)
+		}
+		if !skip {
+			return r
+		}
+	}
+	return nil
+}
 
 // pathAllowed reports whether gitleaks' global allowlist skips the file.
 func (rs *Rules) pathAllowed(path string) bool {

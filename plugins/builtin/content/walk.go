@@ -1,19 +1,19 @@
 package content
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/zricethezav/gitleaks/v8/config"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -32,6 +32,9 @@ type Config struct {
 	Exclude []string
 	// SkipFile, when set, skips files another plugin already parses.
 	SkipFile func(hostPath string) bool
+	// Unchanged, when set, is asked about every file about to be read; a
+	// file it reports unchanged is not read (incremental scans).
+	Unchanged func(hostPath string, fi fs.FileInfo) bool
 	// MaxFileSize skips larger files.
 	MaxFileSize int64
 	// Workers is the number of parallel readers (default GOMAXPROCS).
@@ -43,9 +46,11 @@ type Config struct {
 // DefaultPaths are walked when the configuration names none.
 var DefaultPaths = []string{"/etc", "/opt", "/srv", "/home", "/root", "/var/lib", "/usr/local"}
 
-// DefaultExclude skips version-control data, dependency caches and
-// container image stores.
-var DefaultExclude = []string{".git", ".hg", ".svn", "node_modules", "/var/lib/docker", "/var/lib/containerd", "/var/lib/dpkg", "/var/lib/apt", "/proc", "/sys"}
+// DefaultExclude skips version-control data, dependency caches, container
+// image stores, and what other built-in plugins parse by structure: SSH keys
+// (~/.ssh, /etc/ssh) and the kubelet's projected service-account tokens.
+var DefaultExclude = []string{".git", ".hg", ".svn", "node_modules", ".ssh", "/etc/ssh", "/var/lib/kubelet/pods",
+	"/var/lib/docker", "/var/lib/containerd", "/var/lib/dpkg", "/var/lib/apt", "/proc", "/sys"}
 
 // DefaultMaxFileSize is the largest file read.
 const DefaultMaxFileSize = 256 << 20
@@ -59,11 +64,12 @@ type Finding struct {
 	Fingerprint string
 	Key         string
 	Line        int
+	ExpiresAt   *time.Time `json:",omitempty"`
 }
 
 // Stats counts the work of one run.
 type Stats struct {
-	Files, Bytes, Skipped, Errors int64
+	Files, Bytes, Skipped, Errors, Unchanged int64
 }
 
 // Scanner walks a host tree with a rule set.
@@ -77,6 +83,8 @@ type Scanner struct {
 type job struct {
 	host, local string
 	off, size   int64
+	// pathRule, on a file's first job, is the path-only rule naming it.
+	pathRule *config.Rule
 }
 
 // Run scans root and calls out, from one goroutine, for every finding.
@@ -116,10 +124,11 @@ func (s *Scanner) Run(ctx context.Context, root hostfs.Root, fp *secret.Fingerpr
 	return st.snapshot(), err
 }
 
-type stats struct{ files, bytes, skipped, errors atomic.Int64 }
+type stats struct{ files, bytes, skipped, errors, unchanged atomic.Int64 }
 
 func (st *stats) snapshot() Stats {
-	return Stats{Files: st.files.Load(), Bytes: st.bytes.Load(), Skipped: st.skipped.Load(), Errors: st.errors.Load()}
+	return Stats{Files: st.files.Load(), Bytes: st.bytes.Load(), Skipped: st.skipped.Load(), Errors: st.errors.Load(),
+		Unchanged: st.unchanged.Load()}
 }
 
 func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, st *stats) error {
@@ -156,10 +165,18 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 				st.skipped.Add(1)
 				return nil
 			}
+			if s.Config.Unchanged != nil && s.Config.Unchanged(host, fi) {
+				st.unchanged.Add(1)
+				return nil
+			}
 			// Large files are cut into chunks so that both readers share them.
 			for off := int64(0); off < fi.Size(); off += chunkSize {
+				j := job{host: host, local: local, off: off, size: fi.Size()}
+				if off == 0 {
+					j.pathRule = s.Rules.pathRule(host)
+				}
 				select {
-				case jobs <- job{host: host, local: local, off: off, size: fi.Size()}:
+				case jobs <- j:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
@@ -196,119 +213,4 @@ func (s *Scanner) excluded(host, name string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Finding, fp *secret.Fingerprinter, st *stats) {
-	m := newMatcher(s.Rules)
-	m.keepDecoys = s.Config.KeepDecoys
-	buf := make([]byte, chunkSize+2*chunkOverlap)
-	for j := range jobs {
-		if ctx.Err() != nil {
-			continue
-		}
-		s.scanFile(j, m, buf, st, func(h hit, line int) {
-			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kindOf(h.rule.RuleID),
-				Principal: principalOf(h.rule.RuleID, h.secret), Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line}
-			select {
-			case results <- f:
-			case <-ctx.Done():
-			}
-		})
-	}
-}
-
-const (
-	// chunkSize is how much of a file one pass scans; chunkOverlap is read
-	// on both sides of it, so that a match near a chunk's edge is whole.
-	chunkSize    = 1 << 20
-	chunkOverlap = multilineAfter + 2*maxAfter + maxBefore
-)
-
-func (s *Scanner) maxSize() int64 {
-	if s.Config.MaxFileSize > 0 {
-		return s.Config.MaxFileSize
-	}
-	return DefaultMaxFileSize
-}
-
-// scanFile scans one chunk of a file (with chunkOverlap bytes read on both
-// sides, so that a match near an edge is whole) through the worker's buffer.
-// Binary and unreadable files are skipped.
-func (s *Scanner) scanFile(j job, m *matcher, buf []byte, st *stats, found func(hit, int)) {
-	f, err := os.Open(j.local)
-	if err != nil {
-		st.errors.Add(1)
-		s.debug("open failed", j.host, err)
-		return
-	}
-	defer f.Close()
-	if j.off > 0 {
-		n, _ := f.ReadAt(buf[:binarySniff], 0)
-		if isBinary(buf[:n]) {
-			return
-		}
-	}
-	lo, hi := max(0, j.off-chunkOverlap), min(j.size, j.off+chunkSize+chunkOverlap)
-	n, err := f.ReadAt(buf[:hi-lo], lo)
-	if err != nil && !errors.Is(err, io.EOF) {
-		st.errors.Add(1)
-		s.debug("read failed", j.host, err)
-		return
-	}
-	data := buf[:n]
-	if j.off == 0 && isBinary(data) {
-		st.skipped.Add(1)
-		return
-	}
-	own := int(j.off - lo)
-	linesBeforeLo := -1
-	hits := m.scan(j.host, data)
-	// gitleaks' global path allowlist (lock files, images, vendored
-	// dependencies, ...) is a few dozen regexes: it is checked only for files
-	// that have a finding, which gives the same result for far less work.
-	if len(hits) > 0 && s.Rules.pathAllowed(j.host) {
-		hits = nil
-	}
-	for _, h := range hits {
-		if h.start < own || h.start >= own+chunkSize {
-			continue
-		}
-		if linesBeforeLo < 0 {
-			linesBeforeLo = countLines(f, lo, buf[len(data):])
-		}
-		found(h, linesBeforeLo+h.line)
-	}
-	if j.off == 0 {
-		st.files.Add(1)
-	}
-	st.bytes.Add(int64(min(n-own, chunkSize)))
-}
-
-// countLines counts the newlines in the first n bytes of f, reading through
-// scratch (the unused tail of the worker's buffer). It runs only for chunks
-// that hold a finding.
-func countLines(f *os.File, n int64, scratch []byte) int {
-	if len(scratch) < 4096 {
-		scratch = make([]byte, 64<<10)
-	}
-	lines := 0
-	for off := int64(0); off < n; {
-		k, err := f.ReadAt(scratch[:min(int64(len(scratch)), n-off)], off)
-		lines += bytes.Count(scratch[:k], newline)
-		off += int64(k)
-		if err != nil || k == 0 {
-			break
-		}
-	}
-	return lines
-}
-
-var newline = []byte{'\n'}
-
-// debug logs a file error by its host path; err comes from the OS and never
-// holds file content.
-func (s *Scanner) debug(msg, host string, err error) {
-	if s.Log != nil {
-		s.Log.Debug(msg, "path", host, "err", err)
-	}
 }

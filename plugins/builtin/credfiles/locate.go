@@ -60,8 +60,14 @@ var systemFiles = []struct {
 // service-account JSON) besides the home directories.
 var DefaultPaths = []string{"/etc", "/opt", "/srv", "/home", "/root", "/var/lib", "/var/spool/cron", "/usr/local"}
 
-// skipDirs are never descended into.
-var skipDirs = map[string]bool{".git": true, "node_modules": true, ".ssh": true, "proc": true}
+// skipDirs are never descended into, by name; skipHostDirs by host path
+// (container image stores hold other systems' files; ~/.ssh is the ssh
+// plugin's).
+var (
+	skipDirs     = map[string]bool{".git": true, "node_modules": true, ".ssh": true}
+	skipHostDirs = map[string]bool{"/proc": true, "/sys": true, "/var/lib/docker": true, "/var/lib/containerd": true,
+		"/var/lib/kubelet/pods": true}
+)
 
 // parserFor returns the parser for a host path, by name and place.
 func parserFor(host string) (parser, bool) {
@@ -134,8 +140,9 @@ func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(stri
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
+			host := root.HostPath(local)
 			if d.IsDir() {
-				if skipDirs[d.Name()] {
+				if skipDirs[d.Name()] || skipHostDirs[host] {
 					return fs.SkipDir
 				}
 				return nil
@@ -143,7 +150,6 @@ func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(stri
 			if !d.Type().IsRegular() {
 				return nil
 			}
-			host := root.HostPath(local)
 			if pr, ok := parserFor(host); ok {
 				visit(host, pr)
 			}

@@ -92,6 +92,21 @@ func credsCheck(t *testing.T, cf, ct sdktest.Result) {
 	}
 	credsRecall(t, "credfiles", cf, credsExpected(t, "testdata/expected/credfiles.jsonl"))
 	credsRecall(t, "content", ct, credsExpected(t, "testdata/expected/content.jsonl"))
+	// Credentials that carry an expiry must report it.
+	for _, w := range []credsExpect{
+		{event.KindPrivateKey, "", "/opt/gateway/tls/gateway.key"},
+		{event.KindKubernetesClientCert, "", "/home/alice/.kube/config"},
+		{event.KindKubernetesSAToken, "", "/home/alice/.kube/config"},
+	} {
+		for _, e := range cf.Find(w.Kind, w.Location) {
+			if e.ExpiresAt == nil {
+				t.Errorf("%s at %s: no expires_at", w.Kind, w.Location)
+			}
+		}
+		if len(cf.Find(w.Kind, w.Location)) == 0 {
+			t.Errorf("%s at %s: not found", w.Kind, w.Location)
+		}
+	}
 	all := sdktest.Result{Events: append(append([]*event.Event(nil), cf.Events...), ct.Events...), Log: cf.Log + ct.Log}
 	for _, l := range credsLines(t, "testdata/expected/decoys-credfiles.txt") {
 		loc, val, _ := strings.Cut(l, "\t")

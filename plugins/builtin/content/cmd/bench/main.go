@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/content"
@@ -21,10 +22,12 @@ import (
 )
 
 func main() {
+	// CPUPROFILE=FILE writes a CPU profile of the run (go tool pprof).
 	if p := os.Getenv("CPUPROFILE"); p != "" {
-		f, _ := os.Create(p)
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
+		f, err := os.Create(p)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
 	}
 	root := flag.String("root", "", "directory standing for /")
 	paths := flag.String("paths", "/", "comma-separated host paths to walk")
@@ -38,28 +41,23 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(40 << 20)
 	}
-	if *plantedDir != "" {
-		if err := planted(*plantedDir, *glReport); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		return
+	var err error
+	switch {
+	case *plantedDir != "":
+		err = planted(*plantedDir, *glReport)
+	case *glReport != "":
+		err = compare(*glReport, *out, *root)
+	default:
+		err = run(*root, strings.Split(*paths, ","), *out, *keep, *maxSize)
 	}
-	if *glReport != "" {
-		if err := compare(*glReport, *out, *root); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := run(*root, *paths, *out, *keep, *maxSize); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	if err != nil {
 		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(root, paths, out string, keep bool, maxSize int64) error {
+func run(root string, paths []string, out string, keep bool, maxSize int64) error {
 	rules, err := content.DefaultRules()
 	if err != nil {
 		return err
@@ -78,7 +76,7 @@ func run(root, paths, out string, keep bool, maxSize int64) error {
 		enc = json.NewEncoder(f)
 	}
 	s := &content.Scanner{Rules: rules, Log: slog.Default(), Config: content.Config{
-		Paths: []string{paths}, Exclude: []string{".git"}, MaxFileSize: maxSize, KeepDecoys: keep}}
+		Paths: paths, Exclude: []string{".git"}, MaxFileSize: maxSize, KeepDecoys: keep}}
 	n := 0
 	start := time.Now()
 	st, err := s.Run(context.Background(), hostfs.New(root), fp, func(f content.Finding) error {
