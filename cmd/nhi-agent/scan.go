@@ -13,6 +13,7 @@ import (
 	"github.com/nhiradar/nhiradar/agent/publish"
 	"github.com/nhiradar/nhiradar/agent/scan"
 	"github.com/nhiradar/nhiradar/plugins/builtin"
+	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
@@ -25,6 +26,8 @@ type scanCmd struct {
 	Host               string   `help:"Host name to report (default: the root's /etc/hostname, else this machine's)."`
 	AgentID            string   `help:"Agent id to report (default: derived from the host name)." name:"agent-id"`
 	FingerprintKeyFile string   `help:"File holding the organisation fingerprint key (or set NHI_FINGERPRINT_KEY)." type:"path"`
+	Baseline           []string `help:"Report only what is new: leave out identities listed in this earlier --output jsonl file (repeatable)." type:"existingfile"`
+	Ignore             []string `help:"Leave out identities whose fingerprint or nhi_id this file lists, one per line, # comments (repeatable)." type:"existingfile"`
 }
 
 func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -43,6 +46,9 @@ func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
 	}
 	sink, flush, err := c.sink(ctx)
 	if err != nil {
+		return err
+	}
+	if sink, err = c.filtered(sink, log); err != nil {
 		return err
 	}
 	r := &scan.Runner{Plugins: builtin.All(), AgentID: agentID, Host: host, Root: c.Root, FingerprintKey: key, Log: log}
@@ -111,4 +117,26 @@ func (c *scanCmd) sink(ctx context.Context) (scan.Sink, func(context.Context) er
 		return err
 	}
 	return sink, flush, nil
+}
+
+// filtered drops observations of identities named by --baseline and
+// --ignore files. Usage evidence and scan_completed pass: a known identity
+// that is still present must still count as present.
+func (c *scanCmd) filtered(next scan.Sink, log *slog.Logger) (scan.Sink, error) {
+	var f baseline.Filter
+	for _, p := range append(append([]string{}, c.Baseline...), c.Ignore...) {
+		if err := f.Load(p); err != nil {
+			return nil, err
+		}
+	}
+	if f.Len() == 0 {
+		return next, nil
+	}
+	log.Info("baseline loaded", "identities", f.Len())
+	return func(ctx context.Context, e *event.Event) error {
+		if e.Type == event.TypeNHIObserved && (f.Skip(e.Fingerprint) || f.Skip(e.NHIID)) {
+			return nil
+		}
+		return next(ctx, e)
+	}, nil
 }

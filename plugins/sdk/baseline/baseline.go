@@ -72,11 +72,14 @@ func (f *Filter) Read(r io.Reader) error {
 		if len(line) > 0 && line[0] == '{' {
 			var e struct {
 				Fingerprint string `json:"fingerprint"`
+				NHIID       string `json:"nhi_id"`
 			}
 			if err := json.Unmarshal(line, &e); err != nil {
 				return fmt.Errorf("undecodable JSON line: %w", err)
 			}
-			f.Add(e.Fingerprint)
+			// The identity key covers what has no secret to fingerprint
+			// (accounts, public keys); the two never collide (32 and 64 hex).
+			f.Add(e.Fingerprint, e.NHIID)
 			continue
 		}
 		s := string(line)

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// scanJSONL runs `nhi-agent scan --output jsonl` and returns the
+// observations' principals and the raw output.
+func scanJSONL(t *testing.T, bin string, args ...string) ([]string, []byte) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"scan", "--output", "jsonl"}, args...)...)
+	cmd.Env = append(os.Environ(), "NHI_FINGERPRINT_KEY=baseline-test-key-0001")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scan %v: %v\n%s", args, err, stderr.String())
+	}
+	var principals []string
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var e struct{ Type, Principal string }
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if e.Type == "nhi_observed" {
+			principals = append(principals, e.Principal)
+		}
+	}
+	return principals, out
+}
+
+// TestScanBaselineReportsOnlyNew: a scan with an earlier scan as baseline
+// reports only the identity planted since, secret or not.
+func TestScanBaselineReportsOnlyNew(t *testing.T) {
+	b := build(t)
+	root := t.TempDir()
+	if err := exec.Command("cp", "-r", "../e2e/testdata/host/.", root).Run(); err != nil {
+		t.Fatal(err)
+	}
+	first, out := scanJSONL(t, b.agent, "--root", root)
+	if len(first) < 5 {
+		t.Fatalf("first scan found %v", first)
+	}
+	base := filepath.Join(t.TempDir(), "baseline.jsonl")
+	if err := os.WriteFile(base, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// New since the baseline: an AWS key and a service account.
+	creds := "[new]\naws_access_key_id = AKIAQWERTY234567ABCD\naws_secret_access_key = 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\n"
+	if err := os.WriteFile(filepath.Join(root, "root/.aws/credentials"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(root, "etc/passwd"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("prometheus:x:997:997:Prometheus:/var/lib/prometheus:/usr/sbin/nologin\n")
+	f.Close()
+	second, _ := scanJSONL(t, b.agent, "--root", root, "--baseline", base)
+	if got := strings.Join(second, ","); got != "AKIAQWERTY234567ABCD,prometheus" {
+		t.Fatalf("with a baseline, reported %q; want only the two new identities", got)
+	}
+}
