@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func TestFaultsIntegration(t *testing.T) {
 		stop := h.load(ctx, 200, 100*time.Millisecond)
 		time.Sleep(3 * time.Second)
 		in.Do(t, "down-clickhouse")
+		if code, body := p.get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "clickhouse:") {
+			t.Errorf("/readyz with ClickHouse down = %d %q, want 503 naming clickhouse", code, body)
+		}
 		time.Sleep(30 * time.Second)
 		in.Do(t, "up-clickhouse")
 		time.Sleep(2 * time.Second)
@@ -53,6 +57,9 @@ func TestFaultsIntegration(t *testing.T) {
 			t.Fatal("the collector exited while ClickHouse was down")
 		}
 		h.waitStored(ctx, 2*time.Minute)
+		if code, body := p.get("/readyz"); code != http.StatusOK {
+			t.Errorf("/readyz after ClickHouse came back = %d %q", code, body)
+		}
 		if n, err := p.metric("nhi_collector_errors_total"); err != nil || n == 0 {
 			t.Fatalf("errors_total = %v (%v): the outage was never felt", n, err)
 		}
