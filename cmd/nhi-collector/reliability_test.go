@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,11 @@ func TestGroupOfThree(t *testing.T) {
 		t.Fatalf("not every collector got partitions: %v", err)
 	}
 	ps[0].stop(t)
+	// Graceful shutdown stores and commits everything it fetched.
+	m := regexp.MustCompile(`collector stopped" messages=(\d+) stored=(\d+) dead_letters=(\d+)`).FindStringSubmatch(ps[0].log.String())
+	if m == nil || m[1] == "0" || m[1] != m[2] {
+		t.Fatalf("after SIGTERM the collector did not store all it fetched: %q", m)
+	}
 	time.Sleep(3 * time.Second)
 	stop()
 	h.produce(ctx, 3000, 0)
