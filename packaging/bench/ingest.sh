@@ -18,6 +18,7 @@ cleanup() {
   [[ -n $COLLECTOR_PID ]] && kill "$COLLECTOR_PID" 2>/dev/null || true
   clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "DROP DATABASE IF EXISTS ${RUN}" || true
   clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "DROP DATABASE IF EXISTS ${RUN}_ref" || true
+  [[ -x "$TMP/ingestgen" ]] && "$TMP/ingestgen" -brokers "$BROKER" -topic "$RUN" -delete || true
   [[ -n ${NHI_BENCH_KEEP_LOG:-} ]] && cp "$TMP/collector.log" "$NHI_BENCH_KEEP_LOG"
   rm -rf "$TMP"
 }
