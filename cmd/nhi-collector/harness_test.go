@@ -162,6 +162,17 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
+// get fetches an admin endpoint and returns its status and body.
+func (p *proc) get(path string) (int, string) {
+	resp, err := http.Get("http://" + p.listen + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // metric returns the sum of every sample of a metric family on /metrics.
 func (p *proc) metric(name string) (float64, error) {
 	resp, err := http.Get("http://" + p.listen + "/metrics")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,9 @@ func TestFaultsIntegration(t *testing.T) {
 		stop := h.load(ctx, 200, 100*time.Millisecond)
 		time.Sleep(3 * time.Second)
 		in.Do(t, "down-clickhouse")
+		if code, body := p.get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "clickhouse:") {
+			t.Errorf("/readyz with ClickHouse down = %d %q, want 503 naming clickhouse", code, body)
+		}
 		time.Sleep(30 * time.Second)
 		in.Do(t, "up-clickhouse")
 		time.Sleep(2 * time.Second)
@@ -53,6 +58,9 @@ func TestFaultsIntegration(t *testing.T) {
 			t.Fatal("the collector exited while ClickHouse was down")
 		}
 		h.waitStored(ctx, 2*time.Minute)
+		if code, body := p.get("/readyz"); code != http.StatusOK {
+			t.Errorf("/readyz after ClickHouse came back = %d %q", code, body)
+		}
 		if n, err := p.metric("nhi_collector_errors_total"); err != nil || n == 0 {
 			t.Fatalf("errors_total = %v (%v): the outage was never felt", n, err)
 		}
@@ -150,6 +158,11 @@ func TestGroupOfThree(t *testing.T) {
 		t.Fatalf("not every collector got partitions: %v", err)
 	}
 	ps[0].stop(t)
+	// Graceful shutdown stores and commits everything it fetched.
+	m := regexp.MustCompile(`collector stopped" messages=(\d+) stored=(\d+) dead_letters=(\d+)`).FindStringSubmatch(ps[0].log.String())
+	if m == nil || m[1] == "0" || m[1] != m[2] {
+		t.Fatalf("after SIGTERM the collector did not store all it fetched: %q", m)
+	}
 	time.Sleep(3 * time.Second)
 	stop()
 	h.produce(ctx, 3000, 0)

@@ -22,6 +22,12 @@ type cli struct {
 	Database   string       `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
 	User       string       `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
 	Inventory  inventoryCmd `cmd:"" help:"List every identity ClickHouse holds."`
+	Query      queryCmd     `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
+}
+
+func (c *cli) open(ctx context.Context) (*store.Store, error) {
+	return store.Open(ctx, store.Config{Addr: c.ClickHouse, Database: c.Database, Username: c.User,
+		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD")})
 }
 
 type inventoryCmd struct {
@@ -29,8 +35,7 @@ type inventoryCmd struct {
 }
 
 func (c *inventoryCmd) Run(ctx context.Context, root *cli) error {
-	st, err := store.Open(ctx, store.Config{Addr: root.ClickHouse, Database: root.Database, Username: root.User,
-		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD")})
+	st, err := root.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -102,3 +102,52 @@ func TestInventoryDerived(t *testing.T) {
 		t.Errorf("agents: %d rows, spool depth %d, dropped %d, version %q, last seen %v", agents, depth, dropped, version, last)
 	}
 }
+
+// TestUpgradeBackfills: a database created before the aggregate states
+// existed (migrations 1 and 2, events already stored) is upgraded by Migrate,
+// and the inventory and agents include the events stored before.
+func TestUpgradeBackfills(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	if err := st.Conn().Exec(ctx, "CREATE DATABASE "+st.Database()); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := Migrations(st.Database(), "", FeaturesFor(st.ServerVersion()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:2] {
+		for _, stmt := range m.SQL {
+			if err := st.Conn().Exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", m.Name, err)
+			}
+		}
+	}
+	if err := st.Conn().Exec(ctx, "CREATE TABLE "+st.Database()+".schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree() ORDER BY version"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:2] {
+		if err := st.record(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := observed("h1", "AKIAOLDOLDOLDOLDOLD1", "", t0)
+	if err := st.InsertEvents(ctx, []*event.Event{old, heartbeat("agent-7", t0, 4)}); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil || len(applied) != len(ms)-2 {
+		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
+	}
+	inv, err := st.Inventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv) != 1 || inv[0].Principal != "AKIAOLDOLDOLDOLDOLD1" || !inv[0].StillPresent {
+		t.Fatalf("inventory after upgrade = %+v, want the identity stored before it", inv)
+	}
+	var agents uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+st.Database()+".agents").Scan(&agents); err != nil || agents != 1 {
+		t.Fatalf("agents after upgrade = %d (%v), want 1", agents, err)
+	}
+}

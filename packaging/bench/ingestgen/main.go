@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -29,7 +30,15 @@ func main() {
 	n := flag.Int("n", 2000000, "events to produce")
 	tsv := flag.String("tsv", "", "write the rows as TabSeparated to this file")
 	columns := flag.Bool("columns", false, "print the column list of the rows and exit")
+	remove := flag.Bool("delete", false, "delete the topic and its dead-letter topic, then exit")
 	flag.Parse()
+	if *remove {
+		if err := deleteTopics(context.Background(), strings.Split(*brokers, ","), *topic, *topic+".dlq"); err != nil {
+			slog.Error("ingestgen: delete topics", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *columns {
 		fmt.Println(strings.Join(store.EventColumns(), ", "))
 		return
@@ -81,6 +90,20 @@ func run(ctx context.Context, brokers []string, topic string, partitions, n int,
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "produced %d events (%d bytes on average) in %s\n", n, bytes/max(n, 1), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func deleteTopics(ctx context.Context, brokers []string, topics ...string) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	resp, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+	if err != nil {
+		return err
+	}
+	for t, err := range resp.Errors {
+		if err != nil && !errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+	}
 	return nil
 }
 

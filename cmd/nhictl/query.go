@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/nhiradar/nhiradar/analytics/queries"
+)
+
+type queryCmd struct {
+	Name string `arg:"" optional:"" help:"Query to run (a file name from analytics/queries without .sql, or its number); none lists them."`
+}
+
+func (c *queryCmd) Run(ctx context.Context, root *cli) error {
+	if c.Name == "" {
+		return listQueries(os.Stdout)
+	}
+	q, ok := findQuery(c.Name)
+	if !ok {
+		return fmt.Errorf("no query %q (run nhictl query to list them)", c.Name)
+	}
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The queries name tables without a database: qualify the known ones.
+	sql := qualify(q.SQL, st.Database())
+	rows, err := st.Conn().Query(ctx, sql)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", q.Name, err)
+	}
+	defer rows.Close()
+	return writeRows(os.Stdout, rows)
+}
+
+func listQueries(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, q := range queries.All() {
+		fmt.Fprintf(tw, "%s\t%s\n", q.Name, q.Description)
+	}
+	return tw.Flush()
+}
+
+func findQuery(name string) (queries.Query, bool) {
+	for _, q := range queries.All() {
+		if q.Name == name || strings.TrimLeft(strings.SplitN(q.Name, "_", 2)[0], "0") == strings.TrimLeft(name, "0") ||
+			strings.SplitN(q.Name, "_", 2)[1] == name {
+			return q, true
+		}
+	}
+	return queries.Query{}, false
+}
+
+var tableRef = regexp.MustCompile(`\b(FROM|JOIN)(\s+)(nhi_inventory|agents|events)\b`)
+
+func qualify(sql, db string) string {
+	return tableRef.ReplaceAllString(sql, "${1}${2}"+db+".${3}")
+}
+
+// writeRows prints any result as a table, one column per result column.
+func writeRows(w io.Writer, rows driver.Rows) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	types := rows.ColumnTypes()
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(rows.Columns(), "\t")))
+	n := 0
+	for rows.Next() {
+		vals := make([]any, len(types))
+		for i, ct := range types {
+			vals[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = fmt.Sprint(reflect.ValueOf(v).Elem().Interface())
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintf(tw, "\n%d rows\n", n)
+	return tw.Flush()
+}
