@@ -165,7 +165,7 @@ func assertNoSecretInKafka(t *testing.T, ctx context.Context, broker, topic stri
 	t.Helper()
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: 0, MaxWait: 200 * time.Millisecond})
 	defer r.Close()
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	n := 0
 	for n < totalEvents {

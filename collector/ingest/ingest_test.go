@@ -110,7 +110,7 @@ func TestValidStoredInvalidDeadLettered(t *testing.T) {
 
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic + ".dlq", GroupID: topic + "-dlq-reader", StartOffset: kafka.FirstOffset})
 	defer r.Close()
-	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	reasons := map[string]string{}
 	for len(reasons) < 2 {
