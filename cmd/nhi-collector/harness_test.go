@@ -282,8 +282,18 @@ func (h *harness) waitStored(ctx context.Context, timeout time.Duration) {
 	if n, err := h.query(ctx, "SELECT count() FROM DB.events FINAL"); err != nil || n != want {
 		h.t.Fatalf("events FINAL = %d (%v), want %d", n, err, want)
 	}
-	if n, err := h.query(ctx, "SELECT count() FROM DB.nhi_inventory"); err != nil || n != uint64(len(h.nhiIDs)) {
-		h.t.Fatalf("nhi_inventory has %d identities (%v), want %d", n, err, len(h.nhiIDs))
+	// ClickHouse writes an INSERT to events before it pushes the block through
+	// the materialized views, so the aggregates may trail the raw rows for
+	// the length of one insert: wait for them rather than sample once.
+	wantIDs := uint64(len(h.nhiIDs))
+	var ids uint64
+	err = devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
+		n, err := h.query(ctx, "SELECT count() FROM DB.nhi_inventory")
+		ids = n
+		return n == wantIDs, err
+	})
+	if err != nil || ids != wantIDs {
+		h.t.Fatalf("nhi_inventory has %d identities, want %d: %v", ids, wantIDs, err)
 	}
 }
 
