@@ -80,6 +80,14 @@ func TestScanPublishCollectInventory(t *testing.T) {
 		t.Fatalf("events never arrived in ClickHouse: %v\ncollector log:\n%s", err, collectorLog.String())
 	}
 
+	// The inventory is fed by materialized views, which ClickHouse fills
+	// after it writes the raw events of an insert.
+	if err := devservices.WaitFor(ctx, time.Minute, func() (bool, error) {
+		inv, err := st.Inventory(ctx)
+		return len(inv) >= 5, err
+	}); err != nil {
+		t.Fatalf("inventory never filled: %v", err)
+	}
 	assertEventCounts(t, ctx, st, db)
 	assertInventory(t, ctx, st)
 	assertNhictl(t, env, bin)
@@ -163,7 +171,9 @@ func assertNhictl(t *testing.T, env []string, bin string) {
 
 func assertNoSecretInKafka(t *testing.T, ctx context.Context, broker, topic string) {
 	t.Helper()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: 0, MaxWait: 200 * time.Millisecond})
+	// A group reader sees every partition, however many the topic has.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, GroupID: topic + "-readback",
+		StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
 	defer r.Close()
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
