@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/plantedhost"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -51,19 +52,7 @@ func TestGolden(t *testing.T) {
 	}
 	sortStrings(lines)
 	got := []byte(strings.Join(lines, "\n") + "\n")
-	golden := filepath.Join("testdata", "host.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("output differs from %s (go test -update):\n%s", golden, got)
-	}
+	plantedhost.CompareFile(t, got, filepath.Join("testdata", "host.golden.jsonl"), *update)
 }
 
 func TestFindsPlantedAndNoDecoys(t *testing.T) {

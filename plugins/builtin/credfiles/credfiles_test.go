@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/plantedhost"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -44,19 +45,7 @@ func TestGolden(t *testing.T) {
 		b, _ := json.Marshal(e)
 		buf.Write(append(b, '\n'))
 	}
-	golden := filepath.Join("testdata", "host.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("output differs from %s (run go test -update):\n%s", golden, buf.String())
-	}
+	plantedhost.CompareFile(t, buf.Bytes(), filepath.Join("testdata", "host.golden.jsonl"), *update)
 }
 
 func TestSameSecretSameFingerprint(t *testing.T) {

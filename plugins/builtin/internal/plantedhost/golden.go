@@ -46,11 +46,18 @@ func Golden(t testing.TB, events []*event.Event, golden string, update bool) {
 		}
 		buf.Write(append(b, '\n'))
 	}
+	CompareFile(t, buf.Bytes(), golden, update)
+}
+
+// CompareFile compares got with the golden file, rewriting the file first
+// when update is set (the -update flag of the calling test).
+func CompareFile(t testing.TB, got []byte, golden string, update bool) {
+	t.Helper()
 	if update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +65,7 @@ func Golden(t testing.TB, events []*event.Event, golden string, update bool) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update)", err)
 	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("output differs from %s (run go test -update and review the diff):\n%s", golden, buf.String())
+	if !bytes.Equal(got, want) {
+		t.Fatalf("output differs from %s (run go test -update and review the diff):\n%s", golden, got)
 	}
 }
