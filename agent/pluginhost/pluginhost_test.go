@@ -1,7 +1,6 @@
 package pluginhost
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/testlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -43,25 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a log destination safe for the plugin host's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newPlugin(t *testing.T, name, exe string, spec Spec) (*Plugin, *syncBuffer) {
+func newPlugin(t *testing.T, name, exe string, spec Spec) (*Plugin, *testlog.Buffer) {
 	t.Helper()
 	path := filepath.Join(binDir, exe)
 	sum, err := FileSHA256(path)
@@ -72,7 +54,7 @@ func newPlugin(t *testing.T, name, exe string, spec Spec) (*Plugin, *syncBuffer)
 	if spec.SHA256 == "" {
 		spec.SHA256 = sum
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p := New(spec, Options{Log: log, MinBackoff: 50 * time.Millisecond, WatchInterval: 50 * time.Millisecond})
 	t.Cleanup(p.Stop)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/nhiradar/nhiradar/agent/pluginhost"
 	"github.com/nhiradar/nhiradar/agent/spool"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/testlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -63,28 +62,11 @@ plugins:
 	return path
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func startAgent(t *testing.T, bin, cfg string) (*exec.Cmd, *lockedBuffer) {
+func startAgent(t *testing.T, bin, cfg string) (*exec.Cmd, *testlog.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "--config", cfg)
 	cmd.Env = append(os.Environ(), "NHI_FINGERPRINT_KEY=agent-test-organisation-key")
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -93,7 +75,7 @@ func startAgent(t *testing.T, bin, cfg string) (*exec.Cmd, *lockedBuffer) {
 	return cmd, logs
 }
 
-func waitLog(t *testing.T, logs *lockedBuffer, want string) {
+func waitLog(t *testing.T, logs *testlog.Buffer, want string) {
 	t.Helper()
 	err := devservices.WaitFor(context.Background(), 60*time.Second, func() (bool, error) {
 		return strings.Contains(logs.String(), want), nil

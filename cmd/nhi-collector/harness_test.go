@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/synth"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/testlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -91,25 +91,8 @@ func newHarness(t *testing.T, broker, chAddr string, partitions int) *harness {
 type proc struct {
 	cmd    *exec.Cmd
 	listen string
-	log    *syncBuffer
+	log    *testlog.Buffer
 	done   chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (h *harness) start(extra ...string) *proc {
@@ -120,7 +103,7 @@ func (h *harness) start(extra ...string) *proc {
 	cmd := exec.Command(collectorBinary(h.t), args...)
 	cmd.Env = append(os.Environ(), "NHI_KAFKA_BROKERS="+h.broker, "NHI_CLICKHOUSE_ADDR="+h.chAddr,
 		"NHI_CLICKHOUSE_DATABASE="+h.db, "NHI_KAFKA_TOPIC="+h.topic, "NHI_LOG_LEVEL=info")
-	p := &proc{cmd: cmd, listen: listen, log: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, listen: listen, log: &testlog.Buffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		h.t.Fatal(err)
