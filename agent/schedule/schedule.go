@@ -89,6 +89,12 @@ func (s *Scheduler) loop(ctx context.Context, e Entry) {
 }
 
 func (s *Scheduler) report(res scan.Result, full bool) {
+	// OnResult makes the scan's events durable (the agent flushes its spool
+	// sink there) before the log says the scan finished, so that the line
+	// never announces events a crash could still lose.
+	if s.OnResult != nil {
+		s.OnResult(res, full)
+	}
 	l := s.Log
 	if l == nil {
 		l = slog.Default()
@@ -97,9 +103,6 @@ func (s *Scheduler) report(res scan.Result, full bool) {
 		l.Warn("scan failed", "plugin", res.Plugin, "full", full, "events", res.Events, "err", res.Err)
 	} else {
 		l.Info("scan finished", "plugin", res.Plugin, "full", full, "events", res.Events, "invalid", res.Invalid, "duration", res.Duration)
-	}
-	if s.OnResult != nil {
-		s.OnResult(res, full)
 	}
 }
 
