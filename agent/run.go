@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +57,8 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	}()
 	sink := newSpoolSink(sp, host)
 	defer sink.Flush()
+	memory := &memoryReturner{After: 2 * time.Second}
+	defer memory.Stop()
 	limiter := &selflimit.Limiter{Log: log, Budget: selflimit.Budget{CPUPercent: cfg.Limits.CPUPercent,
 		Window: cfg.Limits.CPUWindow.Duration, ReadBytesPerSecond: cfg.Limits.ReadBytesPerSecond},
 		Plugins: func() []int { return pids(plugins) }}
@@ -69,9 +69,9 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			if err := sink.Flush(); err != nil {
 				log.Error("spool write failed", "err", err)
 			}
-			returnMemory()
+			memory.Soon()
 		}}
-	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: returnMemory}
+	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: memory.Soon}
 	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}
 
 	log.Info("agent started", "version", version, "host", host, "plugins", len(plugins), "brokers", strings.Join(cfg.Brokers, ","), "topic", cfg.Topic)
@@ -131,15 +131,6 @@ func beat(ctx context.Context, hb *heartbeat.Source, r *scan.Runner, sink *spool
 		case <-t.C:
 		}
 	}
-}
-
-// returnMemory gives the host back what a scan or a backlog used, rather
-// than keep it until the next one. Two collections: the first moves pooled
-// buffers (compression, encoding) to the pools' victim caches, the second
-// frees them.
-func returnMemory() {
-	runtime.GC()
-	debug.FreeOSMemory()
 }
 
 // startDelay spreads the first scans of a fleet that starts at once (after

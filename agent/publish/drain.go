@@ -40,8 +40,8 @@ type Drainer struct {
 	MaxBatchBytes int
 	// MinBackoff and MaxBackoff bound the wait after a failure (200ms, 30s).
 	MinBackoff, MaxBackoff time.Duration
-	// OnDrained, when set, is called when the spool is empty again after
-	// at least 1000 messages were published: the agent returns memory then.
+	// OnDrained, when set, is called each time the spool is empty again
+	// after messages were published: the agent returns memory then.
 	OnDrained func()
 
 	mu    sync.Mutex
@@ -64,17 +64,17 @@ func (d *Drainer) Run(ctx context.Context) error {
 	w := newWriter(cfg)
 	defer func() { closeWriter(w) }()
 	backoff := orDuration(d.MinBackoff, 200*time.Millisecond)
-	sinceIdle := 0
+	published := false
 	for ctx.Err() == nil {
 		es, err := d.Queue.Peek(orInt(d.MaxBatch, 500), orInt(d.MaxBatchBytes, 1<<20))
 		if err != nil {
 			return fmt.Errorf("publish: drain: %w", err)
 		}
 		if len(es) == 0 {
-			if sinceIdle >= 1000 && d.OnDrained != nil {
+			if published && d.OnDrained != nil {
 				d.OnDrained()
 			}
-			sinceIdle = 0
+			published = false
 			d.idle(ctx)
 			continue
 		}
@@ -93,7 +93,7 @@ func (d *Drainer) Run(ctx context.Context) error {
 		if err := d.Queue.Remove(es[len(es)-1].Seq); err != nil {
 			return fmt.Errorf("publish: drain: %w", err)
 		}
-		sinceIdle += len(es)
+		published = true
 		d.mu.Lock()
 		d.stats.Published += int64(len(es))
 		d.stats.LastOK = time.Now()

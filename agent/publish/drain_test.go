@@ -165,7 +165,7 @@ func TestDrainPublishesInOrderAndEmptiesSpool(t *testing.T) {
 	select {
 	case <-drained:
 	case <-time.After(10 * time.Second):
-		t.Fatal("OnDrained not called after 1000 messages were published and the spool emptied")
+		t.Fatal("OnDrained not called after messages were published and the spool emptied")
 	}
 	if s := d.Stats(); s.Published != 1000 {
 		t.Fatalf("Stats = %+v", s)

@@ -68,7 +68,11 @@ func newWriter(cfg Config) *kafka.Writer {
 		// Where the cluster allows it, the first agent of a fresh setup creates
 		// the topic; the collector creates it with its partitions otherwise.
 		AllowAutoTopicCreation: true,
-		Transport:              &kafka.Transport{TLS: cfg.TLS, SASL: cfg.SASL, DialTimeout: 5 * time.Second},
+		Transport: &kafka.Transport{TLS: cfg.TLS, SASL: cfg.SASL, DialTimeout: 5 * time.Second, ClientID: "nhi-agent",
+			// Without a topic list the transport fetches the metadata of every
+			// topic in the cluster every few seconds: on a shared cluster that is
+			// megabytes of garbage per refresh, on every host.
+			MetadataTopics: []string{cfg.Topic}},
 	}
 }
 

@@ -78,6 +78,35 @@ func TestLiveOnlyPluginSkippedUnderRoot(t *testing.T) {
 	}
 }
 
+// lateLivePlugin is like a plugin process: it says it is live-only only
+// once it has run.
+type lateLivePlugin struct{ ran bool }
+
+func (p *lateLivePlugin) Info() sdk.Info { return sdk.Info{Name: "processes", LiveOnly: p.ran} }
+
+func (p *lateLivePlugin) Scan(context.Context, sdk.ScanRequest, sdk.Emit) error {
+	p.ran = true
+	return nil
+}
+
+func TestLateLiveOnlyPluginDoesNotCloseScanUnderRoot(t *testing.T) {
+	var got []*event.Event
+	res := runner(&lateLivePlugin{}).Run(context.Background(), func(_ context.Context, e *event.Event) error {
+		got = append(got, e)
+		return nil
+	})
+	if len(res) != 1 || len(got) != 0 {
+		t.Fatalf("live-only plugin under --root: results %+v, events %d (want no scan_completed)", res, len(got))
+	}
+	live := runner(&lateLivePlugin{})
+	live.Root = ""
+	got = nil
+	live.Run(context.Background(), func(_ context.Context, e *event.Event) error { got = append(got, e); return nil })
+	if len(got) != 1 || got[0].Type != event.TypeScanCompleted {
+		t.Fatalf("live scan: %d events, want its scan_completed", len(got))
+	}
+}
+
 func TestFailingPluginDoesNotStopOthers(t *testing.T) {
 	a := &recordingPlugin{name: "a", err: errors.New("boom")}
 	b := &recordingPlugin{name: "b", emit: []*event.Event{account("svc")}}

@@ -43,7 +43,7 @@ func (r *Runner) Run(ctx context.Context, sink Sink) []Result {
 	var out []Result
 	for _, p := range r.Plugins {
 		info := p.Info()
-		if info.LiveOnly && r.Root != "" && r.Root != "/" {
+		if info.LiveOnly && r.rebased() {
 			continue
 		}
 		res := r.ScanOne(ctx, p, Job{Full: true}, sink)
@@ -57,6 +57,10 @@ func (r *Runner) Run(ctx context.Context, sink Sink) []Result {
 	}
 	return out
 }
+
+// rebased says whether the scan reads a tree standing for / rather than the
+// live host.
+func (r *Runner) rebased() bool { return r.Root != "" && r.Root != "/" }
 
 // Job says how one plugin scans: full or incremental, with its options and
 // state directory.
@@ -104,6 +108,12 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	}
 	var ab aborted
 	if !job.Full || (errors.As(res.Err, &ab) && ab.Aborted()) {
+		return res
+	}
+	// A plugin process tells whether it is live-only once it has started:
+	// such a plugin saw nothing of a rebased root, so its scan proves
+	// nothing absent there.
+	if p.Info().LiveOnly && r.rebased() {
 		return res
 	}
 	errs := 0

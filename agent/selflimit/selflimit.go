@@ -66,12 +66,18 @@ type Limiter struct {
 	procs   map[int]*process.Process
 	ring    []usage // use per tick over the window
 	pos     int
+	pace    usage         // use in the last tick that plugins were not stopped
+	ownRate time.Duration // the agent's own use per tick, smoothed
+	ticks   int
+	logged  time.Time // last pause logged at info level
 	stopped map[int]bool
 }
 
 type usage struct {
 	cpu   time.Duration
 	bytes uint64
+	// self is the agent's own share of cpu.
+	self time.Duration
 }
 
 func (l *Limiter) init() {
@@ -154,6 +160,9 @@ func (l *Limiter) sample() {
 		prev := l.last[pid]
 		if u.cpu >= prev.cpu {
 			now.cpu += u.cpu - prev.cpu
+			if pid == os.Getpid() {
+				now.self = u.cpu - prev.cpu
+			}
 		}
 		if pid != os.Getpid() && u.bytes >= prev.bytes {
 			now.bytes += u.bytes - prev.bytes
@@ -161,6 +170,16 @@ func (l *Limiter) sample() {
 	}
 	l.mu.Lock()
 	l.last, l.procs = seen, procs
+	l.record(now, pids)
+	l.mu.Unlock()
+}
+
+// record adds one tick's use to the window and enforces the budget for the
+// next tick: plugins stop when the window would exceed the budget after one
+// more tick at the current pace, and continue once one more tick at the
+// pace they ran at fits again. Deciding on the use so far alone would
+// overshoot by up to a tick at every pause and every resume. l.mu is held.
+func (l *Limiter) record(now usage, pids []int) {
 	l.ring[l.pos] = now
 	l.pos = (l.pos + 1) % len(l.ring)
 	var sum usage
@@ -168,11 +187,26 @@ func (l *Limiter) sample() {
 		sum.cpu += u.cpu
 		sum.bytes += u.bytes
 	}
-	w := l.window()
-	l.stats.CPUPercent = 100 * sum.cpu.Seconds() / w.Seconds()
-	l.stats.ReadBytesPerSecond = float64(sum.bytes) / w.Seconds()
-	l.enforce(l.Budget.over(l.stats.CPUPercent, l.stats.ReadBytesPerSecond), pids)
-	l.mu.Unlock()
+	w := l.window().Seconds()
+	l.stats.CPUPercent = 100 * sum.cpu.Seconds() / w
+	l.stats.ReadBytesPerSecond = float64(sum.bytes) / w
+	if !l.stats.Throttled {
+		l.pace = now
+	}
+	// The first tick holds the agent's start-up, not its pace.
+	switch l.ticks++; l.ticks {
+	case 1:
+	case 2:
+		l.ownRate = now.self
+	default:
+		l.ownRate += (now.self - l.ownRate) / 16
+	}
+	// l.ring[l.pos] is the oldest tick, the one the next tick replaces.
+	next := usage{cpu: sum.cpu - l.ring[l.pos].cpu + l.pace.cpu, bytes: sum.bytes - l.ring[l.pos].bytes + l.pace.bytes}
+	// The agent keeps working while its plugins are stopped (publishing,
+	// heartbeats, this sampling): the window keeps room for that.
+	next.cpu += l.ownRate * time.Duration(len(l.ring))
+	l.enforce(l.Budget.over(100*next.cpu.Seconds()/w, float64(next.bytes)/w), pids)
 }
 
 // enforce stops or continues plugins; l.mu is held.
@@ -181,8 +215,14 @@ func (l *Limiter) enforce(reason string, pids []int) {
 		if !l.stats.Throttled {
 			l.stats.Pauses++
 			l.stats.Reason = reason
-			l.log().Info("budget exhausted: plugins paused", "budget", reason, "cpu_percent", l.stats.CPUPercent,
-				"read_bytes_per_second", l.stats.ReadBytesPerSecond)
+			// A plugin held at its budget pauses every few ticks: say so once
+			// a window at info level, each time at debug level.
+			level := slog.LevelDebug
+			if time.Since(l.logged) >= l.window() {
+				level, l.logged = slog.LevelInfo, time.Now()
+			}
+			l.log().Log(context.Background(), level, "budget exhausted: plugins paused", "budget", reason,
+				"cpu_percent", l.stats.CPUPercent, "read_bytes_per_second", l.stats.ReadBytesPerSecond, "pauses", l.stats.Pauses)
 		}
 		l.stats.Throttled = true
 		for _, pid := range pids {
@@ -193,7 +233,7 @@ func (l *Limiter) enforce(reason string, pids []int) {
 		return
 	}
 	if l.stats.Throttled {
-		l.log().Info("back under budget: plugins continued", "cpu_percent", l.stats.CPUPercent)
+		l.log().Debug("back under budget: plugins continued", "cpu_percent", l.stats.CPUPercent)
 	}
 	l.stats.Throttled = false
 	for pid := range l.stopped {

@@ -96,3 +96,45 @@ func TestBudgetNamesTheLimitThatFired(t *testing.T) {
 		t.Errorf("zero budget enforced %q", got)
 	}
 }
+
+// TestBudgetHeldOverEveryWindow drives the limiter's control law with a
+// simulated plugin that uses a whole core whenever it is not stopped: over
+// every window the plugin and agent together stay within the budget, and
+// the plugin still gets most of it.
+func TestBudgetHeldOverEveryWindow(t *testing.T) {
+	const tick = 250 * time.Millisecond
+	l := &Limiter{Budget: Budget{CPUPercent: 5, Window: time.Minute}, Tick: tick}
+	l.init()
+	budget := 3 * time.Second // 5% of a minute
+	perWindow := int(time.Minute / tick)
+	var used []time.Duration
+	for i := 0; i < 5*perWindow; i++ {
+		own := time.Millisecond / 2 // the agent itself: 0.2% of a core
+		u := own
+		if !l.stats.Throttled {
+			u += tick
+		}
+		if i == 0 {
+			u += 400 * time.Millisecond // start-up of agent and plugin
+		}
+		used = append(used, u)
+		l.mu.Lock()
+		l.record(usage{cpu: u, self: own}, nil)
+		l.mu.Unlock()
+	}
+	for end := perWindow; end <= len(used); end++ {
+		var sum time.Duration
+		for _, u := range used[end-perWindow : end] {
+			sum += u
+		}
+		if sum > budget {
+			t.Fatalf("window ending at tick %d used %v, budget %v", end, sum, budget)
+		}
+		if end > 2*perWindow && sum < budget*8/10 {
+			t.Fatalf("window ending at tick %d used only %v of %v: the plugin is starved", end, sum, budget)
+		}
+	}
+	if l.stats.Pauses < 2 {
+		t.Fatalf("pauses = %d", l.stats.Pauses)
+	}
+}

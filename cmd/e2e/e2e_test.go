@@ -213,7 +213,7 @@ func assertNoSecretInClickHouse(t *testing.T, chAddr, db string) {
 func buildBinaries(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "../nhi-agent", "../nhi-collector", "../nhictl")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../nhi-agent", "../nhi-plugin-...", "../nhi-collector", "../nhictl")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

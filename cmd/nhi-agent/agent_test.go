@@ -26,12 +26,11 @@ type binaries struct{ agent, plugin, pluginSum string }
 func build(t *testing.T) binaries {
 	t.Helper()
 	dir := t.TempDir()
-	for _, pkg := range []string{"./cmd/nhi-agent", "./cmd/nhi-plugin-credfiles"} {
-		cmd := exec.Command("go", "build", "-o", dir+"/", pkg)
-		cmd.Dir = devservices.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, out)
-		}
+	// The agent and every shipped plugin, side by side as installed.
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/nhi-agent", "./cmd/nhi-plugin-...")
+	cmd.Dir = devservices.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
 	}
 	b := binaries{agent: filepath.Join(dir, "nhi-agent"), plugin: filepath.Join(dir, "nhi-plugin-credfiles")}
 	var err error

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -44,7 +45,8 @@ func main() {
 	kctx := kong.Parse(&c, kong.Name("nhi-agent"),
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
 		kong.UsageOnError(),
-		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser})
+		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser,
+			"shipped": strings.Join(shipped, ",")})
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {

@@ -12,7 +12,6 @@ import (
 	"github.com/nhiradar/nhiradar/agent/orgkey"
 	"github.com/nhiradar/nhiradar/agent/publish"
 	"github.com/nhiradar/nhiradar/agent/scan"
-	"github.com/nhiradar/nhiradar/plugins/builtin"
 	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
@@ -28,6 +27,7 @@ type scanCmd struct {
 	FingerprintKeyFile string   `help:"File holding the organisation fingerprint key (or set NHI_FINGERPRINT_KEY)." type:"path"`
 	Baseline           []string `help:"Report only what is new: leave out identities listed in this earlier --output jsonl file (repeatable)." type:"existingfile"`
 	Ignore             []string `help:"Leave out identities whose fingerprint or nhi_id this file lists, one per line, # comments (repeatable)." type:"existingfile"`
+	pluginFlags
 }
 
 func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -44,6 +44,11 @@ func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if agentID == "" {
 		agentID = "scan-" + host
 	}
+	plugins, stop, err := c.open(log)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	sink, flush, err := c.sink(ctx)
 	if err != nil {
 		return err
@@ -51,7 +56,7 @@ func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if sink, err = c.filtered(sink, log); err != nil {
 		return err
 	}
-	r := &scan.Runner{Plugins: builtin.All(), AgentID: agentID, Host: host, Root: c.Root, FingerprintKey: key, Log: log}
+	r := &scan.Runner{Plugins: plugins, AgentID: agentID, Host: host, Root: c.Root, FingerprintKey: key, Log: log}
 	failed := 0
 	for _, res := range r.Run(ctx, sink) {
 		log.Info("plugin scanned", "plugin", res.Plugin, "events", res.Events, "invalid", res.Invalid, "duration", res.Duration)

@@ -67,3 +67,59 @@ func TestScanBaselineReportsOnlyNew(t *testing.T) {
 		t.Fatalf("with a baseline, reported %q; want only the two new identities", got)
 	}
 }
+
+// TestScanRunsChosenPluginsOutOfProcess: --plugins limits the scan to the
+// named plugin executables, each its own process.
+func TestScanRunsChosenPluginsOutOfProcess(t *testing.T) {
+	b := build(t)
+	_, out := scanJSONL(t, b.agent, "--root", "../e2e/testdata/host", "--plugins", "accounts")
+	plugins := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var e struct{ Plugin string }
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatal(err)
+		}
+		plugins[e.Plugin]++
+	}
+	if len(plugins) != 1 || plugins["accounts"] < 2 {
+		t.Fatalf("events per plugin = %v; want accounts only", plugins)
+	}
+}
+
+// TestScanRefusesUntrustedPlugins: a one-shot scan names what is wrong with
+// its plugins before it runs any.
+func TestScanRefusesUntrustedPlugins(t *testing.T) {
+	b := build(t)
+	dir := t.TempDir()
+	copyFile := func(name string, mode os.FileMode) {
+		src, err := os.ReadFile(filepath.Join(filepath.Dir(b.agent), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), src, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile("nhi-plugin-accounts", 0o757)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--plugins", "nope"}, "unknown plugin"},
+		{[]string{"--plugin-dir", dir, "--plugins", "credfiles"}, "nhi-plugin-credfiles not found"},
+		{[]string{"--plugin-dir", dir, "--plugins", "accounts"}, "writable by group or others"},
+	} {
+		cmd := exec.Command(b.agent, append([]string{"scan", "--root", "../e2e/testdata/host"}, c.args...)...)
+		cmd.Env = append(os.Environ(), "NHI_FINGERPRINT_KEY=baseline-test-key-0001")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("scan %v: err %v, output %s; want an error containing %q", c.args, err, out, c.want)
+		}
+		if bytes.Contains(out, []byte(`"type":`)) {
+			t.Errorf("scan %v printed events despite the error", c.args)
+		}
+	}
+}

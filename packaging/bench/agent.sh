@@ -3,8 +3,9 @@
 #   1. resident memory of the idle agent (before its first scan, and after),
 #   2. peak resident memory of the agent and of the credfiles plugin process
 #      during a full scan of a generated host tree, and the CPU seconds the
-#      scan cost them, against the one-shot in-process `nhi-agent scan` of
-#      the same tree (the reference, same run),
+#      scan cost them, against the one-shot `nhi-agent scan --plugins
+#      credfiles` of the same tree, no spool and no Kafka (the reference,
+#      same run; CPU of agent + plugin, peak RSS of the larger process),
 #   3. the CPU budget (5% of one core over a minute) against a plugin that
 #      would burn a whole core: CPU used by agent + plugin per minute.
 # Environment: BENCH_AGENT_USERS (homes in the tree, default 3000),
@@ -23,8 +24,10 @@ agent_pid=""
 cleanup() { [[ -n "$agent_pid" ]] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-go build -o "$work/bin/" ./cmd/nhi-agent ./cmd/nhi-plugin-credfiles
-go build -o "$work/bin/testplugin" ./agent/pluginhost/testplugin
+# Built as `make build` builds them (static, stripped): what hosts run.
+release() { CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' "$@"; }
+release -o "$work/bin/" ./cmd/nhi-agent ./cmd/nhi-plugin-credfiles
+release -o "$work/bin/testplugin" ./agent/pluginhost/testplugin
 export NHI_FINGERPRINT_KEY=bench-organisation-key-0001
 
 # A host tree: USERS accounts in /etc/passwd, each with ~/.aws/credentials
@@ -107,13 +110,13 @@ idle_after=$(status_kb "$agent_pid" VmRSS)
 left=$( (pgrep -P "$agent_pid" || true) | wc -l)
 stop_agent
 
-/usr/bin/time -o "$work/ref.time" -f '%U %S %M' "$work/bin/nhi-agent" scan --root "$work/host" --output jsonl >/dev/null 2>&1
+/usr/bin/time -o "$work/ref.time" -f '%U %S %M' "$work/bin/nhi-agent" scan --plugins credfiles --root "$work/host" --output jsonl >/dev/null 2>&1
 ref=$(tail -1 "$work/ref.time")
 ref_cpu=$(awk '{printf "%.2f", $1+$2}' <<<"$ref"); ref_rss=$(awk '{print $3}' <<<"$ref")
 
 # 3: the CPU budget against a plugin that burns a core.
 config budget "bench_agent_$RANDOM$RANDOM" "  - {name: burner, path: $work/bin/testplugin, sha256: $(sha256sum "$work/bin/testplugin" | cut -d' ' -f1), interval: 10m, jitter: 0.001, timeout: 1h, options: {mode: burn}}" "cpu_percent: 5, cpu_window: 1m"
-start_agent budget
+NHI_LOG_LEVEL=debug start_agent budget # every pause logged
 t0=$(date +%s.%N)
 wait_log budget "budget exhausted"
 burner=$(plugin_of "$agent_pid")
@@ -134,7 +137,7 @@ cat <<MD
 
 Tree: $USERS homes, $events identities; broker $BROKER; $(nproc) cores; compression ${COMPRESSION:-default}.
 
-| What | Agent | Plugin process | Reference: \`nhi-agent scan\` one-shot, in process |
+| What | Agent | Plugin process | Reference: one-shot \`nhi-agent scan --plugins credfiles\` |
 |---|---|---|---|
 | RSS idle, no plugin configured (20 s after start; CPU $idle_cpu s) | $(mb "$idle_alone") MB | – | |
 | RSS peak during a full scan | $(mb "$agent_hwm") MB | $(mb "$plugin_hwm") MB | $(mb "$ref_rss") MB |

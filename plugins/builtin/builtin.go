@@ -13,9 +13,10 @@ import (
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-// All returns a new instance of every built-in plugin that `nhi-agent scan`
-// runs in process: the structured parsers first, then the content rules,
-// which skip the files a structured parser owns.
+// All returns a new instance of every built-in plugin, in the order
+// `nhi-agent scan` runs their executables: the structured parsers first,
+// then the content rules, which skip the files a structured parser owns.
+// Tests and benchmarks run them in process through it.
 func All() []sdk.Plugin {
 	return append([]sdk.Plugin{credfiles.Plugin{}}, append(Host(), Content())...)
 }

@@ -1,7 +1,7 @@
 // Package sdk is what a discovery plugin implements: the Plugin interface, the
-// scan request it receives and the way it emits events. Built-in plugins run
-// behind the same interface in process (`nhi-agent scan`) or as separate
-// executables under the agent's plugin host.
+// scan request it receives and the way it emits events. Plugins run behind
+// the same interface in process (tests, benchmarks) or as separate
+// executables under the agent's plugin host (`nhi-agent scan` and `run`).
 package sdk
 
 import (

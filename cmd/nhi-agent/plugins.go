@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/agent/pluginhost"
+	"github.com/nhiradar/nhiradar/plugins/sdk"
+)
+
+// shipped names the plugin executables that ship with the agent, in the
+// order a one-shot scan runs them: the structured parsers first, then
+// content, which skips the files they own.
+var shipped = []string{"credfiles", "processes", "accounts", "sshkeys", "kubernetes", "authlog", "content"}
+
+// pluginFlags choose the plugins of a one-shot scan. They run as separate
+// processes, as under the service: the agent binary itself links no
+// discovery code, which keeps the resident service small.
+type pluginFlags struct {
+	PluginDir string   `help:"Directory holding the nhi-plugin-* executables (default: nhi-agent's own directory)." env:"NHI_PLUGIN_DIR" type:"path" name:"plugin-dir"`
+	Plugins   []string `help:"Run only these plugins (default: every shipped plugin: ${shipped})." sep:"," name:"plugins"`
+}
+
+// open returns a host for each chosen plugin executable and a function that
+// stops them all. An executable the scan cannot trust is an error before
+// any plugin runs.
+func (f *pluginFlags) open(log *slog.Logger) ([]sdk.Plugin, func(), error) {
+	dir, err := f.dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	names := f.Plugins
+	if len(names) == 0 {
+		names = shipped
+	}
+	var hosts []*pluginhost.Plugin
+	stop := func() {
+		for _, h := range hosts {
+			h.Stop()
+		}
+	}
+	var out []sdk.Plugin
+	for _, name := range names {
+		if !slices.Contains(shipped, name) {
+			return nil, nil, fmt.Errorf("--plugins: unknown plugin %q (shipped: %s)", name, strings.Join(shipped, ", "))
+		}
+		path := filepath.Join(dir, "nhi-plugin-"+name)
+		sum, err := trusted(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Debug("plugin", "name", name, "path", path, "sha256", sum)
+		h := pluginhost.New(pluginhost.Spec{Name: name, Path: path, SHA256: sum}, pluginhost.Options{Log: log})
+		hosts = append(hosts, h)
+		out = append(out, h)
+	}
+	return out, stop, nil
+}
+
+func (f *pluginFlags) dir() (string, error) {
+	if f.PluginDir != "" {
+		return f.PluginDir, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the plugin directory (set --plugin-dir): %w", err)
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		return "", fmt.Errorf("find the plugin directory (set --plugin-dir): %w", err)
+	}
+	return filepath.Dir(exe), nil
+}
+
+// trusted returns the SHA-256 of a plugin executable that only its owner may
+// change. A one-shot scan has no configuration to pin plugins in; it runs
+// what the operator installed beside the agent, and go-plugin checks that
+// the file it starts is the file hashed here.
+func trusted(path string) (string, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("plugin executable %s not found (build it with `make build`, or point --plugin-dir at the installed plugins)", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("plugin executable: %w", err)
+	}
+	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("plugin %s is not an executable file", path)
+	}
+	if st.Mode()&0o022 != 0 {
+		return "", fmt.Errorf("plugin %s is writable by group or others (mode %v); refusing to run it", path, st.Mode().Perm())
+	}
+	return pluginhost.FileSHA256(path)
+}
