@@ -46,7 +46,7 @@ func main() {
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
 		kong.UsageOnError(),
 		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser,
-			"shipped": strings.Join(shipped, ",")})
+			"shipped": strings.Join(shipped, ","), "plugin_dir": config.DefaultPluginDir})
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {

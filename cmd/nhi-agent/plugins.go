@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/agent/pluginhost"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
@@ -23,7 +24,7 @@ var shipped = []string{"credfiles", "processes", "accounts", "sshkeys", "kuberne
 // processes, as under the service: the agent binary itself links no
 // discovery code, which keeps the resident service small.
 type pluginFlags struct {
-	PluginDir string   `help:"Directory holding the nhi-plugin-* executables (default: nhi-agent's own directory)." env:"NHI_PLUGIN_DIR" type:"path" name:"plugin-dir"`
+	PluginDir string   `help:"Directory holding the nhi-plugin-* executables (default: nhi-agent's own directory if it holds them, else ${plugin_dir})." env:"NHI_PLUGIN_DIR" type:"path" name:"plugin-dir"`
 	Plugins   []string `help:"Run only these plugins (default: every shipped plugin: ${shipped})." sep:"," name:"plugins"`
 }
 
@@ -74,7 +75,15 @@ func (f *pluginFlags) dir() (string, error) {
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
 		return "", fmt.Errorf("find the plugin directory (set --plugin-dir): %w", err)
 	}
-	return filepath.Dir(exe), nil
+	// Built from source the plugins sit beside the agent (bin/); installed
+	// from a package they sit in the configuration's default plugin_dir.
+	dir := filepath.Dir(exe)
+	if _, err := os.Stat(filepath.Join(dir, "nhi-plugin-"+shipped[0])); err != nil {
+		if _, err := os.Stat(config.DefaultPluginDir); err == nil {
+			return config.DefaultPluginDir, nil
+		}
+	}
+	return dir, nil
 }
 
 // trusted returns the SHA-256 of a plugin executable that only its owner may

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -18,10 +19,26 @@ type Instance struct {
 	env            []string
 }
 
+// Options shape a private instance.
+type Options struct {
+	// KafkaOnly starts the broker alone.
+	KafkaOnly bool
+	// KafkaConfig returns lines added to the broker's server.properties,
+	// given its plaintext and controller ports; a key given here replaces
+	// the script's (listeners, listener.security.protocol.map, …).
+	KafkaConfig func(plaintext, controller int) string
+	// KafkaFormatArgs are extra arguments for formatting the broker's
+	// storage (e.g. "--add-scram", "SCRAM-SHA-512=[name=u,password=p]").
+	KafkaFormatArgs []string
+}
+
 // Private starts a private instance of the services; it is stopped and its
 // data removed when the test ends. The Kafka jars are shared with the main
 // services, so only the first start anywhere downloads them.
-func Private(t testing.TB) *Instance {
+func Private(t testing.TB) *Instance { return PrivateWith(t, Options{}) }
+
+// PrivateWith starts a private instance shaped by opts.
+func PrivateWith(t testing.TB, opts Options) *Instance {
 	t.Helper()
 	Up(t) // installs what is missing, once
 	home := t.TempDir()
@@ -39,8 +56,23 @@ func Private(t testing.TB) *Instance {
 			"NHI_CLICKHOUSE_PORT="+strconv.Itoa(ports[2]), "NHI_CLICKHOUSE_HTTP_PORT="+strconv.Itoa(ports[3]),
 			"NHI_KAFKA_HEAP=256m"),
 	}
+	if opts.KafkaConfig != nil {
+		extra := filepath.Join(home, "kafka-extra.properties")
+		if err := os.WriteFile(extra, []byte(opts.KafkaConfig(ports[0], ports[1])), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		in.env = append(in.env, "NHI_KAFKA_EXTRA_CONFIG="+extra)
+	}
+	if len(opts.KafkaFormatArgs) > 0 {
+		in.env = append(in.env, "NHI_KAFKA_FORMAT_ARGS="+strings.Join(opts.KafkaFormatArgs, "\n"))
+	}
 	t.Cleanup(func() { _ = in.run("down") })
-	in.Do(t, "up")
+	if opts.KafkaOnly {
+		in.ClickHouseAddr = ""
+		in.Do(t, "up-kafka")
+	} else {
+		in.Do(t, "up")
+	}
 	return in
 }
 
@@ -69,6 +101,9 @@ type scriptError struct {
 }
 
 func (e *scriptError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// FreePorts returns n TCP ports free on 127.0.0.1 at the time of the call.
+func FreePorts(t testing.TB, n int) []int { return freePorts(t, n) }
 
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()

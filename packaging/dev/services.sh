@@ -13,6 +13,10 @@
 #   NHI_KAFKA_PORT      broker listener          (default 19092)
 #   NHI_KAFKA_CONTROLLER_PORT                    (default 19093)
 #   NHI_KAFKA_HEAP      broker heap              (default 384m)
+#   NHI_KAFKA_EXTRA_CONFIG  file appended to the broker's server.properties (a later key
+#                       wins): extra listeners, TLS, SASL, as tests of secured brokers need
+#   NHI_KAFKA_FORMAT_ARGS   extra arguments for formatting the storage, one per line
+#                       (e.g. --add-scram and its SCRAM credential)
 #   NHI_CLICKHOUSE_PORT native protocol port     (default 19000)
 #   NHI_CLICKHOUSE_HTTP_PORT                     (default 18123)
 #   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
@@ -97,6 +101,10 @@ share.coordinator.state.topic.replication.factor=1
 group.initial.rebalance.delay.ms=0
 message.max.bytes=2097152
 EOF
+  if [[ -n "${NHI_KAFKA_EXTRA_CONFIG:-}" ]]; then
+    [[ -r "$NHI_KAFKA_EXTRA_CONFIG" ]] || die "kafka: NHI_KAFKA_EXTRA_CONFIG=$NHI_KAFKA_EXTRA_CONFIG is not a readable file"
+    cat "$NHI_KAFKA_EXTRA_CONFIG" >>"$KAFKA_RUN/server.properties"
+  fi
   cat >"$KAFKA_RUN/log4j2.properties" <<EOF
 status = warn
 appender.file.type = RollingFile
@@ -128,8 +136,10 @@ kafka_up() {
   write_kafka_config
   if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
     log "kafka: formatting storage in $KAFKA_RUN/data"
+    local extra=()
+    [[ -n "${NHI_KAFKA_FORMAT_ARGS:-}" ]] && mapfile -t extra <<<"$NHI_KAFKA_FORMAT_ARGS"
     kafka_java kafka.tools.StorageTool format -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
-      -c "$KAFKA_RUN/server.properties" >"$KAFKA_RUN/logs/format.log" 2>&1 \
+      -c "$KAFKA_RUN/server.properties" "${extra[@]}" >"$KAFKA_RUN/logs/format.log" 2>&1 \
       || { cat "$KAFKA_RUN/logs/format.log" >&2; die "kafka: formatting storage failed"; }
   fi
   log "kafka: starting $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (heap $KAFKA_HEAP)"
