@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -35,9 +34,7 @@ func (p *Plugin) start() (*process, error) {
 		// before the watchdog would kill it.
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(p.spec.MemoryLimit*3/4, 10))
 	}
-	// Its own process group, so that a signal to the agent's terminal does
-	// not reach the plugin before the agent decides.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		Plugins:          sdk.PluginSet(nil),
@@ -74,7 +71,7 @@ func (p *Plugin) start() (*process, error) {
 // gets no grace), then go-plugin's own clean-up.
 func (pr *process) kill() {
 	if pr.pid > 0 {
-		_ = syscall.Kill(pr.pid, syscall.SIGKILL)
+		killNow(pr.pid)
 	}
 	pr.client.Kill()
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/shirou/gopsutil/v3/process"
@@ -226,7 +225,7 @@ func (l *Limiter) enforce(reason string, pids []int) {
 		}
 		l.stats.Throttled = true
 		for _, pid := range pids {
-			if !l.stopped[pid] && signalGroup(pid, syscall.SIGSTOP) {
+			if !l.stopped[pid] && pause(pid) {
 				l.stopped[pid] = true
 			}
 		}
@@ -237,7 +236,7 @@ func (l *Limiter) enforce(reason string, pids []int) {
 	}
 	l.stats.Throttled = false
 	for pid := range l.stopped {
-		signalGroup(pid, syscall.SIGCONT)
+		resume(pid)
 		delete(l.stopped, pid)
 	}
 }
@@ -246,7 +245,7 @@ func (l *Limiter) resumeAll() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for pid := range l.stopped {
-		signalGroup(pid, syscall.SIGCONT)
+		resume(pid)
 		delete(l.stopped, pid)
 	}
 	l.stats.Throttled = false
@@ -259,25 +258,13 @@ func (l *Limiter) log() *slog.Logger {
 	return slog.Default()
 }
 
-// signalGroup signals the process group a plugin leads (the plugin host
-// starts each plugin in its own group), else the process alone.
-func signalGroup(pid int, sig syscall.Signal) bool {
-	if syscall.Kill(-pid, sig) == nil {
-		return true
-	}
-	return syscall.Kill(pid, sig) == nil
-}
-
 // measure returns the cumulative use of pid: for the agent itself from
 // getrusage (one system call), for a plugin from /proc through gopsutil,
 // reusing the process handle between ticks.
 func (l *Limiter) measure(pid int, keep map[int]*process.Process) (usage, bool) {
 	if pid == os.Getpid() {
-		var ru syscall.Rusage
-		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-			return usage{}, false
-		}
-		return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}, true
+		cpu, ok := ownCPU()
+		return usage{cpu: cpu}, ok
 	}
 	p := l.procs[pid]
 	if p == nil {

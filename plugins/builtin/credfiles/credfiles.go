@@ -10,12 +10,15 @@ package credfiles
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sort"
 	"time"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/filecache"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
@@ -92,9 +95,10 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	}
 	var errs []error
 	seen := map[string]bool{}
+	cache := filecache.Open[event.Event](req.StateDir, cacheFile, cacheVersion(req.Options), fp)
 	walkErr := walk(ctx, root, scanPaths(req.Options, homes), func(path string, pr parser) {
 		in := input{path: path, fp: fp, root: root, now: now}
-		if err := scanFile(in, pr, accountOf(homes, path), filter, seen, emit); err != nil {
+		if err := scanCached(in, pr, accountOf(homes, path), filter, seen, emit, cache, !req.Full); err != nil {
 			errs = append(errs, err)
 		}
 	})
@@ -102,8 +106,65 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Info("credfiles scan finished", "findings", len(seen), "errors", len(errs))
-	return errors.Join(append(errs, walkErr)...)
+	log.Info("credfiles scan finished", "findings", len(seen), "unchanged", cache.Reused(), "errors", len(errs))
+	return errors.Join(append(errs, walkErr, cache.Save())...)
+}
+
+// cacheFile is the incremental-scan cache in the plugin's state directory.
+const cacheFile = "credfiles-cache.json"
+
+// cacheVersion names what a cached file's events depend on besides the
+// file: the plugin's version and its options (paths, baseline, ignore).
+func cacheVersion(opts map[string]string) string {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\x00", k, opts[k])
+	}
+	return fmt.Sprintf("credfiles-%s/%x", Plugin{}.Info().Version, h.Sum(nil)[:8])
+}
+
+// scanCached scans one file; in an incremental scan, a file unchanged since
+// the last scan (size, mtime, inode) is not read, and what it gave then is
+// reported again. A credential reported at another file (EnvironmentFile=)
+// is refreshed by the next full scan.
+func scanCached(in input, pr parser, account string, filter *baseline.Filter, seen map[string]bool, emit sdk.Emit,
+	cache *filecache.Cache[event.Event], incremental bool) error {
+	if meta, err := in.root.FileMeta(in.path); err == nil {
+		stamp := filecache.Stamp{Size: meta.Size, MTime: meta.Modified.UnixNano(), Inode: meta.Inode}
+		if cached, ok := cache.Reuse(in.path, stamp, incremental); ok {
+			for _, e := range cached {
+				k := observationKey(e.Kind, e.Principal, e.Fingerprint, e.Location, e.Key)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				if err := emit(&e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	err := scanFile(in, pr, account, filter, seen, func(e *event.Event) error {
+		// A copy, before the agent stamps the envelope on the event.
+		cache.Add(in.path, *e)
+		return emit(e)
+	})
+	if err != nil {
+		// Read again next time: the error may pass.
+		cache.Forget(in.path)
+	}
+	return err
+}
+
+// observationKey identifies one observation within a scan.
+func observationKey(kind event.Kind, principal, fingerprint, location, key string) string {
+	return string(kind) + "\x00" + principal + "\x00" + fingerprint + "\x00" + location + "\x00" + key
 }
 
 func scanFile(in input, p parser, account string, filter *baseline.Filter, seen map[string]bool, emit sdk.Emit) error {
@@ -134,7 +195,7 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 				continue
 			}
 		}
-		k := string(f.kind) + "\x00" + f.principal + "\x00" + f.fingerprint + "\x00" + loc + "\x00" + f.key
+		k := observationKey(f.kind, f.principal, f.fingerprint, loc, f.key)
 		if seen[k] || filter.Skip(f.fingerprint) || decoy.Path(loc) {
 			continue
 		}

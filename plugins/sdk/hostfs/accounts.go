@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -115,21 +114,21 @@ func (r Root) FileMeta(p string) (Meta, error) {
 	m := Meta{Mode: fmt.Sprintf("%04o", uint32(fi.Mode().Perm())), Modified: fi.ModTime().UTC(), Size: fi.Size()}
 	accounts, _ := r.Accounts()
 	m.Owner = ownerName(fi, accounts)
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		m.Inode = st.Ino
+	if ids, ok := fileIDs(fi); ok {
+		m.Inode = ids.inode
 	}
 	return m, nil
 }
 
 func ownerName(fi os.FileInfo, accounts []Account) string {
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	ids, ok := fileIDs(fi)
 	if !ok {
 		return ""
 	}
 	for _, a := range accounts {
-		if uint32(a.UID) == st.Uid {
+		if uint32(a.UID) == ids.uid {
 			return a.Name
 		}
 	}
-	return strconv.FormatUint(uint64(st.Uid), 10)
+	return strconv.FormatUint(uint64(ids.uid), 10)
 }
