@@ -138,7 +138,14 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db+onCluster); err != nil {
 		return nil, fmt.Errorf("store: create database %s: %w", db, err)
 	}
-	ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.schema_migrations%s (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree() ORDER BY version", db, onCluster)
+	// On a cluster every node shares one record of what was applied, so
+	// that a collector on any node finds the schema done: one replicated
+	// table across all shards, each node a replica of its own name.
+	engine := "ReplacingMergeTree()"
+	if s.cfg.Cluster != "" {
+		engine = fmt.Sprintf("ReplicatedReplacingMergeTree('/clickhouse/tables/all/%s/schema_migrations', '{shard}_{replica}')", db)
+	}
+	ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.schema_migrations%s (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = %s ORDER BY version", db, onCluster, engine)
 	if err := s.conn.Exec(ctx, ddl); err != nil {
 		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
 	}

@@ -19,6 +19,11 @@
 #                       (e.g. --add-scram and its SCRAM credential)
 #   NHI_CLICKHOUSE_PORT native protocol port     (default 19000)
 #   NHI_CLICKHOUSE_HTTP_PORT                     (default 18123)
+#   NHI_CLICKHOUSE_INTERSERVER_PORT  replication between servers (default: none, a lone server)
+#   NHI_CLICKHOUSE_EXTRA_CONFIG  XML file placed in the server's config.d (zookeeper,
+#                       remote_servers, macros: what a node of a test cluster needs)
+#   NHI_ZOOKEEPER_PORT  ZooKeeper for ClickHouse clusters, started only by up-zookeeper
+#                       (default 12181)
 #   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
 set -euo pipefail
 
@@ -31,12 +36,17 @@ KAFKA_CONTROLLER_PORT="${NHI_KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_HEAP="${NHI_KAFKA_HEAP:-384m}"
 CH_PORT="${NHI_CLICKHOUSE_PORT:-19000}"
 CH_HTTP_PORT="${NHI_CLICKHOUSE_HTTP_PORT:-18123}"
+CH_INTERSERVER_PORT="${NHI_CLICKHOUSE_INTERSERVER_PORT:-}"
+ZK_PORT="${NHI_ZOOKEEPER_PORT:-12181}"
+ZK_VERSION="$(sed -n 's:.*<zookeeper.version>\(.*\)</zookeeper.version>.*:\1:p' "$HERE/zookeeper/pom.xml")"
 TIMEOUT="${NHI_SERVICES_TIMEOUT:-120}"
 
 CACHE_DIR="${NHI_SERVICES_CACHE:-$HOME_DIR}"
 KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 KAFKA_RUN="$HOME_DIR/run/kafka"
 CH_RUN="$HOME_DIR/run/clickhouse"
+ZK_LIBS="$CACHE_DIR/zookeeper-$ZK_VERSION/libs"
+ZK_RUN="$HOME_DIR/run/zookeeper"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
@@ -165,6 +175,61 @@ kafka_wait() {
   log "kafka: ready"
 }
 
+# ---------------------------------------------------------------- ZooKeeper
+
+install_zookeeper() {
+  [[ -f "$ZK_LIBS/zookeeper-$ZK_VERSION.jar" ]] && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "zookeeper: another install holds $CACHE_DIR/install.lock"
+  [[ -f "$ZK_LIBS/zookeeper-$ZK_VERSION.jar" ]] && { exec 8>&-; return; }
+  command -v java >/dev/null || die "zookeeper: java not found"
+  command -v mvn >/dev/null || die "zookeeper: mvn not found (Maven resolves ZooKeeper from Maven Central)"
+  log "zookeeper: resolving org.apache.zookeeper:zookeeper:$ZK_VERSION from Maven Central into $ZK_LIBS"
+  local tmp="$ZK_LIBS.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  if ! timeout 900 mvn -B -q -f "$HERE/zookeeper/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$tmp" >"$CACHE_DIR/zookeeper-maven.log" 2>&1; then
+    tail -20 "$CACHE_DIR/zookeeper-maven.log" >&2
+    rm -rf "$tmp"
+    die "zookeeper: download from Maven Central failed (full log: $CACHE_DIR/zookeeper-maven.log)"
+  fi
+  mv "$tmp" "$ZK_LIBS"
+  exec 8>&-
+}
+
+# zookeeper_ready: the server answers `srvr` and serves requests.
+zookeeper_ready() {
+  local out
+  out=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && echo srvr >&3 && timeout 2 cat <&3) 2>/dev/null) || return 1
+  [[ $out == *"Mode: standalone"* ]]
+}
+
+zookeeper_up() {
+  local pidfile="$ZK_RUN/zookeeper.pid"
+  if running "$pidfile" && zookeeper_ready; then log "zookeeper: already running (pid $(cat "$pidfile"), 127.0.0.1:$ZK_PORT)"; return; fi
+  claim_port zookeeper "$ZK_PORT" "$pidfile"
+  install_zookeeper
+  mkdir -p "$ZK_RUN/data" "$ZK_RUN/logs"
+  log "zookeeper: starting $ZK_VERSION on 127.0.0.1:$ZK_PORT"
+  cat >"$ZK_RUN/zoo.cfg" <<EOF
+tickTime=2000
+dataDir=$ZK_RUN/data
+clientPort=$ZK_PORT
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=srvr
+EOF
+  nohup setsid java -Xms32m -Xmx128m -cp "$ZK_LIBS/*" \
+    org.apache.zookeeper.server.ZooKeeperServerMain "$ZK_RUN/zoo.cfg" </dev/null >"$ZK_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
+  echo $! >"$pidfile"
+  local deadline=$((SECONDS + TIMEOUT))
+  until zookeeper_ready; do
+    running "$pidfile" || { tail -30 "$ZK_RUN/logs/stdout.log" >&2; die "zookeeper: exited during start (logs in $ZK_RUN/logs)"; }
+    (( SECONDS < deadline )) || die "zookeeper: not ready after ${TIMEOUT}s (logs in $ZK_RUN/logs)"
+    sleep 0.5
+  done
+  log "zookeeper: ready"
+}
+
 # ---------------------------------------------------------------- ClickHouse
 
 install_clickhouse() {
@@ -215,6 +280,16 @@ write_clickhouse_config() {
   <timezone>UTC</timezone>
 </yandex>
 EOF
+  mkdir -p "$CH_RUN/config.d"
+  rm -f "$CH_RUN/config.d/"*.xml
+  if [[ -n "$CH_INTERSERVER_PORT" ]]; then
+    printf '<?xml version="1.0"?>\n<yandex>\n  <interserver_http_host>127.0.0.1</interserver_http_host>\n  <interserver_http_port>%s</interserver_http_port>\n</yandex>\n' \
+      "$CH_INTERSERVER_PORT" >"$CH_RUN/config.d/interserver.xml"
+  fi
+  if [[ -n "${NHI_CLICKHOUSE_EXTRA_CONFIG:-}" ]]; then
+    [[ -r "$NHI_CLICKHOUSE_EXTRA_CONFIG" ]] || die "clickhouse: NHI_CLICKHOUSE_EXTRA_CONFIG=$NHI_CLICKHOUSE_EXTRA_CONFIG is not a readable file"
+    cp "$NHI_CLICKHOUSE_EXTRA_CONFIG" "$CH_RUN/config.d/extra.xml"
+  fi
   cat >"$CH_RUN/users.xml" <<EOF
 <?xml version="1.0"?>
 <yandex>
@@ -237,6 +312,7 @@ clickhouse_up() {
   if running "$pidfile" && port_open "$CH_PORT"; then log "clickhouse: already running (pid $(cat "$pidfile"), 127.0.0.1:$CH_PORT)"; return; fi
   claim_port clickhouse "$CH_PORT" "$pidfile"
   claim_port clickhouse-http "$CH_HTTP_PORT" "$pidfile"
+  [[ -n "$CH_INTERSERVER_PORT" ]] && claim_port clickhouse-interserver "$CH_INTERSERVER_PORT" "$pidfile"
   install_clickhouse
   write_clickhouse_config
   log "clickhouse: starting $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null) on 127.0.0.1:$CH_PORT"
@@ -282,7 +358,9 @@ case "${1:-}" in
   down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid" ;;
   down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" ;;
   down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  up-zookeeper) zookeeper_up ;;
+  down-zookeeper) stop zookeeper "$ZK_RUN/zookeeper.pid" ;;
   status) status ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
-  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper" >&2; exit 2 ;;
 esac
