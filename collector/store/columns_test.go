@@ -37,3 +37,13 @@ func TestColumnsMatchEventRow(t *testing.T) {
 		}
 	}
 }
+
+// Every column of a prepared batch is sized for the batch up front.
+func TestNewColumnsSizesEveryColumn(t *testing.T) {
+	cols := newColumns(7)
+	for i, s := range cols.slices() {
+		if c := reflect.ValueOf(s).Cap(); c != 7 {
+			t.Errorf("column %d (%T) has capacity %d, want 7", i, s, c)
+		}
+	}
+}
