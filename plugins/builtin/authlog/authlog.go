@@ -36,7 +36,8 @@ func (Plugin) Info() sdk.Info {
 var logGlobs = []string{"/var/log/auth.log*", "/var/log/secure*"}
 
 // Scan implements sdk.Plugin. Options: "journal" = "auto" (default: read
-// the journal on a live host without auth log files) or "off";
+// the journal where there are no auth log files: the live host's, or an
+// image's /var/log/journal) or "off";
 // "journal_since" = how far back the journal is read (default "-30d").
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
 	if err := options.Check(Name, req.Options, "journal", "journal_since"); err != nil {
@@ -70,8 +71,8 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err := pos.save(req.StateDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: save read positions: %w", Name, err))
 	}
-	if len(files) == 0 && root.Live() && req.Options["journal"] != "off" {
-		if err := readJournal(ctx, req.Options["journal_since"], agg.add); err != nil {
+	if len(files) == 0 && req.Options["journal"] != "off" {
+		if err := readJournal(ctx, root, req.Options["journal_since"], agg.add); err != nil {
 			errs = append(errs, fmt.Errorf("%s: journal: %w", Name, err))
 		}
 	}

@@ -98,11 +98,16 @@ func scanLines(r io.Reader, fn func(string)) (int64, error) {
 	}
 }
 
-// journalSource names the journal as the source of its evidence.
-const journalSource = "journal"
+// journalSource names the live journal as the source of its evidence; an
+// image's evidence names its journal directory.
+const (
+	journalSource = "journal"
+	journalDir    = "/var/log/journal"
+)
 
-// readJournal reads sshd, sudo and su records from the live journal.
-func readJournal(ctx context.Context, since string, add func(Use, string)) error {
+// readJournal reads sshd, sudo and su records from the journal: the live
+// host's, or the persistent journal files of an image (--root).
+func readJournal(ctx context.Context, root hostfs.Root, since string, add func(Use, string)) error {
 	bin, err := exec.LookPath("journalctl")
 	if err != nil {
 		return nil // no journal on this host
@@ -110,8 +115,16 @@ func readJournal(ctx context.Context, since string, add func(Use, string)) error
 	if since == "" {
 		since = "-30d"
 	}
-	cmd := exec.CommandContext(ctx, bin, "--no-pager", "-q", "-o", "json", "--since="+since,
-		"SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session", "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=su")
+	args, source := []string{"--no-pager", "-q", "-o", "json", "--since=" + since}, journalSource
+	if !root.Live() {
+		dir := root.Path(journalDir)
+		if _, err := os.Stat(dir); err != nil {
+			return nil // the image keeps no persistent journal
+		}
+		args, source = append(args, "--directory="+dir), journalDir
+	}
+	args = append(args, "SYSLOG_IDENTIFIER=sshd", "SYSLOG_IDENTIFIER=sshd-session", "SYSLOG_IDENTIFIER=sudo", "SYSLOG_IDENTIFIER=su")
+	cmd := exec.CommandContext(ctx, bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -122,7 +135,7 @@ func readJournal(ctx context.Context, since string, add func(Use, string)) error
 	_, scanErr := scanLines(out, func(line string) {
 		if l, ok := ParseJournal(line); ok {
 			if u, ok := ParseMessage(l); ok {
-				add(u, journalSource)
+				add(u, source)
 			}
 		}
 	})
