@@ -72,7 +72,12 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			memory.Soon()
 		}}
 	drainer := &publish.Drainer{Queue: sp, Config: pubCfg, Log: log, OnDrained: memory.Soon}
-	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) }}
+	hb := &heartbeat.Source{Version: version, Spool: sp.Stats, Plugins: func() []event.PluginStatus { return statuses(plugins) },
+		Budget: func() event.Budget {
+			st := limiter.Stats()
+			return event.Budget{CPUPercent: st.CPUPercent, ReadBytesPerSecond: st.ReadBytesPerSecond,
+				Throttled: st.Throttled, Pauses: st.Pauses, Reason: st.Reason}
+		}}
 
 	log.Info("agent started", "version", version, "host", host, "plugins", len(plugins), "brokers", strings.Join(cfg.Brokers, ","), "topic", cfg.Topic)
 	ctx, cancel := context.WithCancel(ctx)

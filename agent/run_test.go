@@ -118,6 +118,9 @@ plugins:
 		case e.Type == event.TypeScanCompleted && want[e.Plugin] != "":
 			t.Fatalf("the killed scan of %s was closed with scan_completed", e.Plugin)
 		case e.Type == event.TypeAgentHeartbeat:
+			if e.Heartbeat.Budget == nil {
+				t.Fatal("heartbeat without the self-limits' budget status")
+			}
 			for _, p := range e.Heartbeat.Plugins {
 				if reason := want[p.Name]; reason != "" && p.LimitReached == reason && p.Restarts >= 1 {
 					contained[p.Name] = true

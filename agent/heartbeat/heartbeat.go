@@ -25,6 +25,8 @@ type Source struct {
 	Version string
 	Spool   func() spool.Stats
 	Plugins func() []event.PluginStatus
+	// Budget, when set, reports the self-limits.
+	Budget func() event.Budget
 
 	once sync.Once
 	self *process.Process
@@ -48,6 +50,10 @@ func (s *Source) Build(ctx context.Context) (*event.Event, error) {
 	}
 	if s.Plugins != nil {
 		hb.Plugins = s.Plugins()
+	}
+	if s.Budget != nil {
+		b := s.Budget()
+		hb.Budget = &b
 	}
 	if s.self == nil {
 		return nil, fmt.Errorf("heartbeat: own process not found")

@@ -18,6 +18,7 @@ func TestHeartbeatReportsHostSpoolPluginsAndSelf(t *testing.T) {
 		Plugins: func() []event.PluginStatus {
 			return []event.PluginStatus{{Name: "credfiles", State: "running", LastScan: &last, Restarts: 2, LimitReached: "memory_limit"}}
 		},
+		Budget: func() event.Budget { return event.Budget{CPUPercent: 4.5, Throttled: true, Pauses: 12, Reason: "cpu"} },
 	}
 	e, err := s.Build(context.Background())
 	if err != nil {
@@ -36,5 +37,17 @@ func TestHeartbeatReportsHostSpoolPluginsAndSelf(t *testing.T) {
 	}
 	if len(h.Plugins) != 1 || h.Plugins[0].Restarts != 2 || h.Plugins[0].LimitReached != "memory_limit" {
 		t.Fatalf("plugins: %+v", h.Plugins)
+	}
+	if b := h.Budget; b == nil || !b.Throttled || b.Pauses != 12 || b.Reason != "cpu" || b.CPUPercent != 4.5 {
+		t.Fatalf("budget: %+v", b)
+	}
+	// It survives the wire.
+	raw, err := event.Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := event.Decode(raw)
+	if err != nil || back.Heartbeat.Budget == nil || back.Heartbeat.Budget.Pauses != 12 {
+		t.Fatalf("budget after encode/decode: %+v, %v", back.Heartbeat, err)
 	}
 }

@@ -117,6 +117,20 @@ type Heartbeat struct {
 	CPUPercent float64        `json:"cpu_percent"`
 	RSSBytes   int64          `json:"rss_bytes"`
 	Plugins    []PluginStatus `json:"plugins,omitempty"`
+	// Budget is the self-limits' view over their window.
+	Budget *Budget `json:"budget,omitempty"`
+}
+
+// Budget says how the agent and its plugins stand against their CPU and
+// read budgets: use over the window, whether plugins are held now, how
+// often they were paused since the agent started and which budget did it
+// last ("cpu" or "io").
+type Budget struct {
+	CPUPercent         float64 `json:"cpu_percent"`
+	ReadBytesPerSecond float64 `json:"read_bytes_per_second"`
+	Throttled          bool    `json:"throttled"`
+	Pauses             int     `json:"pauses"`
+	Reason             string  `json:"reason,omitempty"`
 }
 
 // PluginStatus is one plugin's state in a heartbeat.
