@@ -203,8 +203,11 @@ func (l *Limiter) record(now usage, pids []int) {
 	// l.ring[l.pos] is the oldest tick, the one the next tick replaces.
 	next := usage{cpu: sum.cpu - l.ring[l.pos].cpu + l.pace.cpu, bytes: sum.bytes - l.ring[l.pos].bytes + l.pace.bytes}
 	// The agent keeps working while its plugins are stopped (publishing,
-	// heartbeats, this sampling): the window keeps room for that.
-	next.cpu += l.ownRate * time.Duration(len(l.ring))
+	// heartbeats, this sampling): the window keeps room for that, but never
+	// more than a fifth of the budget, so that a burst of the agent's own
+	// work (starting plugins, a backlog) does not starve the plugins.
+	budget := time.Duration(l.Budget.CPUPercent / 100 * float64(l.window()))
+	next.cpu += min(l.ownRate*time.Duration(len(l.ring)), budget/5)
 	l.enforce(l.Budget.over(100*next.cpu.Seconds()/w, float64(next.bytes)/w), pids)
 }
 

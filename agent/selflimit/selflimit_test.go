@@ -138,3 +138,42 @@ func TestBudgetHeldOverEveryWindow(t *testing.T) {
 		t.Fatalf("pauses = %d", l.stats.Pauses)
 	}
 }
+
+// TestAgentBurstDoesNotStarvePlugins: a start-up during which the agent
+// itself is busy (plugin starts, TLS keys) must not hold the plugins back
+// for long: they run again within a few seconds, and the window still
+// holds the budget.
+func TestAgentBurstDoesNotStarvePlugins(t *testing.T) {
+	const tick = 250 * time.Millisecond
+	l := &Limiter{Budget: Budget{CPUPercent: 5, Window: time.Minute}, Tick: tick}
+	l.init()
+	ran := 0
+	var window []time.Duration
+	for i := 0; i < 240; i++ {
+		own := time.Millisecond / 2
+		if i < 8 {
+			own = 60 * time.Millisecond // two seconds of a busy agent
+		}
+		u := own
+		if !l.stats.Throttled {
+			u += tick / 4 // a plugin that would use a quarter of a core
+			if i >= 8 {
+				ran++
+			}
+		}
+		window = append(window, u)
+		l.mu.Lock()
+		l.record(usage{cpu: u, self: own}, nil)
+		l.mu.Unlock()
+	}
+	var sum time.Duration
+	for _, u := range window {
+		sum += u
+	}
+	if sum > 3*time.Second+3*time.Second/20 {
+		t.Fatalf("the first minute used %v for a 3s budget", sum)
+	}
+	if ran < 20 {
+		t.Fatalf("after the agent's burst the plugin ran in only %d of 232 ticks", ran)
+	}
+}
