@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sort"
 	"time"
 
@@ -134,9 +135,10 @@ func cacheVersion(opts map[string]string) string {
 // is refreshed by the next full scan.
 func scanCached(in input, pr parser, account string, filter *baseline.Filter, seen map[string]bool, emit sdk.Emit,
 	cache *filecache.Cache[event.Event], incremental bool) error {
-	if meta, err := in.root.FileMeta(in.path); err == nil {
-		stamp := filecache.Stamp{Size: meta.Size, MTime: meta.Modified.UnixNano(), Inode: meta.Inode}
-		if cached, ok := cache.Reuse(in.path, stamp, incremental); ok {
+	// A plain stat: FileMeta would also look the owner up in the host's
+	// accounts, which scanFile does once a file is read.
+	if fi, err := os.Stat(in.root.Path(in.path)); err == nil {
+		if cached, ok := cache.Reuse(in.path, filecache.StampOf(fi), incremental); ok {
 			for _, e := range cached {
 				k := observationKey(e.Kind, e.Principal, e.Fingerprint, e.Location, e.Key)
 				if seen[k] {
