@@ -24,8 +24,8 @@ type cache struct {
 	reused []Finding
 }
 
-func openCache(stateDir string, fp *secret.Fingerprinter) *cache {
-	return &cache{files: filecache.Open[Finding](stateDir, cacheFile, cacheVersion, fp)}
+func openCache(stateDir string, fp *secret.Fingerprinter, incremental bool) *cache {
+	return &cache{files: filecache.Open[Finding](stateDir, cacheFile, cacheVersion, fp, incremental)}
 }
 
 // unchanged reports, for the walker, whether a file may be skipped; its

@@ -63,7 +63,7 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	if log == nil {
 		log = slog.Default()
 	}
-	c := openCache(req.StateDir, fp)
+	c := openCache(req.StateDir, fp, !req.Full)
 	cfg.Unchanged = c.unchanged(!req.Full)
 	s := &Scanner{Rules: p.rules, Config: cfg, Log: log}
 	seen := map[string]bool{}

@@ -11,6 +11,7 @@ package credfiles
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -96,7 +97,7 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	}
 	var errs []error
 	seen := map[string]bool{}
-	cache := filecache.Open[event.Event](req.StateDir, cacheFile, cacheVersion(req.Options), fp)
+	cache := filecache.Open[json.RawMessage](req.StateDir, cacheFile, cacheVersion(req.Options), fp, !req.Full)
 	walkErr := walk(ctx, root, scanPaths(req.Options, homes), func(path string, pr parser) {
 		in := input{path: path, fp: fp, root: root, now: now}
 		if err := scanCached(in, pr, accountOf(homes, path), filter, seen, emit, cache, !req.Full); err != nil {
@@ -134,12 +135,16 @@ func cacheVersion(opts map[string]string) string {
 // reported again. A credential reported at another file (EnvironmentFile=)
 // is refreshed by the next full scan.
 func scanCached(in input, pr parser, account string, filter *baseline.Filter, seen map[string]bool, emit sdk.Emit,
-	cache *filecache.Cache[event.Event], incremental bool) error {
+	cache *filecache.Cache[json.RawMessage], incremental bool) error {
 	// A plain stat: FileMeta would also look the owner up in the host's
 	// accounts, which scanFile does once a file is read.
 	if fi, err := os.Stat(in.root.Path(in.path)); err == nil {
 		if cached, ok := cache.Reuse(in.path, filecache.StampOf(fi), incremental); ok {
-			for _, e := range cached {
+			for _, raw := range cached {
+				var e event.Event
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return fmt.Errorf("%s: scan cache entry of %s: %w", Name, in.path, err)
+				}
 				k := observationKey(e.Kind, e.Principal, e.Fingerprint, e.Location, e.Key)
 				if seen[k] {
 					continue
@@ -153,8 +158,13 @@ func scanCached(in input, pr parser, account string, filter *baseline.Filter, se
 		}
 	}
 	err := scanFile(in, pr, account, filter, seen, func(e *event.Event) error {
-		// A copy, before the agent stamps the envelope on the event.
-		cache.Add(in.path, *e)
+		// Encoded before the agent stamps the envelope on the event, and
+		// kept encoded: a few hundred bytes per event, not the struct.
+		if raw, err := json.Marshal(e); err == nil {
+			cache.Add(in.path, raw)
+		} else {
+			cache.Forget(in.path) // a later Add leaves an entry no stamp matches
+		}
 		return emit(e)
 	})
 	if err != nil {

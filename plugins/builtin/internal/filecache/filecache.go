@@ -6,6 +6,8 @@
 package filecache
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -54,11 +56,12 @@ type Cache[T any] struct {
 	reused    int
 }
 
-// Open loads the cache stored as file in stateDir. An empty stateDir (a
-// one-shot scan) disables it. A missing, unreadable or outdated cache (other
-// version, other organisation key) is an empty one. version must change
-// whenever what scanning a file gives may change.
-func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter) *Cache[T] {
+// Open loads the cache stored as file in stateDir for an incremental scan;
+// a full scan (incremental false) only writes the next one. An empty
+// stateDir (a one-shot scan) disables it. A missing, unreadable or outdated
+// cache (other version, other organisation key) is an empty one. version
+// must change whenever what scanning a file gives may change.
+func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter, incremental bool) *Cache[T] {
 	c := &Cache[T]{old: map[string]entry[T]{}, next: map[string]entry[T]{}}
 	if stateDir == "" {
 		return c
@@ -67,6 +70,9 @@ func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter) *Cach
 	// The items hold fingerprints under the organisation key: a cache made
 	// under another key is worthless.
 	c.keyID = fp.Of("nhi-radar file cache " + file)
+	if !incremental {
+		return c
+	}
 	b, err := os.ReadFile(c.path)
 	if err != nil {
 		return c
@@ -132,23 +138,61 @@ func (c *Cache[T]) Reused() int {
 }
 
 // Save writes the next cache, the files of this scan only, atomically and
-// readable by its owner only.
+// readable by its owner only. It writes file by file: a plugin that scanned
+// thousands of files must not hold the whole document in memory as well.
 func (c *Cache[T]) Save() error {
 	if !c.enabled() {
 		return nil
 	}
 	c.mu.Lock()
-	b, err := json.Marshal(document[T]{Version: c.version, KeyID: c.keyID, Files: c.next})
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	tmp := c.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
+		return fmt.Errorf("file cache: %w", err)
+	}
+	err = c.write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, c.path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("file cache %s: %w", c.path, err)
 	}
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("file cache: %w", err)
-	}
-	if err := os.Rename(tmp, c.path); err != nil {
-		return fmt.Errorf("file cache: %w", err)
-	}
 	return nil
+}
+
+// write streams the document that Open reads; c.mu is held.
+func (c *Cache[T]) write(f *os.File) error {
+	w := bufio.NewWriter(f)
+	head, err := json.Marshal(document[T]{Version: c.version, KeyID: c.keyID})
+	if err != nil {
+		return err
+	}
+	// {"version":…,"key_id":…,"files":null} → {"version":…,"key_id":…,"files":{…}}
+	w.Write(bytes.TrimSuffix(head, []byte("null}")))
+	w.WriteByte('{')
+	first := true
+	for host, e := range c.next {
+		k, err := json.Marshal(host)
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if !first {
+			w.WriteByte(',')
+		}
+		first = false
+		w.Write(k)
+		w.WriteByte(':')
+		w.Write(v)
+	}
+	w.WriteString("}}")
+	return w.Flush()
 }
