@@ -64,6 +64,36 @@ func TestQueriesIntegration(t *testing.T) {
 	}
 }
 
+// TestAgentsViewReadsTopLevelFields: the agents view extracts fields by
+// name from the heartbeat's JSON (visitParamExtract*, the only JSON
+// functions ClickHouse 18.16 has), which match the first occurrence at any
+// depth; the nested plugin and budget fields (rss_bytes, cpu_percent) must
+// not be taken for the agent's own.
+func TestAgentsViewReadsTopLevelFields(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_agents_view")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	defer st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database()) //nolint:errcheck
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertEvents(ctx, fleet(time.Now().UTC().Truncate(time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	var cpu float64
+	var rss, depth int64
+	err = devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
+		err := st.Conn().QueryRow(ctx, "SELECT cpu_percent, rss_bytes, spool_depth FROM "+st.Database()+".agents WHERE agent_id = 'agent-db-01'").Scan(&cpu, &rss, &depth)
+		return err == nil, nil
+	})
+	if err != nil || cpu != 0.5 || rss != 20<<20 || depth != 5000 {
+		t.Fatalf("agents view for agent-db-01: cpu_percent %v, rss_bytes %d, spool_depth %d (%v); want 0.5, %d, 5000", cpu, rss, depth, err, 20<<20)
+	}
+}
+
 func firstColumns(tsv string, n int) string {
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimRight(tsv, "\n"), "\n") {
@@ -108,12 +138,16 @@ func fleet(now time.Time) []*event.Event {
 	use := &event.Event{Type: event.TypeUsageEvidence, Plugin: "authlog", Principal: "AKIADEPLOY0000000001",
 		Evidence: event.EvidenceProcess, Source: "/proc/4242/environ", Actor: "terraform", UsedAt: &used, Time: used}
 	use.Complete("agent-web-01", "web-01", used)
-	hb := func(agent string, at time.Time, depth, dropped int64) *event.Event {
+	// Heartbeats carry plugin states and the budget status as real ones do:
+	// their nested fields must not shadow the top-level ones the views read.
+	hb := func(agent string, at time.Time, depth, dropped int64, pauses int) *event.Event {
 		e := &event.Event{Type: event.TypeAgentHeartbeat, Time: at,
-			Heartbeat: &event.Heartbeat{Version: "0.9.0", SpoolDepth: depth, Dropped: dropped}}
+			Heartbeat: &event.Heartbeat{Version: "0.9.0", SpoolDepth: depth, Dropped: dropped, CPUPercent: 0.5, RSSBytes: 20 << 20,
+				Plugins: []event.PluginStatus{{Name: "credfiles", State: "idle", RSSBytes: 30 << 20}},
+				Budget:  &event.Budget{CPUPercent: 4.9, Throttled: pauses > 0, Pauses: pauses, Reason: map[bool]string{true: "cpu"}[pauses > 0]}}}
 		e.Complete(agent, strings.TrimPrefix(agent, "agent-"), at)
 		return e
 	}
-	return append(evs, scan, use, hb("agent-web-01", now.Add(-time.Minute), 0, 0),
-		hb("agent-db-01", now.Add(-3*time.Hour), 5000, 12), hb("agent-db-01", now.Add(-4*time.Hour), 10, 0))
+	return append(evs, scan, use, hb("agent-web-01", now.Add(-time.Minute), 0, 0, 0),
+		hb("agent-db-01", now.Add(-3*time.Hour), 5000, 12, 7), hb("agent-db-01", now.Add(-4*time.Hour), 10, 0, 0))
 }

@@ -105,18 +105,22 @@ type Scan struct {
 
 // Heartbeat is the body of an agent_heartbeat event.
 type Heartbeat struct {
-	Version    string         `json:"version"`
-	OS         string         `json:"os,omitempty"`
-	Platform   string         `json:"platform,omitempty"`
-	Kernel     string         `json:"kernel,omitempty"`
-	BootTime   *time.Time     `json:"boot_time,omitempty"`
-	IPs        []string       `json:"ips,omitempty"`
-	SpoolDepth int64          `json:"spool_depth"`
-	SpoolBytes int64          `json:"spool_bytes"`
-	Dropped    int64          `json:"dropped"`
-	CPUPercent float64        `json:"cpu_percent"`
-	RSSBytes   int64          `json:"rss_bytes"`
-	Plugins    []PluginStatus `json:"plugins,omitempty"`
+	Version    string     `json:"version"`
+	OS         string     `json:"os,omitempty"`
+	Platform   string     `json:"platform,omitempty"`
+	Kernel     string     `json:"kernel,omitempty"`
+	BootTime   *time.Time `json:"boot_time,omitempty"`
+	IPs        []string   `json:"ips,omitempty"`
+	SpoolDepth int64      `json:"spool_depth"`
+	SpoolBytes int64      `json:"spool_bytes"`
+	Dropped    int64      `json:"dropped"`
+	CPUPercent float64    `json:"cpu_percent"`
+	RSSBytes   int64      `json:"rss_bytes"`
+	// Nested objects come after the top-level fields they share names
+	// with (cpu_percent, rss_bytes): the collector's views read heartbeats
+	// with ClickHouse's visitParamExtract*, which take the first match at
+	// any depth (analytics/queries TestAgentsViewReadsTopLevelFields).
+	Plugins []PluginStatus `json:"plugins,omitempty"`
 	// Budget is the self-limits' view over their window.
 	Budget *Budget `json:"budget,omitempty"`
 }
