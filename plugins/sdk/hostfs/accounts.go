@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +25,38 @@ type Account struct {
 
 // Accounts parses the host's /etc/passwd. A missing file gives no accounts.
 func (r Root) Accounts() ([]Account, error) {
+	list, err := r.accounts()
+	return slices.Clone(list), err
+}
+
+// parsed is the last /etc/passwd parsed, with what identifies its version.
+// FileMeta looks every file's owner up in it: on a host with thousands of
+// accounts, parsing it again for each file was half a credential scan.
+var parsed struct {
+	sync.Mutex
+	path     string
+	size     int64
+	modified time.Time
+	inode    uint64
+	list     []Account
+}
+
+// accounts is Accounts without the copy, for read-only use in this package.
+func (r Root) accounts() ([]Account, error) {
+	path := r.Path("/etc/passwd")
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, _ := fileIDs(fi)
+	parsed.Lock()
+	defer parsed.Unlock()
+	if parsed.path == path && parsed.size == fi.Size() && parsed.modified.Equal(fi.ModTime()) && parsed.inode == ids.inode {
+		return parsed.list, nil
+	}
 	b, err := r.ReadFile("/etc/passwd")
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -30,7 +64,9 @@ func (r Root) Accounts() ([]Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParsePasswd(b), nil
+	parsed.path, parsed.size, parsed.modified, parsed.inode = path, fi.Size(), fi.ModTime(), ids.inode
+	parsed.list = ParsePasswd(b)
+	return parsed.list, nil
 }
 
 // ParsePasswd parses passwd(5) content, skipping malformed lines.
@@ -78,7 +114,7 @@ func (r Root) Homes() []Home {
 		seen[dir] = true
 		out = append(out, Home{Account: account, Dir: dir})
 	}
-	accounts, _ := r.Accounts()
+	accounts, _ := r.accounts()
 	for _, a := range accounts {
 		add(a.Name, a.Home)
 	}
@@ -112,7 +148,7 @@ func (r Root) FileMeta(p string) (Meta, error) {
 		return Meta{}, err
 	}
 	m := Meta{Mode: fmt.Sprintf("%04o", uint32(fi.Mode().Perm())), Modified: fi.ModTime().UTC(), Size: fi.Size()}
-	accounts, _ := r.Accounts()
+	accounts, _ := r.accounts()
 	m.Owner = ownerName(fi, accounts)
 	if ids, ok := fileIDs(fi); ok {
 		m.Inode = ids.inode

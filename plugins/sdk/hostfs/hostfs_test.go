@@ -57,3 +57,39 @@ func TestParsePasswd(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// Accounts parses /etc/passwd once per version of the file: a changed file
+// is read again, and callers get their own copy.
+func TestAccountsFollowChangesOfPasswd(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	passwd := filepath.Join(dir, "etc", "passwd")
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(passwd, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := New(dir)
+	write("root:x:0:0:root:/root:/bin/bash\n")
+	first, err := root.Accounts()
+	if err != nil || len(first) != 1 {
+		t.Fatalf("accounts: %v, %v", first, err)
+	}
+	first[0].Name = "changed by a caller"
+	if again, _ := root.Accounts(); again[0].Name != "root" {
+		t.Fatalf("a caller's change leaked into the next call: %v", again)
+	}
+	write("root:x:0:0:root:/root:/bin/bash\ndeploy:x:1001:1001::/home/deploy:/bin/sh\n")
+	if now, _ := root.Accounts(); len(now) != 2 || now[1].Name != "deploy" {
+		t.Fatalf("after /etc/passwd changed: %v", now)
+	}
+	if err := os.Remove(passwd); err != nil {
+		t.Fatal(err)
+	}
+	if none, err := root.Accounts(); err != nil || len(none) != 0 {
+		t.Fatalf("without /etc/passwd: %v, %v", none, err)
+	}
+}
