@@ -71,22 +71,31 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null;
 
 # ---------------------------------------------------------------- Kafka
 
-install_kafka() {
-  [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && return
-  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "kafka: another install holds $CACHE_DIR/install.lock"
-  [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && { exec 8>&-; return; }
-  command -v java >/dev/null || die "kafka: java not found (Java 17 or newer is required)"
-  command -v mvn >/dev/null || die "kafka: mvn not found (Maven resolves the broker from Maven Central)"
-  log "kafka: resolving org.apache.kafka:kafka_2.13:$KAFKA_VERSION from Maven Central into $KAFKA_LIBS"
-  local tmp="$KAFKA_LIBS.partial"
+# maven_install NAME POM LIBS JAR WHAT: resolve POM's dependencies from Maven
+# Central into LIBS once (JAR there says it is done), under the install lock.
+maven_install() {
+  local name=$1 pom=$2 libs=$3 jar=$4 what=$5
+  [[ -f "$libs/$jar" ]] && return
+  mkdir -p "$CACHE_DIR"
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "$name: another install holds $CACHE_DIR/install.lock"
+  [[ -f "$libs/$jar" ]] && { exec 8>&-; return; }
+  command -v java >/dev/null || die "$name: java not found (Java 17 or newer is required)"
+  command -v mvn >/dev/null || die "$name: mvn not found (Maven resolves $name from Maven Central)"
+  log "$name: resolving $what from Maven Central into $libs"
+  local tmp="$libs.partial"
   rm -rf "$tmp"; mkdir -p "$tmp"
-  if ! timeout 900 mvn -B -q -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$tmp" >"$HOME_DIR/kafka-maven.log" 2>&1; then
-    tail -20 "$HOME_DIR/kafka-maven.log" >&2
-    die "kafka: download of the broker from Maven Central failed (full log: $HOME_DIR/kafka-maven.log)"
+  if ! timeout 900 mvn -B -q -f "$pom" dependency:copy-dependencies \
+      -DoutputDirectory="$tmp" >"$CACHE_DIR/$name-maven.log" 2>&1; then
+    tail -20 "$CACHE_DIR/$name-maven.log" >&2
+    rm -rf "$tmp"
+    die "$name: download from Maven Central failed (full log: $CACHE_DIR/$name-maven.log)"
   fi
-  mv "$tmp" "$KAFKA_LIBS"
+  mv "$tmp" "$libs"
   exec 8>&-
+}
+
+install_kafka() {
+  maven_install kafka "$HERE/kafka/pom.xml" "$KAFKA_LIBS" "kafka_2.13-$KAFKA_VERSION.jar" "org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
 }
 
 write_kafka_config() {
@@ -178,22 +187,7 @@ kafka_wait() {
 # ---------------------------------------------------------------- ZooKeeper
 
 install_zookeeper() {
-  [[ -f "$ZK_LIBS/zookeeper-$ZK_VERSION.jar" ]] && return
-  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "zookeeper: another install holds $CACHE_DIR/install.lock"
-  [[ -f "$ZK_LIBS/zookeeper-$ZK_VERSION.jar" ]] && { exec 8>&-; return; }
-  command -v java >/dev/null || die "zookeeper: java not found"
-  command -v mvn >/dev/null || die "zookeeper: mvn not found (Maven resolves ZooKeeper from Maven Central)"
-  log "zookeeper: resolving org.apache.zookeeper:zookeeper:$ZK_VERSION from Maven Central into $ZK_LIBS"
-  local tmp="$ZK_LIBS.tmp.$$"
-  rm -rf "$tmp"; mkdir -p "$tmp"
-  if ! timeout 900 mvn -B -q -f "$HERE/zookeeper/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$tmp" >"$CACHE_DIR/zookeeper-maven.log" 2>&1; then
-    tail -20 "$CACHE_DIR/zookeeper-maven.log" >&2
-    rm -rf "$tmp"
-    die "zookeeper: download from Maven Central failed (full log: $CACHE_DIR/zookeeper-maven.log)"
-  fi
-  mv "$tmp" "$ZK_LIBS"
-  exec 8>&-
+  maven_install zookeeper "$HERE/zookeeper/pom.xml" "$ZK_LIBS" "zookeeper-$ZK_VERSION.jar" "org.apache.zookeeper:zookeeper:$ZK_VERSION"
 }
 
 # zookeeper_ready: the server answers `srvr` and serves requests.
