@@ -46,25 +46,7 @@ func (c *lz4Codec) NewWriter(w io.Writer) io.WriteCloser {
 	} else {
 		z.Reset(w)
 	}
-	return &lz4Writer{z: z, pool: &c.writers}
-}
-
-type lz4Writer struct {
-	z    *lz4.Writer
-	pool *sync.Pool
-}
-
-func (w *lz4Writer) Write(p []byte) (int, error) { return w.z.Write(p) }
-
-func (w *lz4Writer) Close() error {
-	if w.z == nil {
-		return nil
-	}
-	err := w.z.Close()
-	w.z.Reset(nil)
-	w.pool.Put(w.z)
-	w.z = nil
-	return err
+	return &pooled[*lz4.Writer]{w: z, pool: &c.writers}
 }
 
 type zstdCodec struct{ encoders sync.Pool }
@@ -92,24 +74,33 @@ func (c *zstdCodec) NewWriter(w io.Writer) io.WriteCloser {
 	} else {
 		e.Reset(w)
 	}
-	return &zstdWriter{e: e, pool: &c.encoders}
+	return &pooled[*zstd.Encoder]{w: e, pool: &c.encoders}
 }
 
-type zstdWriter struct {
-	e    *zstd.Encoder
+// resettable is a compressing writer that can be pointed at another output.
+type resettable interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// pooled is a compressing writer borrowed from a pool: closing it flushes
+// the frame and returns the writer, whose buffers are the costly part.
+type pooled[W resettable] struct {
+	w    W
 	pool *sync.Pool
+	done bool
 }
 
-func (w *zstdWriter) Write(p []byte) (int, error) { return w.e.Write(p) }
+func (p *pooled[W]) Write(b []byte) (int, error) { return p.w.Write(b) }
 
-func (w *zstdWriter) Close() error {
-	if w.e == nil {
+func (p *pooled[W]) Close() error {
+	if p.done {
 		return nil
 	}
-	err := w.e.Close()
-	w.e.Reset(nil)
-	w.pool.Put(w.e)
-	w.e = nil
+	p.done = true
+	err := p.w.Close()
+	p.w.Reset(nil)
+	p.pool.Put(p.w)
 	return err
 }
 
