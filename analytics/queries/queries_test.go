@@ -23,15 +23,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 func TestQueriesIntegration(t *testing.T) {
 	ctx := context.Background()
 	addr := devservices.ClickHouseAddr(t)
-	st, err := store.Open(ctx, store.Config{Addr: []string{addr}, Database: devservices.UniqueName("nhi_queries")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	defer st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database()) //nolint:errcheck
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migrated(t, addr, "nhi_queries")
 	seed := fleet(time.Now().UTC().Truncate(time.Second))
 	for i := 0; i < 2; i++ { // delivered twice: no answer may change
 		if err := st.InsertEvents(ctx, seed); err != nil {
@@ -71,27 +63,38 @@ func TestQueriesIntegration(t *testing.T) {
 // not be taken for the agent's own.
 func TestAgentsViewReadsTopLevelFields(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_agents_view")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	defer st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database()) //nolint:errcheck
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migrated(t, devservices.ClickHouseAddr(t), "nhi_agents_view")
 	if err := st.InsertEvents(ctx, fleet(time.Now().UTC().Truncate(time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	var cpu float64
 	var rss, depth int64
-	err = devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
+	err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
 		err := st.Conn().QueryRow(ctx, "SELECT cpu_percent, rss_bytes, spool_depth FROM "+st.Database()+".agents WHERE agent_id = 'agent-db-01'").Scan(&cpu, &rss, &depth)
 		return err == nil, nil
 	})
 	if err != nil || cpu != 0.5 || rss != 20<<20 || depth != 5000 {
 		t.Fatalf("agents view for agent-db-01: cpu_percent %v, rss_bytes %d, spool_depth %d (%v); want 0.5, %d, 5000", cpu, rss, depth, err, 20<<20)
 	}
+}
+
+// migrated opens a fresh database on the server at addr with the schema
+// migrated; it is dropped when the test ends.
+func migrated(t *testing.T, addr, prefix string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Addr: []string{addr}, Database: devservices.UniqueName(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database())
+		st.Close()
+	})
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func firstColumns(tsv string, n int) string {
