@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -40,7 +39,6 @@ func (s *scanner) scanLevel(dir string, depth int) error {
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", Name, dir, err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
@@ -91,7 +90,6 @@ func (s *scanner) scanDir(home hostfs.Home) error {
 	if err != nil {
 		return fmt.Errorf("%s: read %s: %w", Name, dir, err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
