@@ -13,6 +13,8 @@ import (
 // burst of activity postpone the return, so a long scan pays for it once.
 type memoryReturner struct {
 	After time.Duration
+	// Spool, when set, also releases the spool file's mapped pages.
+	Spool interface{ Release() error }
 
 	mu     sync.Mutex
 	t      *time.Timer
@@ -26,7 +28,7 @@ func (m *memoryReturner) Soon() {
 	switch {
 	case m.closed:
 	case m.t == nil:
-		m.t = time.AfterFunc(m.After, returnMemory)
+		m.t = time.AfterFunc(m.After, m.returnMemory)
 	default:
 		m.t.Reset(m.After)
 	}
@@ -42,10 +44,14 @@ func (m *memoryReturner) Stop() {
 	}
 }
 
-// returnMemory collects twice, because the first collection only moves
-// pooled buffers (compression, encoding) to the pools' victim caches and the
-// second frees them, then hands free pages back to the kernel.
-func returnMemory() {
+// returnMemory releases the spool's mapped pages, then collects twice,
+// because the first collection only moves pooled buffers (compression,
+// encoding) to the pools' victim caches and the second frees them, and hands
+// free pages back to the kernel.
+func (m *memoryReturner) returnMemory() {
+	if m.Spool != nil {
+		_ = m.Spool.Release() // only memory is at stake, and the next return tries again
+	}
 	runtime.GC()
 	debug.FreeOSMemory()
 }

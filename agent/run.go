@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 	}()
 	sink := newSpoolSink(sp, host)
 	defer sink.Flush()
-	memory := &memoryReturner{After: 2 * time.Second}
+	memory := &memoryReturner{After: 2 * time.Second, Spool: sp}
 	defer memory.Stop()
 	limiter := &selflimit.Limiter{Log: log, Budget: selflimit.Budget{CPUPercent: cfg.Limits.CPUPercent,
 		Window: cfg.Limits.CPUWindow.Duration, ReadBytesPerSecond: cfg.Limits.ReadBytesPerSecond},

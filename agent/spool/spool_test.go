@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -182,4 +183,72 @@ func spoolChild() {
 		}
 		fmt.Printf("acked %d\n", i)
 	}
+}
+
+// TestReleaseDropsMappedPages: after a drained burst, Release takes the
+// spool file's pages out of the resident set, and the spool still reads
+// and writes correctly afterwards.
+func TestReleaseDropsMappedPages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	s, err := Open(path, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	value := bytes.Repeat([]byte("e"), 700)
+	for i := 0; i < 6000; i++ {
+		if err := s.Append(Record{Key: []byte("h"), Value: value}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		es, err := s.Peek(500, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 0 {
+			break
+		}
+		if err := s.Remove(es[len(es)-1].Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := mappedKB(t, path)
+	if before < 1024 {
+		t.Fatalf("only %d KB of the spool file resident after a 4 MB burst: nothing to measure", before)
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if after := mappedKB(t, path); after*4 > before {
+		t.Fatalf("resident spool pages: %d KB before Release, %d KB after", before, after)
+	}
+	if err := s.Append(Record{Key: []byte("h"), Value: []byte("after")}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Peek(10, 1<<20)
+	if err != nil || len(es) != 1 || string(es[0].Value) != "after" {
+		t.Fatalf("after Release: %v, %v", es, err)
+	}
+}
+
+// mappedKB returns the resident kilobytes of this process's mappings of path.
+func mappedKB(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, in := 0, false
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-"):
+			in = f[len(f)-1] == path
+		case in && len(f) >= 2 && f[0] == "Rss:":
+			n, _ := strconv.Atoi(f[1])
+			kb += n
+		}
+	}
+	return kb
 }
