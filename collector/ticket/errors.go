@@ -78,7 +78,7 @@ func Classify(system string, resp *http.Response, body []byte) error {
 	remote := remoteMessage(body)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		e.Msg = "authentication failed: check the " + system + " credentials (user/password or token)"
+		e.Msg = "authentication failed: check the " + system + " credentials (user and password, token or shared secret)"
 	case resp.StatusCode == http.StatusForbidden:
 		e.Msg = "permission denied: check the " + system + " account's roles/permissions for this table, project or queue"
 	case resp.StatusCode == http.StatusNotFound:
