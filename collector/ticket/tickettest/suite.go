@@ -19,8 +19,8 @@ type Harness struct {
 	// New returns a connector for baseURL using credential and client.
 	New func(t *testing.T, baseURL, credential string, client *http.Client) ticket.Connector
 	// Fault bodies in the system's own error format.
-	RateLimit Fault // a 429 asking for a wait of at least one second
-	Unavail   Fault // a 5xx
+	RateLimit func() Fault // a 429 asking for a wait of at least one second
+	Unavail   Fault        // a 5xx
 }
 
 // Secret is the credential planted in every connector the suite builds.
@@ -97,7 +97,7 @@ func Run(t *testing.T, h Harness) {
 		}
 	})
 	t.Run("RateLimitWaitedOut", func(t *testing.T) {
-		srv.Inject(h.RateLimit)
+		srv.Inject(h.RateLimit())
 		slept := retryGet(t, ctx, c, id, 1)
 		if len(slept) != 1 || slept[0] < time.Second {
 			t.Errorf("retrier slept %v, want one wait of at least the 1s asked for", slept)

@@ -101,8 +101,10 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T, url, cred string, client *http.Client) ticket.Connector {
 			return newConnector(t, url, cred, client)
 		},
-		RateLimit: tickettest.Fault{Status: 429, Header: map[string]string{"Retry-After": "1"}},
-		Unavail:   tickettest.Fault{Status: 503},
+		RateLimit: func() tickettest.Fault {
+			return tickettest.Fault{Status: 429, Header: map[string]string{"Retry-After": "1"}}
+		},
+		Unavail: tickettest.Fault{Status: 503},
 	})
 }
 
