@@ -304,3 +304,92 @@ SELECT
 FROM nhi.agent_state_all
 GROUP BY agent_id;
 
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.identity_age_state ON CLUSTER nhi_cluster (
+    nhi_id      String,
+    created_at  AggregateFunction(minIf, DateTime, UInt8),
+    modified_at AggregateFunction(minIf, DateTime, UInt8)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/identity_age_state', '{replica}')
+ORDER BY nhi_id;
+
+-- 0005_findings
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.identity_age_state_mv ON CLUSTER nhi_cluster TO nhi.identity_age_state AS
+SELECT
+    nhi_id,
+    minIfState(created_at, created_at > toDateTime(0))   AS created_at,
+    minIfState(modified_at, modified_at > toDateTime(0)) AS modified_at
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY nhi_id;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.identity_age_state_all ON CLUSTER nhi_cluster AS nhi.identity_age_state
+ENGINE = Distributed(nhi_cluster, nhi, identity_age_state, cityHash64(nhi_id));
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.file_state ON CLUSTER nhi_cluster (
+    host      String,
+    nhi_id    String,
+    location  String,
+    file_mode AggregateFunction(argMax, String, DateTime),
+    last_seen AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/file_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0005_findings
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.file_state_mv ON CLUSTER nhi_cluster TO nhi.file_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time) AS file_mode,
+    maxState(time)               AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.file_state_all ON CLUSTER nhi_cluster AS nhi.file_state
+ENGINE = Distributed(nhi_cluster, nhi, file_state, cityHash64(host));
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.findings ON CLUSTER nhi_cluster (
+    finding_id     String,
+    version        UInt64,
+    rule           String,
+    severity       String,
+    state          String,
+    nhi_id         String,
+    kind           String,
+    principal      String,
+    hosts          Array(String),
+    locations      Array(String),
+    owner          String,
+    owner_status   String,
+    first_detected DateTime,
+    last_detected  DateTime,
+    resolved_at    DateTime,
+    evidence       Array(String),
+    controls       Array(String),
+    policy         String
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/nhi/findings', '{replica}', version)
+ORDER BY finding_id;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.findings_all ON CLUSTER nhi_cluster AS nhi.findings
+ENGINE = Distributed(nhi_cluster, nhi, findings, cityHash64(finding_id));
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.finding_events ON CLUSTER nhi_cluster (
+    finding_id  String,
+    from_state  String,
+    to_state    String,
+    at          DateTime,
+    why         String,
+    by          String,
+    analysis_id String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/finding_events', '{replica}')
+ORDER BY (finding_id, at);
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.finding_events_all ON CLUSTER nhi_cluster AS nhi.finding_events
+ENGINE = Distributed(nhi_cluster, nhi, finding_events, cityHash64(finding_id));
+

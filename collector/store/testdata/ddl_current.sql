@@ -345,3 +345,94 @@ SELECT
 FROM nhi.agent_state
 GROUP BY agent_id;
 
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.identity_age_state  (
+    nhi_id      String,
+    created_at  AggregateFunction(minIf, DateTime, UInt8),
+    modified_at AggregateFunction(minIf, DateTime, UInt8)
+) ENGINE = AggregatingMergeTree()
+ORDER BY nhi_id;
+
+-- 0005_findings
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.identity_age_state_mv  TO nhi.identity_age_state AS
+SELECT
+    nhi_id,
+    minIfState(created_at, created_at > toDateTime(0))   AS created_at,
+    minIfState(modified_at, modified_at > toDateTime(0)) AS modified_at
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY nhi_id;
+
+-- 0005_findings
+INSERT INTO nhi.identity_age_state SELECT
+    nhi_id,
+    minIfState(created_at, created_at > toDateTime(0))   AS created_at,
+    minIfState(modified_at, modified_at > toDateTime(0)) AS modified_at
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY nhi_id;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.file_state  (
+    host      String,
+    nhi_id    String,
+    location  String,
+    file_mode AggregateFunction(argMax, String, DateTime),
+    last_seen AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, nhi_id, location);
+
+-- 0005_findings
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.file_state_mv  TO nhi.file_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time) AS file_mode,
+    maxState(time)               AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0005_findings
+INSERT INTO nhi.file_state SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time) AS file_mode,
+    maxState(time)               AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.findings  (
+    finding_id     String,
+    version        UInt64,
+    rule           String,
+    severity       String,
+    state          String,
+    nhi_id         String,
+    kind           String,
+    principal      String,
+    hosts          Array(String),
+    locations      Array(String),
+    owner          String,
+    owner_status   String,
+    first_detected DateTime,
+    last_detected  DateTime,
+    resolved_at    DateTime,
+    evidence       Array(String),
+    controls       Array(String),
+    policy         String
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY finding_id;
+
+-- 0005_findings
+CREATE TABLE IF NOT EXISTS nhi.finding_events  (
+    finding_id  String,
+    from_state  String,
+    to_state    String,
+    at          DateTime,
+    why         String,
+    by          String,
+    analysis_id String
+) ENGINE = MergeTree()
+ORDER BY (finding_id, at);
+

@@ -1,0 +1,206 @@
+// Package findings is the pure model of governance findings: their stable
+// ids, their states and the transition function that moves a finding from
+// one analysis to the next. It touches no store and no network.
+package findings
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// States of a finding.
+const (
+	Open      = "open"
+	Ticketed  = "ticketed"
+	Verifying = "verifying"
+	Resolved  = "resolved"
+	Reopened  = "reopened"
+	Accepted  = "accepted"
+)
+
+// Rules.
+const (
+	Dormant          = "dormant"
+	Ownerless        = "ownerless"
+	OwnerDeparted    = "owner_departed"
+	LongLived        = "long_lived"
+	Expired          = "expired"
+	Expiring         = "expiring"
+	Reused           = "reused"
+	CrossEnvironment = "cross_environment"
+	ExposedFile      = "exposed_file"
+	SecretInCmdline  = "secret_in_command_line"
+	HumanUse         = "human_use"
+	Overprivileged   = "overprivileged"
+)
+
+// perHost rules are one finding per identity and host.
+var perHost = map[string]bool{ExposedFile: true, SecretInCmdline: true, HumanUse: true, Overprivileged: true}
+
+// PerHost reports whether rule yields one finding per host.
+func PerHost(rule string) bool { return perHost[rule] }
+
+// ID is the stable finding id: the same rule on the same identity (and host,
+// for per-host rules) is the same finding across analyses and collectors.
+func ID(rule, nhiID, host string) string {
+	if !perHost[rule] {
+		host = ""
+	}
+	sum := sha256.Sum256([]byte(rule + "\x00" + nhiID + "\x00" + host))
+	return "f-" + hex.EncodeToString(sum[:8])
+}
+
+// Finding is one finding, every field of the DESIGN.md contract.
+type Finding struct {
+	FindingID     string    `json:"finding_id"`
+	Rule          string    `json:"rule"`
+	Severity      string    `json:"severity"`
+	State         string    `json:"state"`
+	NHIID         string    `json:"nhi_id"`
+	Kind          string    `json:"kind"`
+	Principal     string    `json:"principal"`
+	Hosts         []string  `json:"hosts"`
+	Locations     []string  `json:"locations"`
+	Owner         string    `json:"owner"`
+	OwnerStatus   string    `json:"owner_status"`
+	FirstDetected time.Time `json:"first_detected"`
+	LastDetected  time.Time `json:"last_detected"`
+	ResolvedAt    time.Time `json:"resolved_at"`
+	Evidence      []string  `json:"evidence"`
+	Controls      []string  `json:"controls"`
+	Policy        string    `json:"policy"`
+}
+
+// Observation is what a detector saw in this analysis: the finding's facts
+// without its lifecycle.
+type Observation struct {
+	Rule        string
+	Severity    string
+	NHIID       string
+	Kind        string
+	Principal   string
+	Host        string // for per-host rules
+	Hosts       []string
+	Locations   []string
+	Owner       string
+	OwnerStatus string
+	Evidence    []string
+	Policy      string
+}
+
+// ID is the observation's finding id.
+func (o *Observation) ID() string { return ID(o.Rule, o.NHIID, o.Host) }
+
+// Transition is one recorded state change.
+type Transition struct {
+	FindingID string    `json:"finding_id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	At        time.Time `json:"at"`
+	Why       string    `json:"why"`
+	By        string    `json:"by"`
+}
+
+// Input is what Next decides over besides the previous finding.
+type Input struct {
+	// Observed is nil when the detectors no longer see the finding.
+	Observed *Observation
+	// Rescanned: a complete full scan of the finding's hosts, started after
+	// the finding was last detected, covered the identity. Only then may an
+	// unseen finding resolve; an identity never re-scanned keeps its finding.
+	Rescanned bool
+	// Gone explains the resolution ("the full scan of web-01 at … no longer lists it").
+	Gone string
+	// Exempt and ExemptWhy: an exception covers the finding.
+	Exempt    bool
+	ExemptWhy string
+	Now       time.Time
+	// By names the actor recorded in transitions ("analyze").
+	By string
+}
+
+// Next computes a finding's new state. prev is nil for a finding never
+// stored. It returns nil when there is nothing to store (not seen, never
+// stored), and the transitions that happened.
+func Next(prev *Finding, in Input) (*Finding, []Transition) {
+	by := in.By
+	if by == "" {
+		by = "analyze"
+	}
+	if in.Observed == nil {
+		return vanish(prev, in, by)
+	}
+	f := fromObservation(prev, in.Observed, in.Now)
+	from := ""
+	if prev != nil {
+		from = prev.State
+	}
+	to, why := target(from, in)
+	f.State = to
+	if to == from {
+		return f, nil
+	}
+	if to == Reopened || to == Open {
+		f.ResolvedAt = time.Time{}
+	}
+	return f, []Transition{{FindingID: f.FindingID, From: from, To: to, At: in.Now, Why: why, By: by}}
+}
+
+func target(from string, in Input) (string, string) {
+	switch {
+	case in.Exempt:
+		return Accepted, "exception applies: " + in.ExemptWhy
+	case from == "":
+		return Open, "detected: " + first(in.Observed.Evidence)
+	case from == Resolved, from == Verifying:
+		return Reopened, "holds again: " + first(in.Observed.Evidence)
+	case from == Accepted:
+		return Reopened, "exception no longer applies" + suffix(in.ExemptWhy)
+	}
+	return from, ""
+}
+
+func vanish(prev *Finding, in Input, by string) (*Finding, []Transition) {
+	if prev == nil {
+		return nil, nil
+	}
+	if prev.State == Resolved || !in.Rescanned {
+		return prev, nil
+	}
+	f := *prev
+	f.State, f.ResolvedAt = Resolved, in.Now
+	why := in.Gone
+	if why == "" {
+		why = "no longer holds"
+	}
+	f.Evidence = append(append([]string(nil), prev.Evidence...), "resolved: "+why)
+	return &f, []Transition{{FindingID: f.FindingID, From: prev.State, To: Resolved, At: in.Now, Why: why, By: by}}
+}
+
+func fromObservation(prev *Finding, o *Observation, now time.Time) *Finding {
+	f := &Finding{
+		FindingID: o.ID(), Rule: o.Rule, Severity: o.Severity, NHIID: o.NHIID, Kind: o.Kind,
+		Principal: o.Principal, Hosts: o.Hosts, Locations: o.Locations, Owner: o.Owner,
+		OwnerStatus: o.OwnerStatus, FirstDetected: now, LastDetected: now, Evidence: o.Evidence,
+		Controls: Controls(o.Rule), Policy: o.Policy,
+	}
+	if prev != nil {
+		f.FirstDetected, f.ResolvedAt = prev.FirstDetected, prev.ResolvedAt
+	}
+	return f
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
