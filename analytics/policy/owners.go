@@ -1,0 +1,179 @@
+package policy
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Person is one row of the owner directory: a person or a team.
+type Person struct {
+	ID, Name, Email, Type, Status, Manager string
+	Line                                   int
+}
+
+// Directory is the owner directory loaded from owners.directory.
+type Directory struct {
+	File string
+	byID map[string]*Person
+	rows []*Person
+}
+
+// Get returns the directory entry for id.
+func (d *Directory) Get(id string) (*Person, bool) {
+	p, ok := d.byID[id]
+	return p, ok
+}
+
+var dirColumns = []string{"id", "name", "email", "type", "status", "manager"}
+
+func loadDirectory(path string) (*Directory, Errors) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Errors{{File: path, Line: 1, Msg: fmt.Sprintf("open owner directory: %v", err)}}
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = len(dirColumns)
+	r.TrimLeadingSpace = true
+	d := &Directory{File: path, byID: map[string]*Person{}}
+	var errs Errors
+	for first := true; ; first = false {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			return nil, append(errs, &Error{File: path, Line: line, Msg: err.Error()})
+		}
+		if first {
+			if strings.Join(rec, ",") != strings.Join(dirColumns, ",") {
+				errs = append(errs, &Error{File: path, Line: line, Msg: "header must be " + strings.Join(dirColumns, ",")})
+			}
+			continue
+		}
+		p := &Person{ID: rec[0], Name: rec[1], Email: rec[2], Type: rec[3], Status: rec[4], Manager: rec[5], Line: line}
+		errs = append(errs, d.add(p)...)
+	}
+	return d, append(errs, d.checkManagers()...)
+}
+
+func (d *Directory) add(p *Person) Errors {
+	var errs Errors
+	bad := func(key, msg string) { errs = append(errs, &Error{File: d.File, Line: p.Line, Key: key, Msg: msg}) }
+	if p.ID == "" {
+		bad("id", "must not be empty")
+	} else if _, dup := d.byID[p.ID]; dup {
+		bad("id", fmt.Sprintf("%q is listed twice", p.ID))
+	}
+	if p.Type != "person" && p.Type != "team" {
+		bad("type", fmt.Sprintf("must be person or team but got %q", p.Type))
+	}
+	if p.Status != "active" && p.Status != "departed" {
+		bad("status", fmt.Sprintf("must be active or departed but got %q", p.Status))
+	}
+	d.byID[p.ID] = p
+	d.rows = append(d.rows, p)
+	return errs
+}
+
+func (d *Directory) checkManagers() Errors {
+	var errs Errors
+	for _, p := range d.rows {
+		if p.Manager == "" {
+			continue
+		}
+		if _, ok := d.byID[p.Manager]; !ok {
+			errs = append(errs, &Error{File: d.File, Line: p.Line, Key: "manager", Msg: fmt.Sprintf("unknown directory id %q", p.Manager)})
+		}
+	}
+	return errs
+}
+
+// byAccount finds the entry whose id, or e-mail local part, is a host account name.
+func (d *Directory) byAccount(account string) (*Person, bool) {
+	if p, ok := d.byID[account]; ok {
+		return p, true
+	}
+	for _, p := range d.rows {
+		if local, _, ok := strings.Cut(p.Email, "@"); ok && strings.EqualFold(local, account) {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+func (d *Directory) byHint(hint string) (*Person, bool) {
+	if p, ok := d.byID[hint]; ok {
+		return p, true
+	}
+	for _, p := range d.rows {
+		if p.Email != "" && strings.EqualFold(p.Email, hint) {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+type ownerRule struct {
+	m     matcher
+	owner string
+	line  int
+}
+
+// Owner resolves ownership: owner rules first (first match wins), then the
+// accounts owning the files, then home directories, then owner_hints.
+func (p *Policy) Owner(id Identity) Ownership {
+	for _, r := range p.ownerRules {
+		if r.m.matches(id, "") {
+			return p.ownership(r.owner, fmt.Sprintf("owner rule at %s:%d", p.File, r.line))
+		}
+	}
+	for _, acct := range id.FileOwners {
+		if per, ok := p.Directory.byAccount(acct); ok {
+			return p.ownership(per.ID, fmt.Sprintf("file owner %q", acct))
+		}
+	}
+	for _, loc := range id.Locations {
+		if acct := homeAccount(loc); acct != "" {
+			if per, ok := p.Directory.byAccount(acct); ok {
+				return p.ownership(per.ID, fmt.Sprintf("home directory of %q holds %s", acct, loc))
+			}
+		}
+	}
+	for _, h := range id.OwnerHints {
+		if per, ok := p.Directory.byHint(h); ok {
+			return p.ownership(per.ID, fmt.Sprintf("owner hint %q", h))
+		}
+	}
+	return Ownership{Status: "none", Reason: "no owner rule, file owner, home directory or hint matched"}
+}
+
+func (p *Policy) ownership(id, reason string) Ownership {
+	o := Ownership{Owner: id, Status: "active", Reason: reason}
+	if per, ok := p.Directory.Get(id); ok && per.Status == "departed" {
+		o.Status, o.Manager = "departed", per.Manager
+	}
+	return o
+}
+
+// homeAccount returns the account whose home holds path: /home/<name>/… or /root/….
+func homeAccount(path string) string {
+	if rest, ok := strings.CutPrefix(path, "/home/"); ok {
+		if name, _, ok := strings.Cut(rest, "/"); ok && name != "" {
+			return name
+		}
+	}
+	if strings.HasPrefix(path, "/root/") {
+		return "root"
+	}
+	return ""
+}

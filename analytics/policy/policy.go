@@ -1,0 +1,196 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+)
+
+const day = 24 * time.Hour
+
+// Rules are the finding rules a policy configures.
+var Rules = []string{"dormant", "ownerless", "owner_departed", "long_lived", "expired", "expiring",
+	"reused", "cross_environment", "exposed_file", "secret_in_command_line", "human_use", "overprivileged"}
+
+// defaultSeverity is what a security team signs when the policy says nothing.
+var defaultSeverity = map[string]string{
+	"dormant": "medium", "ownerless": "medium", "owner_departed": "high", "long_lived": "medium",
+	"expired": "high", "expiring": "low", "reused": "high", "cross_environment": "critical",
+	"exposed_file": "high", "secret_in_command_line": "high", "human_use": "high", "overprivileged": "high",
+}
+
+var severities = map[string]bool{"critical": true, "high": true, "medium": true, "low": true}
+
+// Policy is a loaded, checked policy. It implements Decider.
+type Policy struct {
+	File       string
+	Profile    string
+	envs       []envGlobs
+	Directory  *Directory
+	ownerRules []ownerRule
+	base       Thresholds
+	overrides  []override
+	rules      map[string]*rule
+	Approvers  []string
+	exceptions []exception
+	Ticketing  Ticketing
+	cel        *celEnv
+}
+
+var _ Decider = (*Policy)(nil)
+
+type envGlobs struct {
+	name  string
+	globs []*glob
+}
+
+type override struct {
+	env, kind string
+	t         thresholdsYAML
+}
+
+type rule struct {
+	severity string
+	enabled  bool
+	when     *program
+	line     int
+}
+
+// Default is the built-in policy: the defaults a security team would sign.
+func Default() *Policy { return newPolicy("defaults", "default") }
+
+// Strict is the CIS AWS-like profile: 45 days unused, 90 days rotation.
+func Strict() *Policy { return newPolicy("defaults", "strict") }
+
+func newPolicy(file, profile string) *Policy {
+	p := &Policy{File: file, Profile: profile, Directory: &Directory{byID: map[string]*Person{}},
+		rules: map[string]*rule{}, Ticketing: Ticketing{System: "local"}}
+	p.base = Thresholds{DormantAfter: 90 * day, NeverUsedAfter: 30 * day, MaxAge: 365 * day,
+		MaxPasswordAge: 90 * day, ExpiringWithin: 14 * day, ReviewEvery: 180 * day, ReuseMaxHosts: 1}
+	if profile == "strict" {
+		p.base.DormantAfter, p.base.NeverUsedAfter, p.base.MaxAge = 45*day, 45*day, 90*day
+	}
+	review := Duration{D: 90 * day}
+	p.overrides = []override{{env: "production", t: thresholdsYAML{ReviewEvery: &review}}}
+	for _, r := range Rules {
+		p.rules[r] = &rule{severity: defaultSeverity[r], enabled: true}
+	}
+	return p
+}
+
+// Load reads and checks a policy file; relative paths in it are relative to its folder.
+func Load(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	return Parse(path, data, filepath.Dir(path))
+}
+
+// Parse checks a policy held in memory; name is used in messages, baseDir resolves the directory CSV.
+func Parse(name string, data []byte, baseDir string) (*Policy, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, Errors{toError(name, err)}
+	}
+	for _, doc := range f.Docs {
+		if e := refuseAliases(name, doc); e != nil {
+			return nil, Errors{e}
+		}
+	}
+	var raw fileYAML
+	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.Strict()); err != nil {
+		return nil, Errors{toError(name, err)}
+	}
+	b := &builder{file: name, baseDir: baseDir}
+	p := b.build(&raw)
+	if len(b.errs) > 0 {
+		sort.SliceStable(b.errs, func(i, j int) bool { return b.errs[i].Line < b.errs[j].Line })
+		return nil, b.errs
+	}
+	return p, nil
+}
+
+// Source is file:line of the policy entry that governs rule ("defaults" when built in).
+func (p *Policy) Source(ruleName string) string {
+	if r := p.rules[ruleName]; r != nil && r.line > 0 {
+		return fmt.Sprintf("%s:%d", p.File, r.line)
+	}
+	return "defaults"
+}
+
+// Environment maps a host name to the first environment whose globs match it.
+func (p *Policy) Environment(host string) string {
+	for _, e := range p.envs {
+		for _, g := range e.globs {
+			if g.match(host) {
+				return e.name
+			}
+		}
+	}
+	return ""
+}
+
+// Summary counts what the policy holds, for `nhictl policy check`.
+func (p *Policy) Summary() (owners, rules, exceptions int) {
+	return len(p.Directory.byID), len(p.ownerRules), len(p.exceptions)
+}
+
+// Severity of rule: the policy's setting, else the built-in default.
+func (p *Policy) Severity(ruleName string, id Identity, host string) string {
+	if r := p.rules[ruleName]; r != nil {
+		return r.severity
+	}
+	return "medium"
+}
+
+// Enabled reports whether rule fires for id on host: not disabled and its `when` holds.
+// A condition that fails at run time counts as true: a broken filter must not hide findings.
+func (p *Policy) Enabled(ruleName string, id Identity, host string) bool {
+	r := p.rules[ruleName]
+	if r == nil {
+		return false
+	}
+	if !r.enabled {
+		return false
+	}
+	if r.when == nil {
+		return true
+	}
+	ok, err := r.when.eval(id, host, p.Environment(host))
+	return err != nil || ok
+}
+
+// Thresholds for id on host: the base, then every matching override in order.
+func (p *Policy) Thresholds(id Identity, host string) Thresholds {
+	t := p.base
+	env := p.Environment(host)
+	for _, o := range p.overrides {
+		if (o.env == "" || o.env == env) && (o.kind == "" || o.kind == id.Kind) {
+			o.t.apply(&t)
+		}
+	}
+	return t
+}
+
+func (y thresholdsYAML) apply(t *Thresholds) {
+	set := func(dst *time.Duration, src *Duration) {
+		if src != nil {
+			*dst = src.D
+		}
+	}
+	set(&t.DormantAfter, y.DormantAfter)
+	set(&t.NeverUsedAfter, y.NeverUsedAfter)
+	set(&t.MaxAge, y.MaxAge)
+	set(&t.MaxPasswordAge, y.MaxPasswordAge)
+	set(&t.ExpiringWithin, y.ExpiringWithin)
+	set(&t.ReviewEvery, y.ReviewEvery)
+	if y.ReuseMaxHosts != nil {
+		t.ReuseMaxHosts = *y.ReuseMaxHosts
+	}
+}
