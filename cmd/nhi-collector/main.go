@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -103,7 +104,7 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if c.Listen != "" {
 		c.serveAdmin(ctx, reg, &stp, &consp, log)
 	}
-	st, err := c.open(ctx)
+	st, err := untilUp(ctx, log, "clickhouse", func() (*store.Store, error) { return c.open(ctx) })
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,9 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if dlq == "" {
 		dlq = c.Topic + ".dlq"
 	}
-	if err := ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq); err != nil {
+	if _, err := untilUp(ctx, log, "kafka", func() (struct{}, error) {
+		return struct{}{}, ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq)
+	}); err != nil {
 		return err
 	}
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
@@ -132,6 +135,26 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	err = cons.Run(ctx)
 	log.Info("collector stopped", "messages", cons.Stats.Messages.Load(), "stored", cons.Stats.Stored.Load(), "dead_letters", cons.Stats.DeadLetters.Load())
 	return err
+}
+
+// untilUp calls connect until it succeeds or ctx ends, so that the collector
+// waits (with /healthz up and /readyz "starting") for a service that is not
+// reachable yet instead of exiting.
+func untilUp[T any](ctx context.Context, log *slog.Logger, what string, connect func() (T, error)) (T, error) {
+	wait := time.Second
+	for {
+		v, err := connect()
+		if err == nil {
+			return v, nil
+		}
+		log.Warn("waiting for "+what, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return v, fmt.Errorf("%s not reachable before shutdown: %w", what, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
 }
 
 // serveAdmin starts /healthz, /readyz and /metrics; the readiness checks
