@@ -36,7 +36,12 @@ func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	if !ok {
-		log.Warn("no fingerprint key configured; using a random one, so fingerprints are comparable only within this scan", "env", orgkey.EnvVar)
+		// No key, no publish: events published under a random key would
+		// never match the organisation's fingerprints.
+		if c.Output == "kafka" {
+			return fmt.Errorf("scan --output kafka needs the organisation fingerprint key: set %s or pass --fingerprint-key-file (a random key is only allowed with --output jsonl)", orgkey.EnvVar)
+		}
+		fmt.Fprintf(os.Stderr, "nhi-agent: note: no fingerprint key (%s or --fingerprint-key-file); using a random one, so fingerprints are comparable only within this scan\n", orgkey.EnvVar)
 		key = orgkey.Ephemeral()
 	}
 	host := c.hostName()

@@ -123,3 +123,47 @@ func TestScanRefusesUntrustedPlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestScanKafkaRefusesWithoutKey: no key, no publish. --output kafka without
+// an organisation fingerprint key fails before it scans or connects, naming
+// both ways to give the key; --output jsonl goes on with a random key and a
+// note on stderr.
+func TestScanKafkaRefusesWithoutKey(t *testing.T) {
+	b := build(t)
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NHI_FINGERPRINT_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	// A closed port: a publish would fail differently, so the error proves
+	// the refusal came first.
+	cmd := exec.Command(b.agent, "scan", "--root", "../e2e/testdata/host", "--output", "kafka", "--brokers", "127.0.0.1:1")
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err == nil {
+		t.Fatalf("scan --output kafka without a key exited 0:\n%s", stderr.String())
+	}
+	for _, want := range []string{"NHI_FINGERPRINT_KEY", "--fingerprint-key-file"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the refusal does not name %s:\n%s", want, stderr.String())
+		}
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("printed events despite the refusal: %s", stdout.String())
+	}
+
+	cmd = exec.Command(b.agent, "scan", "--root", "../e2e/testdata/host", "--output", "jsonl")
+	cmd.Env = env
+	stdout.Reset()
+	stderr.Reset()
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("scan --output jsonl without a key: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"type":"nhi_observed"`) || !strings.Contains(stderr.String(), "random") {
+		t.Fatalf("jsonl scan without a key: events %d bytes, stderr %s", stdout.Len(), stderr.String())
+	}
+}

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,6 +74,10 @@ type runCmd struct {
 	Partitions     int           `help:"Partitions of the topic when the collector creates it." default:"6"`
 	BatchRows      int           `help:"Store a batch at this many rows..." default:"50000"`
 	BatchWait      time.Duration `help:"...or after this long." default:"1s"`
+	BatchBytes     int           `help:"...or once its messages hold this many bytes." default:"33554432"`
+	DLQFile        string        `help:"Local file (JSON lines) for dead letters the dead-letter topic refuses (default: nhi-collector-dlq.jsonl in the temporary directory)." name:"dlq-file" env:"NHI_COLLECTOR_DLQ_FILE"`
+	DLQFileMax     int64         `help:"Rotate the local dead-letter file at this size in bytes." default:"67108864" name:"dlq-file-max-bytes"`
+	StallAfter     time.Duration `help:"/readyz reports not ready when fetched messages stay uncommitted this long." default:"2m"`
 	SessionTimeout time.Duration `help:"Hand a silent collector's partitions to the others after this long." default:"10s"`
 	CPUProfile     string        `help:"Write a CPU profile here until the collector stops." hidden:"" name:"cpuprofile"`
 	Listen         string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
@@ -88,11 +95,21 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	st, err := c.open(ctx)
+	// /healthz answers from the start, before Kafka and ClickHouse do;
+	// /readyz says "starting" until both are connected.
+	var stp atomic.Pointer[store.Store]
+	var consp atomic.Pointer[ingest.Consumer]
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c.Listen != "" {
+		c.serveAdmin(ctx, reg, &stp, &consp, log)
+	}
+	st, err := untilUp(ctx, log, "clickhouse", func() (*store.Store, error) { return c.open(ctx) })
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	stp.Store(st)
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
@@ -100,31 +117,76 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	if dlq == "" {
 		dlq = c.Topic + ".dlq"
 	}
-	if err := ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq); err != nil {
+	if _, err := untilUp(ctx, log, "kafka", func() (struct{}, error) {
+		return struct{}{}, ingest.EnsureTopics(ctx, c.Brokers, c.Partitions, 1, c.Topic, dlq)
+	}); err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
-		BatchRows: c.BatchRows, BatchWait: c.BatchWait, SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{st}, log)
+		BatchRows: c.BatchRows, BatchWait: c.BatchWait, BatchBytes: c.BatchBytes, DLQFile: c.DLQFile,
+		DLQFileMaxBytes: c.DLQFileMax, StallAfter: c.StallAfter,
+		SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{st}, log)
 	if err != nil {
 		return err
 	}
 	defer cons.Close()
-	if c.Listen != "" {
-		h := admin.Handler(reg, admin.Check{Name: "clickhouse", Fn: st.Ping}, admin.Check{Name: "kafka", Fn: cons.Ready})
-		go func() {
-			// Ingest matters more than the endpoints: a port in use is
-			// logged, not fatal.
-			if err := admin.Serve(ctx, c.Listen, h, log); err != nil {
-				log.Error("admin endpoints unavailable", "err", err)
-			}
-		}()
-	}
+	consp.Store(cons)
 	log.Info("collector running", "topic", c.Topic, "group", c.Group, "database", st.Database())
 	err = cons.Run(ctx)
 	log.Info("collector stopped", "messages", cons.Stats.Messages.Load(), "stored", cons.Stats.Stored.Load(), "dead_letters", cons.Stats.DeadLetters.Load())
 	return err
+}
+
+// untilUp calls connect until it succeeds or ctx ends, so that the collector
+// waits (with /healthz up and /readyz "starting") for a service that is not
+// reachable yet instead of exiting.
+func untilUp[T any](ctx context.Context, log *slog.Logger, what string, connect func() (T, error)) (T, error) {
+	wait := time.Second
+	for {
+		v, err := connect()
+		if err == nil {
+			return v, nil
+		}
+		log.Warn("waiting for "+what, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return v, fmt.Errorf("%s not reachable before shutdown: %w", what, err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 30*time.Second)
+	}
+}
+
+// serveAdmin starts /healthz, /readyz and /metrics; the readiness checks
+// fail with "starting" until the store and consumer exist.
+func (c *runCmd) serveAdmin(ctx context.Context, reg *prometheus.Registry, stp *atomic.Pointer[store.Store], consp *atomic.Pointer[ingest.Consumer], log *slog.Logger) {
+	errStarting := errors.New("starting: not connected yet")
+	h := admin.Handler(reg,
+		admin.Check{Name: "clickhouse", Fn: func(ctx context.Context) error {
+			if st := stp.Load(); st != nil {
+				return st.Ping(ctx)
+			}
+			return errStarting
+		}},
+		admin.Check{Name: "kafka", Fn: func(ctx context.Context) error {
+			if cons := consp.Load(); cons != nil {
+				return cons.Ready(ctx)
+			}
+			return errStarting
+		}},
+		admin.Check{Name: "pipeline", Fn: func(ctx context.Context) error {
+			if cons := consp.Load(); cons != nil {
+				return cons.Progress(ctx)
+			}
+			return errStarting
+		}})
+	go func() {
+		// Ingest matters more than the endpoints: a port in use is
+		// logged, not fatal.
+		if err := admin.Serve(ctx, c.Listen, h, log); err != nil {
+			log.Error("admin endpoints unavailable", "err", err)
+		}
+	}()
 }
 
 func main() {

@@ -1,5 +1,6 @@
 // Package admin serves the collector's operational HTTP endpoints: /healthz
-// (the process is alive), /readyz (Kafka and ClickHouse answer) and /metrics
+// (the process is alive, from its start), /readyz (Kafka and ClickHouse
+// answer and the pipeline makes progress) and /metrics
 // (Prometheus).
 package admin
 

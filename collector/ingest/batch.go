@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"runtime"
 	"strconv"
 	"sync"
@@ -16,22 +18,56 @@ const (
 	HeaderTopic     = "nhi-dlq-topic"
 	HeaderPartition = "nhi-dlq-partition"
 	HeaderOffset    = "nhi-dlq-offset"
+	// HeaderSize is the original payload's length in bytes and HeaderSHA256
+	// its hex SHA-256: the dead letter's value is only an excerpt (the first
+	// DLQExcerptBytes) when HeaderTruncated is "true".
+	HeaderSize      = "nhi-dlq-size"
+	HeaderSHA256    = "nhi-dlq-sha256"
+	HeaderTruncated = "nhi-dlq-truncated"
 )
 
+// maxKeyExcerpt bounds the dead letter's copy of the original key.
+const maxKeyExcerpt = 1024
+
+// deadLetter is a refused message reduced to what the dead-letter topic
+// needs: a bounded excerpt of its value, never the whole payload, so that a
+// dead letter always fits the topic and a huge message is not kept in memory.
 type deadLetter struct {
-	msg    kafka.Message
-	reason string
+	topic     string
+	partition int
+	offset    int64
+	key       []byte
+	excerpt   []byte
+	size      int
+	sha256    string
+	reason    string
 }
+
+func newDeadLetter(m kafka.Message, reason string, excerptBytes int) deadLetter {
+	sum := sha256.Sum256(m.Value)
+	n := min(len(m.Value), excerptBytes)
+	return deadLetter{
+		topic: m.Topic, partition: m.Partition, offset: m.Offset,
+		key:     append([]byte(nil), m.Key[:min(len(m.Key), maxKeyExcerpt)]...),
+		excerpt: append([]byte(nil), m.Value[:n]...),
+		size:    len(m.Value), sha256: hex.EncodeToString(sum[:]), reason: reason,
+	}
+}
+
+func (d deadLetter) truncated() bool { return len(d.excerpt) < d.size }
 
 func (d deadLetter) message() kafka.Message {
 	return kafka.Message{
-		Key:   d.msg.Key,
-		Value: d.msg.Value,
+		Key:   d.key,
+		Value: d.excerpt,
 		Headers: []kafka.Header{
 			{Key: HeaderReason, Value: []byte(d.reason)},
-			{Key: HeaderTopic, Value: []byte(d.msg.Topic)},
-			{Key: HeaderPartition, Value: []byte(strconv.Itoa(d.msg.Partition))},
-			{Key: HeaderOffset, Value: []byte(strconv.FormatInt(d.msg.Offset, 10))},
+			{Key: HeaderTopic, Value: []byte(d.topic)},
+			{Key: HeaderPartition, Value: []byte(strconv.Itoa(d.partition))},
+			{Key: HeaderOffset, Value: []byte(strconv.FormatInt(d.offset, 10))},
+			{Key: HeaderSize, Value: []byte(strconv.Itoa(d.size))},
+			{Key: HeaderSHA256, Value: []byte(d.sha256)},
+			{Key: HeaderTruncated, Value: []byte(strconv.FormatBool(d.truncated()))},
 		},
 	}
 }
@@ -46,6 +82,8 @@ type batch struct {
 	// prepared is the valid events in the store's own form, when it has one.
 	prepared Inserter
 	stored   int // valid events in prepared
+	// excerptBytes bounds each dead letter's copy of the payload.
+	excerptBytes int
 }
 
 func (b *batch) validRows() int {
@@ -55,7 +93,9 @@ func (b *batch) validRows() int {
 	return len(b.valid)
 }
 
-func newBatch() *batch { return &batch{lastByPartition: map[int]kafka.Message{}} }
+func newBatch(excerptBytes int) *batch {
+	return &batch{lastByPartition: map[int]kafka.Message{}, excerptBytes: excerptBytes}
+}
 
 func (b *batch) add(m kafka.Message) {
 	e, err := decode(m.Value)
@@ -63,9 +103,10 @@ func (b *batch) add(m kafka.Message) {
 }
 
 func (b *batch) addDecoded(m kafka.Message, e *event.Event, err error) {
-	b.lastByPartition[m.Partition] = m
+	// Only the position is needed to commit: drop the payload.
+	b.lastByPartition[m.Partition] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, HighWaterMark: m.HighWaterMark}
 	if err != nil {
-		b.dead = append(b.dead, deadLetter{msg: m, reason: err.Error()})
+		b.dead = append(b.dead, newDeadLetter(m, err.Error(), b.excerptBytes))
 		return
 	}
 	b.valid = append(b.valid, e)
@@ -83,7 +124,7 @@ func (b *batch) last() []kafka.Message {
 }
 
 // decodeBatch decodes and validates msgs on every core, keeping their order.
-func decodeBatch(msgs []kafka.Message) *batch {
+func decodeBatch(msgs []kafka.Message, excerptBytes int) *batch {
 	events := make([]*event.Event, len(msgs))
 	errs := make([]error, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), max(len(msgs)/256, 1))
@@ -100,7 +141,7 @@ func decodeBatch(msgs []kafka.Message) *batch {
 		}()
 	}
 	wg.Wait()
-	b := newBatch()
+	b := newBatch(excerptBytes)
 	b.valid = make([]*event.Event, 0, len(msgs))
 	for i, m := range msgs {
 		b.addDecoded(m, events[i], errs[i])

@@ -16,10 +16,10 @@ func BenchmarkBatchAdd(b *testing.B) {
 		msgs[i] = kafka.Message{Value: fleet.Encoded()}
 	}
 	b.ResetTimer()
-	bt := newBatch()
+	bt := newBatch(defaultExcerptBytes)
 	for i := 0; i < b.N; i++ {
 		if i%len(msgs) == 0 {
-			bt = newBatch()
+			bt = newBatch(defaultExcerptBytes)
 		}
 		bt.add(msgs[i%len(msgs)])
 	}

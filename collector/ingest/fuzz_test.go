@@ -21,14 +21,14 @@ func FuzzBatchAdd(f *testing.F) {
 	f.Add([]byte(`{"schema_version":1}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, value []byte) {
-		b := newBatch()
+		b := newBatch(defaultExcerptBytes)
 		b.add(kafka.Message{Topic: "t", Partition: 2, Offset: 41, Value: value})
 		if b.rows() != 1 || len(b.lastByPartition) != 1 {
 			t.Fatalf("one message gave %d rows", b.rows())
 		}
 		if len(b.dead) == 1 {
 			d := b.dead[0].message()
-			if b.dead[0].reason == "" || len(d.Headers) != 4 || string(d.Headers[3].Value) != "41" {
+			if b.dead[0].reason == "" || len(d.Headers) != 7 || string(d.Headers[3].Value) != "41" {
 				t.Fatalf("dead letter without reason or origin: %+v", d.Headers)
 			}
 			return

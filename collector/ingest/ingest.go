@@ -11,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +48,24 @@ type Config struct {
 	DLQTopic  string
 	BatchRows int           // default 50000
 	BatchWait time.Duration // default 1s
+	// BatchBytes ends a batch once its messages hold this many bytes (default
+	// 32 MiB), so that large messages cannot make a batch of BatchRows huge.
+	BatchBytes int
+	// DLQExcerptBytes is how much of a refused payload its dead letter carries
+	// (default 64 KiB); the headers give the original size and SHA-256.
+	DLQExcerptBytes int
+	// DLQAttempts bounds the attempts to write a batch's dead letters (default
+	// 5); after them the dead letters go to DLQFile and the stream moves on.
+	DLQAttempts int
+	// DLQFile is the local file (JSON lines) of dead letters that could not
+	// be written to the topic (default: nhi-collector-dlq.jsonl in the
+	// temporary directory). When it reaches DLQFileMaxBytes (default 64 MiB)
+	// it is rotated to DLQFile + ".1", replacing the previous one.
+	DLQFile         string
+	DLQFileMaxBytes int64
+	// StallAfter is how long fetched messages may stay uncommitted, or a lag
+	// stay unconsumed, before Progress reports the pipeline stalled (default 2m).
+	StallAfter time.Duration
 	// RetryMax caps the wait between attempts to store a batch (default 10s).
 	RetryMax time.Duration
 	// ShutdownGrace bounds the final flush after Run's context ends (default 30s).
@@ -65,7 +86,14 @@ type Stats struct {
 	Batches     atomic.Int64
 	StoreErrors atomic.Int64
 	FetchErrors atomic.Int64
+	// DeadLettersLost counts dead letters the topic refused; they went to the
+	// local dead-letter file (or, if that failed too, only to the log).
+	DeadLettersLost atomic.Int64
+	Committed       atomic.Int64
 }
+
+// defaultExcerptBytes is the default DLQExcerptBytes.
+const defaultExcerptBytes = 64 << 10
 
 // Consumer moves events from Kafka to the store.
 type Consumer struct {
@@ -75,6 +103,12 @@ type Consumer struct {
 	dlq    *kafka.Writer
 	log    *slog.Logger
 	Stats  Stats
+	// pendingSince is when the oldest fetched, uncommitted message was
+	// fetched (unix nanoseconds, 0: none); lastCommit is the last commit's
+	// time, or the start.
+	pendingSince atomic.Int64
+	lastCommit   atomic.Int64
+	dlqFileMu    sync.Mutex
 }
 
 // New returns a Consumer; call Run to start it and Close when done.
@@ -93,6 +127,24 @@ func New(cfg Config, store Store, log *slog.Logger) (*Consumer, error) {
 	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = time.Second
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 32 << 20
+	}
+	if cfg.DLQExcerptBytes <= 0 {
+		cfg.DLQExcerptBytes = defaultExcerptBytes
+	}
+	if cfg.DLQAttempts <= 0 {
+		cfg.DLQAttempts = 5
+	}
+	if cfg.DLQFile == "" {
+		cfg.DLQFile = filepath.Join(os.TempDir(), "nhi-collector-dlq.jsonl")
+	}
+	if cfg.DLQFileMaxBytes <= 0 {
+		cfg.DLQFileMaxBytes = 64 << 20
+	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = 2 * time.Minute
 	}
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 10 * time.Second
@@ -127,8 +179,14 @@ func New(cfg Config, store Store, log *slog.Logger) (*Consumer, error) {
 		RequiredAcks:           kafka.RequireAll,
 		AllowAutoTopicCreation: true,
 		BatchTimeout:           10 * time.Millisecond,
+		// A batch of excerpts fits, whatever the default 1 MiB would allow.
+		BatchBytes:   int64(max(cfg.DLQExcerptBytes*4, 1<<20)),
+		WriteTimeout: 10 * time.Second,
+		MaxAttempts:  3,
 	}
-	return &Consumer{cfg: cfg, store: store, reader: r, dlq: w, log: log}, nil
+	c := &Consumer{cfg: cfg, store: store, reader: r, dlq: w, log: log}
+	c.lastCommit.Store(time.Now().UnixNano())
+	return c, nil
 }
 
 // Close releases the Kafka reader and writer.
@@ -149,6 +207,26 @@ func (c *Consumer) Ready(ctx context.Context) error {
 	for _, t := range resp.Topics {
 		if t.Error != nil {
 			return fmt.Errorf("ingest: topic %s: %w", t.Name, t.Error)
+		}
+	}
+	return nil
+}
+
+// Progress reports an error when the pipeline is stalled: messages were
+// fetched but nothing has been committed for StallAfter, or Kafka reported a
+// lag and nothing has been committed for StallAfter. It is a readiness check.
+func (c *Consumer) Progress(context.Context) error {
+	now := time.Now()
+	if p := c.pendingSince.Load(); p != 0 {
+		if d := now.Sub(time.Unix(0, p)); d > c.cfg.StallAfter {
+			return fmt.Errorf("ingest: stalled: fetched messages uncommitted for %s (committed %d of %d)",
+				d.Round(time.Second), c.Stats.Committed.Load(), c.Stats.Messages.Load())
+		}
+		return nil
+	}
+	if lag := c.reader.Stats().Lag; lag > 0 {
+		if d := now.Sub(time.Unix(0, c.lastCommit.Load())); d > c.cfg.StallAfter {
+			return fmt.Errorf("ingest: stalled: lag %d and no commit for %s", lag, d.Round(time.Second))
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ type Metrics struct {
 	eventsIn     *prometheus.CounterVec
 	rowsWritten  prometheus.Counter
 	deadLetters  prometheus.Counter
+	deadLost     prometheus.Counter
 	batchSeconds prometheus.Histogram
 	storeErrors  *prometheus.CounterVec
 	lag          *prometheus.GaugeVec
@@ -27,6 +28,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Event rows stored in ClickHouse (a re-delivered batch counts again)."}),
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{Name: "nhi_collector_dead_letters_total",
 			Help: "Messages sent to the dead-letter topic."}),
+		deadLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "nhi_collector_dead_letters_unwritable_total",
+			Help: "Dead letters the dead-letter topic refused after its retries; kept in the local dead-letter file."}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "nhi_collector_batch_seconds",
 			Help:    "Time to store, dead-letter and commit one batch.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
@@ -35,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "nhi_collector_consumer_lag",
 			Help: "Messages behind the partition's high-water mark at the last stored batch."}, []string{"partition"}),
 	}
-	reg.MustRegister(m.eventsIn, m.rowsWritten, m.deadLetters, m.batchSeconds, m.storeErrors, m.lag)
+	reg.MustRegister(m.eventsIn, m.rowsWritten, m.deadLetters, m.deadLost, m.batchSeconds, m.storeErrors, m.lag)
 	return m
 }
 
@@ -56,5 +59,11 @@ func (m *Metrics) batchDone(b *batch, d time.Duration) {
 func (m *Metrics) failed(step string) {
 	if m != nil {
 		m.storeErrors.WithLabelValues(step).Inc()
+	}
+}
+
+func (m *Metrics) deadLettersLost(n int) {
+	if m != nil {
+		m.deadLost.Add(float64(n))
 	}
 }

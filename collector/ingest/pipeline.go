@@ -50,7 +50,7 @@ func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
 		msgs, err := c.fetchBatch(ctx)
 		if len(msgs) > 0 {
 			t1 := time.Now()
-			b := decodeBatch(msgs)
+			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes)
 			if p, ok := c.store.(Preparer); ok {
 				ins, err := p.Prepare(b.valid)
 				if err != nil {
@@ -81,14 +81,15 @@ func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
 	}
 }
 
-// fetchBatch collects messages until BatchRows or BatchWait, or until ctx
+// fetchBatch collects messages until BatchRows, BatchBytes or BatchWait, or until ctx
 // ends or Kafka fails; it returns what it has in every case.
 func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
 	deadline := time.Now().Add(c.cfg.BatchWait)
 	fctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	msgs := make([]kafka.Message, 0, min(c.cfg.BatchRows, 65536))
-	for len(msgs) < c.cfg.BatchRows {
+	size := 0
+	for len(msgs) < c.cfg.BatchRows && size < c.cfg.BatchBytes {
 		m, err := c.reader.FetchMessage(fctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
@@ -97,6 +98,8 @@ func (c *Consumer) fetchBatch(ctx context.Context) ([]kafka.Message, error) {
 			return msgs, fmt.Errorf("ingest: fetch: %w", err)
 		}
 		c.Stats.Messages.Add(1)
+		c.pendingSince.CompareAndSwap(0, time.Now().UnixNano())
+		size += len(m.Value) + len(m.Key)
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
