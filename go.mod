@@ -3,6 +3,7 @@ module github.com/nhiradar/nhiradar
 go 1.26.0
 
 require (
+	cel.dev/cel-go v0.33.2
 	github.com/BobuSumisu/aho-corasick v1.0.3
 	github.com/ClickHouse/clickhouse-go/v2 v2.51.0
 	github.com/alecthomas/kong v1.17.0
@@ -28,7 +29,6 @@ require (
 )
 
 require (
-	cel.dev/cel-go v0.33.2 // indirect
 	cel.dev/expr v0.25.3 // indirect
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
