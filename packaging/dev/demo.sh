@@ -44,3 +44,10 @@ bin/nhictl inventory
 
 step "the same, straight from ClickHouse"
 ch -q "SELECT kind, principal, length(locations) AS places, hosts FROM $NHI_CLICKHOUSE_DATABASE.nhi_inventory ORDER BY kind, principal FORMAT PrettyCompact"
+
+step "explore further (same database and settings as the demo)"
+cat <<HINT
+  NHI_CLICKHOUSE_DATABASE=$NHI_CLICKHOUSE_DATABASE bin/nhictl inventory
+  NHI_CLICKHOUSE_DATABASE=$NHI_CLICKHOUSE_DATABASE bin/nhictl query
+  clickhouse-client --host $CH_HOST --port $CH_PORT -q "SELECT kind, count() FROM $NHI_CLICKHOUSE_DATABASE.nhi_inventory GROUP BY kind"
+HINT
