@@ -11,7 +11,7 @@ import (
 // identity keys seen, sorted, split into parts of at most
 // event.MaxSeenPerEvent. A scan that saw nothing still gets one event, which
 // is what tells the collector that everything it saw before is gone.
-func Completed(plugin, scanID string, started, finished time.Time, seen map[string]bool, errs int) []*event.Event {
+func Completed(plugin, scanID string, started, finished time.Time, seen map[string]bool, errs int, unreadable []string) []*event.Event {
 	ids := make([]string, 0, len(seen))
 	for id := range seen {
 		ids = append(ids, id)
@@ -25,13 +25,17 @@ func Completed(plugin, scanID string, started, finished time.Time, seen map[stri
 	for i := 0; i < parts; i++ {
 		lo := i * event.MaxSeenPerEvent
 		hi := min(lo+event.MaxSeenPerEvent, len(ids))
-		out = append(out, &event.Event{
+		e := &event.Event{
 			Type: event.TypeScanCompleted, Plugin: plugin, ScanID: scanID,
 			Scan: &event.Scan{
 				Full: true, StartedAt: started.UTC(), FinishedAt: finished.UTC(),
 				Seen: append([]string{}, ids[lo:hi]...), Part: i + 1, Parts: parts, Errors: errs,
 			},
-		})
+		}
+		if i == 0 {
+			e.Scan.Unreadable = unreadable
+		}
+		out = append(out, e)
 	}
 	return out
 }

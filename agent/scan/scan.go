@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"unicode/utf8"
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk"
@@ -30,9 +32,13 @@ type Runner struct {
 
 // Result counts what one plugin's scan produced.
 type Result struct {
-	Plugin   string
-	Events   int
-	Invalid  int
+	Plugin  string
+	Events  int
+	Invalid int
+	// Warnings counts the paths the plugin could not read in full;
+	// Unreadable names the first event.MaxUnreadable of them.
+	Warnings   int
+	Unreadable []string
 	Err      error
 	Duration time.Duration
 }
@@ -84,6 +90,10 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	res := Result{Plugin: name}
 	seen := map[string]bool{}
 	emit := func(e *event.Event) error {
+		if e.Type == event.TypeScanWarning {
+			r.warned(&res, e)
+			return nil
+		}
 		e.Plugin, e.ScanID = name, scanID
 		e.Complete(r.AgentID, r.Host, r.now())
 		if err := e.Validate(); err != nil {
@@ -116,11 +126,11 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	if p.Info().LiveOnly && r.rebased() {
 		return res
 	}
-	errs := 0
+	errs := res.Warnings
 	if res.Err != nil {
-		errs = 1
+		errs++
 	}
-	for _, e := range Completed(name, scanID, start, r.now(), seen, errs) {
+	for _, e := range Completed(name, scanID, start, r.now(), seen, errs, res.Unreadable) {
 		e.Complete(r.AgentID, r.Host, r.now())
 		if err := sink(ctx, e); err != nil {
 			res.Err = fmt.Errorf("scan completed event: %w", err)
@@ -129,6 +139,29 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	}
 	res.Duration = r.now().Sub(start)
 	return res
+}
+
+// warned records a path the plugin could not read: a warning in the log
+// (path and reason only) and an entry for scan_completed.
+func (r *Runner) warned(res *Result, e *event.Event) {
+	path, reason := clip(e.Location, event.MaxFieldBytes), clip(e.Attrs["reason"], 200)
+	res.Warnings++
+	if path != "" && len(res.Unreadable) < event.MaxUnreadable && !slices.Contains(res.Unreadable, path) {
+		res.Unreadable = append(res.Unreadable, path)
+	}
+	r.log().Warn("plugin could not read a file; identities there are kept, not taken for gone",
+		"plugin", res.Plugin, "path", path, "reason", reason)
+}
+
+// clip bounds a string a plugin sent, on a UTF-8 boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (r *Runner) now() time.Time {

@@ -83,7 +83,7 @@ func (c *scanCmd) hostName() string {
 		return c.Host
 	}
 	if c.Root != "" {
-		if b, err := hostfs.New(c.Root).ReadFile("/etc/hostname"); err == nil && strings.TrimSpace(string(b)) != "" {
+		if b, err := hostfs.New(c.Root).ReadFile("/etc/hostname", 4096); err == nil && strings.TrimSpace(string(b)) != "" {
 			return strings.TrimSpace(string(b))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
 // Info describes a plugin.
@@ -49,4 +50,28 @@ type Plugin interface {
 	// Scan discovers identities and usage evidence and emits one event per
 	// finding. Events carry no envelope: the agent completes it.
 	Scan(ctx context.Context, req ScanRequest, emit Emit) error
+}
+
+// Warn tells the agent that the file at path could not be read in full and
+// why, and the scan goes on: a hostile file is the host's problem, not a
+// failed scan. The agent counts it in the scan's errors, names it in the
+// log and in scan_completed, so that nothing at path is taken for gone.
+// reason says what went wrong, never what the file holds.
+func Warn(emit Emit, path, reason string) error {
+	return emit(&event.Event{Type: event.TypeScanWarning, Location: path, Attrs: map[string]string{"reason": reason}})
+}
+
+// WarnErr is Warn with the reason taken from a read error (hostfs.Reason).
+func WarnErr(emit Emit, path string, err error) error {
+	return Warn(emit, path, hostfs.Reason(err))
+}
+
+// WarnAll sends every problem the scan's Root recorded to the agent.
+func WarnAll(emit Emit, ps *hostfs.Problems) error {
+	for _, p := range ps.List() {
+		if err := WarnErr(emit, p.Path, p.Err); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -36,7 +36,8 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err := options.Check(Name, req.Options); err != nil {
 		return err
 	}
-	root := hostfs.New(req.Root)
+	var problems hostfs.Problems
+	root := hostfs.New(req.Root).Reporting(&problems)
 	list, err := Classify(root)
 	if err != nil {
 		return fmt.Errorf("%s: read /etc/passwd: %w", Name, err)
@@ -53,7 +54,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			return err
 		}
 	}
-	return nil
+	return sdk.WarnAll(emit, &problems)
 }
 
 func accountEvent(root hostfs.Root, a Account, rules []Rule) *event.Event {

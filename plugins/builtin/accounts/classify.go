@@ -1,8 +1,6 @@
 package accounts
 
 import (
-	"bufio"
-	"bytes"
 	"io/fs"
 	"path"
 	"strconv"
@@ -31,19 +29,14 @@ type Ranges struct{ UIDMin, UIDMax int }
 // shadow-utils defaults (1000 and 60000) for what is absent.
 func loginDefs(root hostfs.Root) Ranges {
 	r := Ranges{UIDMin: 1000, UIDMax: 60000}
-	b, err := root.ReadFile("/etc/login.defs")
-	if err != nil {
-		return r
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	root.EachLine("/etc/login.defs", maxConfigFile, maxLine, func(_ int, b []byte) error {
+		f := strings.Fields(string(b))
 		if len(f) < 2 {
-			continue
+			return nil
 		}
 		n, err := strconv.Atoi(f[1])
 		if err != nil {
-			continue
+			return nil
 		}
 		switch f[0] {
 		case "UID_MIN":
@@ -51,7 +44,8 @@ func loginDefs(root hostfs.Root) Ranges {
 		case "UID_MAX":
 			r.UIDMax = n
 		}
-	}
+		return nil
+	})
 	return r
 }
 
@@ -67,11 +61,12 @@ var serviceWords = map[string]bool{
 // Classify reads the host's accounts and tells service accounts from people.
 // root (uid 0) is left out: it is the administrator, reported by the sudo
 // and login evidence of the people who use it.
+//
+// A passwd file that could not be read in full (a FIFO, a line over the
+// limit) is the host's problem, noted on root: the accounts read are
+// classified and the scan goes on.
 func Classify(root hostfs.Root) ([]Account, error) {
-	list, err := root.Accounts()
-	if err != nil {
-		return nil, err
-	}
+	list, _ := root.Accounts()
 	ranges := loginDefs(root)
 	units, crons, daemons := ServiceUsers(root), CronUsers(root), DaemonUIDs(root)
 	groups := memberships(root, list)
@@ -137,17 +132,12 @@ func serviceName(name, gecos string) bool {
 // memberships maps account names to their group names (primary first).
 func memberships(root hostfs.Root, list []hostfs.Account) map[string][]string {
 	out := map[string][]string{}
-	b, err := root.ReadFile("/etc/group")
-	if err != nil {
-		return out
-	}
 	byGID := map[int]string{}
 	members := map[string][]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Split(strings.TrimSpace(sc.Text()), ":")
+	root.EachLine("/etc/group", maxGroupFile, maxGroupLine, func(_ int, b []byte) error {
+		f := strings.Split(strings.TrimSpace(string(b)), ":")
 		if len(f) != 4 {
-			continue
+			return nil
 		}
 		if gid, err := strconv.Atoi(f[2]); err == nil {
 			byGID[gid] = f[0]
@@ -155,7 +145,8 @@ func memberships(root hostfs.Root, list []hostfs.Account) map[string][]string {
 		for _, m := range splitList(f[3]) {
 			members[m] = append(members[m], f[0])
 		}
-	}
+		return nil
+	})
 	for _, a := range list {
 		if g, ok := byGID[a.GID]; ok {
 			out[a.Name] = append(out[a.Name], g)

@@ -1,7 +1,6 @@
 package accounts
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path"
@@ -31,11 +30,7 @@ func ServiceUsers(root hostfs.Root) map[string][]string {
 				continue
 			}
 			seen[n] = true // /etc overrides /lib, as in systemd
-			b, err := root.ReadFile(path.Join(dir, n))
-			if err != nil {
-				continue
-			}
-			if u := unitUser(b); u != "" {
+			if u := unitUser(root, path.Join(dir, n)); u != "" {
 				out[u] = append(out[u], n)
 			}
 		}
@@ -43,15 +38,15 @@ func ServiceUsers(root hostfs.Root) map[string][]string {
 	return out
 }
 
-func unitUser(b []byte) string {
+func unitUser(root hostfs.Root, unit string) string {
 	user := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+	root.EachLine(unit, maxConfigFile, maxLine, func(_ int, b []byte) error {
+		k, v, ok := strings.Cut(strings.TrimSpace(string(b)), "=")
 		if ok && strings.TrimSpace(k) == "User" {
 			user = strings.TrimSpace(v)
 		}
-	}
+		return nil
+	})
 	return user
 }
 
@@ -66,11 +61,7 @@ func CronUsers(root hostfs.Root) map[string][]string {
 		system = append(system, "/etc/cron.d/"+n)
 	}
 	for _, f := range system {
-		b, err := root.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, u := range systemCronUsers(b) {
+		for _, u := range systemCronUsers(root, f) {
 			out[u] = appendOnce(out[u], f)
 		}
 	}
@@ -86,13 +77,12 @@ func CronUsers(root hostfs.Root) map[string][]string {
 }
 
 // systemCronUsers returns the user field of each job line of a system crontab.
-func systemCronUsers(b []byte) []string {
+func systemCronUsers(root hostfs.Root, crontab string) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	root.EachLine(crontab, maxConfigFile, maxLine, func(_ int, b []byte) error {
+		f := strings.Fields(string(b))
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") || strings.Contains(f[0], "=") {
-			continue
+			return nil
 		}
 		userField := 5
 		if strings.HasPrefix(f[0], "@") {
@@ -101,7 +91,8 @@ func systemCronUsers(b []byte) []string {
 		if len(f) > userField+1 {
 			out = append(out, f[userField])
 		}
-	}
+		return nil
+	})
 	return out
 }
 
@@ -135,7 +126,7 @@ func DaemonUIDs(root hostfs.Root) map[int][]string {
 
 // procStat reads comm, ppid and tty_nr from /proc/PID/stat.
 func procStat(p string) (comm string, ppid, tty int, ok bool) {
-	b, err := os.ReadFile(p)
+	b, err := hostfs.New("/").ReadFile(p, maxProcStat)
 	if err != nil {
 		return "", 0, 0, false
 	}
@@ -155,6 +146,7 @@ func procStat(p string) (comm string, ppid, tty int, ok bool) {
 func readDirNames(root hostfs.Root, dir string) ([]string, error) {
 	entries, err := os.ReadDir(root.Path(dir))
 	if err != nil {
+		root.Note(dir, err)
 		return nil, err
 	}
 	names := make([]string, 0, len(entries))

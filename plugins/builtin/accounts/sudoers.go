@@ -1,8 +1,6 @@
 package accounts
 
 import (
-	"bufio"
-	"bytes"
 	"path"
 	"sort"
 	"strings"
@@ -47,11 +45,7 @@ func (p *sudoParser) file(name string, depth int) {
 		return
 	}
 	p.seen[name] = true
-	b, err := p.root.ReadFile(name)
-	if err != nil {
-		return
-	}
-	for _, line := range logicalLines(b) {
+	for _, line := range logicalLines(p.root, name) {
 		p.line(name, line, depth)
 	}
 }
@@ -136,23 +130,28 @@ func splitList(s string) []string {
 
 // logicalLines joins backslash continuations and drops blank lines and
 // comments (but keeps the #include forms).
-func logicalLines(b []byte) []string {
+func logicalLines(root hostfs.Root, file string) []string {
 	var out []string
 	var cur strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	root.EachLine(file, maxConfigFile, maxLine, func(_ int, b []byte) error {
+		line := strings.TrimSpace(string(b))
 		if strings.HasSuffix(line, `\`) {
+			if cur.Len()+len(line) > maxLine {
+				cur.Reset() // a continued line past the limit is as long as one
+				root.Note(file, &hostfs.LinesSkipped{Path: file, Lines: 1, Max: maxLine})
+				return nil
+			}
 			cur.WriteString(strings.TrimSuffix(line, `\`) + " ")
-			continue
+			return nil
 		}
 		cur.WriteString(line)
 		l := strings.TrimSpace(cur.String())
 		cur.Reset()
 		if l == "" || (strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "#include")) {
-			continue
+			return nil
 		}
 		out = append(out, l)
-	}
+		return nil
+	})
 	return out
 }

@@ -43,15 +43,13 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err := options.Check(Name, req.Options, "journal", "journal_since"); err != nil {
 		return err
 	}
-	root := hostfs.New(req.Root)
+	var problems hostfs.Problems
+	root := hostfs.New(req.Root).Reporting(&problems)
 	now := req.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	list, err := accounts.Classify(root)
-	if err != nil {
-		return fmt.Errorf("%s: read accounts: %w", Name, err)
-	}
+	list, _ := accounts.Classify(root) // what it could not read is noted on root
 	service := map[string]bool{}
 	for _, a := range list {
 		service[a.Name] = a.Service
@@ -64,9 +62,8 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := readLog(root, f, now, loc, pos, agg.add); err != nil {
-			errs = append(errs, fmt.Errorf("%s: read %s: %w", Name, f, err))
-		}
+		// A log that cannot be read is a warning: the others still count.
+		root.Note(f, readLog(root, f, now, loc, pos, agg.add))
 	}
 	if err := pos.save(req.StateDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: save read positions: %w", Name, err))
@@ -81,6 +78,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			return err
 		}
 	}
+	errs = append(errs, sdk.WarnAll(emit, &problems))
 	return errors.Join(errs...)
 }
 

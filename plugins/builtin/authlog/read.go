@@ -2,7 +2,6 @@ package authlog
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,8 +15,16 @@ import (
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
-// maxLine bounds one log line; longer lines are skipped.
-const maxLine = 64 << 10
+// Limits on what one log can make the plugin do. A line past maxLine is
+// skipped and counted; a compressed rotation is streamed and given up,
+// with a warning, once it expands past maxExpanded bytes or maxRatio times
+// its compressed size (syslog text compresses about 10 to 30 times;
+// zeros, a thousand).
+const (
+	maxLine     = 64 << 10
+	maxExpanded = 2 << 30
+	maxRatio    = 200
+)
 
 // readLog parses one log file (gzipped when its name ends in .gz) and hands
 // every use it proves to add, with the file as source. It reads on from
@@ -26,7 +33,7 @@ const maxLine = 64 << 10
 // stopped: after the last complete line of a plain file, or done for a
 // compressed one, which never changes.
 func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, pos positions, add func(Use, string)) error {
-	f, err := os.Open(root.Path(path))
+	f, err := root.Open(path)
 	if err != nil {
 		return err
 	}
@@ -49,14 +56,15 @@ func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, p
 			pos.set(inode, prev)
 			return nil
 		}
-		gz, err := gzip.NewReader(f)
+		gz, err := hostfs.Gunzip(f, maxExpanded, maxRatio)
 		if err != nil {
 			return err
 		}
-		defer gz.Close()
-		if _, err := scanLines(gz, handle); err != nil {
+		_, skipped, err := scanLines(gz, handle)
+		if err != nil {
 			return err
 		}
+		root.Note(path, (hostfs.LineStats{Skipped: skipped}).Partial(path, maxLine))
 		pos.set(inode, position{Done: true})
 		return nil
 	}
@@ -67,33 +75,41 @@ func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, p
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return err
 	}
-	n, err := scanLines(f, handle)
+	n, skipped, err := scanLines(f, handle)
 	if err != nil {
 		return err
 	}
+	root.Note(path, (hostfs.LineStats{Skipped: skipped}).Partial(path, maxLine))
 	pos.set(inode, position{Offset: offset + n})
 	return nil
 }
 
 // scanLines hands fn every complete line of r and returns the bytes those
-// lines took. A last line without its newline is being written: it is left
-// for the next scan.
-func scanLines(r io.Reader, fn func(string)) (int64, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var n int64
+// lines took and how many were over maxLine: those are skipped, in memory
+// for one buffer, and reading goes on after them. A last line without its
+// newline is being written: it is left for the next scan.
+func scanLines(r io.Reader, fn func(string)) (n int64, skipped int, err error) {
+	br := bufio.NewReaderSize(r, maxLine+1)
+	long := false
 	for {
-		line, err := br.ReadString('\n')
-		if err == nil {
-			n += int64(len(line))
-			if len(line) <= maxLine {
-				fn(strings.TrimRight(line, "\r\n"))
+		chunk, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			n += int64(len(chunk))
+			if !long {
+				skipped++
 			}
-		}
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
+			long = true
+		case err == nil:
+			n += int64(len(chunk))
+			if !long {
+				fn(strings.TrimRight(string(chunk), "\r\n"))
+			}
+			long = false
+		case errors.Is(err, io.EOF):
+			return n, skipped, nil
+		default:
+			return n, skipped, err
 		}
 	}
 }
@@ -132,7 +148,7 @@ func readJournal(ctx context.Context, root hostfs.Root, since string, add func(U
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	_, scanErr := scanLines(out, func(line string) {
+	_, _, scanErr := scanLines(out, func(line string) {
 		if l, ok := ParseJournal(line); ok {
 			if u, ok := ParseMessage(l); ok {
 				add(u, source)

@@ -2,6 +2,7 @@ package authlog
 
 import (
 	"encoding/json"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,12 +29,17 @@ type positions struct {
 // stateFile is the file in the plugin's state directory.
 const stateFile = "authlog-positions.json"
 
+// maxStateFile bounds the positions file: a few hundred bytes per log.
+const maxStateFile = 16 << 20
+
 func loadPositions(dir string, incremental bool) positions {
 	p := positions{prev: map[string]position{}, next: map[string]position{}, incremental: incremental}
 	if dir == "" {
 		return p
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, stateFile)); err == nil {
+	// Bounded and regular-only like any other read: the state directory is
+	// the agent's, but a damaged file must cost nothing but a full read.
+	if b, err := hostfs.New("/").ReadFile(filepath.Join(dir, stateFile), maxStateFile); err == nil {
 		_ = json.Unmarshal(b, &p.prev) // a damaged file means a full read
 	}
 	return p

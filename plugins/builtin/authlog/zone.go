@@ -32,8 +32,8 @@ func hostLocation(root hostfs.Root) *time.Location {
 		}
 		p = link
 	}
-	b, err := root.ReadFile(p)
-	if err != nil || len(b) > 1<<20 {
+	b, err := root.ReadFile(p, 1<<20)
+	if err != nil {
 		return time.UTC
 	}
 	loc, err := time.LoadLocationFromTZData("localtime", b)

@@ -2,6 +2,7 @@ package content
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -58,7 +59,8 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	root := hostfs.New(req.Root)
+	var problems hostfs.Problems
+	root := hostfs.New(req.Root).Reporting(&problems)
 	log := p.Log
 	if log == nil {
 		log = slog.Default()
@@ -91,7 +93,7 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	}
 	log.Info("content scan finished", "files", st.Files, "bytes", st.Bytes, "skipped", st.Skipped,
 		"unchanged", st.Unchanged, "errors", st.Errors, "findings", len(seen))
-	return c.save()
+	return errors.Join(c.save(), sdk.WarnAll(emit, &problems))
 }
 
 func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {

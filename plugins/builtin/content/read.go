@@ -42,7 +42,7 @@ func (s *Scanner) pathFinding(ctx context.Context, j job, fp *secret.Fingerprint
 	if !s.Config.KeepDecoys && decoy.Path(j.host) || s.Rules.pathAllowed(j.host) || j.size > 16<<20 {
 		return
 	}
-	b, err := os.ReadFile(j.local)
+	b, err := j.root.ReadFile(j.host, 16<<20)
 	if err != nil {
 		s.debug("read failed", j.host, err)
 		return
@@ -72,7 +72,9 @@ func (s *Scanner) maxSize() int64 {
 // sides, so that a match near an edge is whole) through the worker's buffer.
 // Binary and unreadable files are skipped.
 func (s *Scanner) scanFile(j job, m *matcher, buf []byte, st *stats, found func(hit, int)) {
-	f, err := os.Open(j.local)
+	// Through the root, not the walked path: a file swapped for a FIFO, a
+	// device or a link out of the root since the walk is refused here.
+	f, err := j.root.Open(j.host)
 	if err != nil {
 		st.errors.Add(1)
 		s.debug("open failed", j.host, err)

@@ -81,6 +81,7 @@ type Scanner struct {
 
 // job is one file, or one chunk of a large file, for a worker.
 type job struct {
+	root        hostfs.Root
 	host, local string
 	off, size   int64
 	// pathRule, on a file's first job, is the path-only rule naming it.
@@ -141,6 +142,7 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 			if err != nil {
 				if local != start {
 					st.errors.Add(1)
+					root.Note(root.HostPath(local), err)
 				}
 				return nil // unreadable entry: skip it, keep walking
 			}
@@ -171,7 +173,7 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 			}
 			// Large files are cut into chunks so that both readers share them.
 			for off := int64(0); off < fi.Size(); off += chunkSize {
-				j := job{host: host, local: local, off: off, size: fi.Size()}
+				j := job{root: root, host: host, local: local, off: off, size: fi.Size()}
 				if off == 0 {
 					j.pathRule = s.Rules.pathRule(host)
 				}

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"sort"
 	"time"
 
@@ -32,8 +31,18 @@ import (
 // Name is the plugin's name in events and configuration.
 const Name = "credfiles"
 
-// maxFileSize bounds what a parser reads: credential files are small.
+// maxFileSize bounds what a parser reads: credential files are small. A
+// larger file is skipped with a warning.
 const maxFileSize = 4 << 20
+
+// maxLine bounds one line of a line-based format; a longer line is skipped
+// with a warning and parsing goes on after it.
+const maxLine = 256 << 10
+
+// errNoted is a file the scan could not read or parse: the problem is
+// noted on the root (a warning in the scan), the file is not cached and the
+// scan goes on.
+var errNoted = errors.New("noted")
 
 // Plugin finds credential files on the host.
 type Plugin struct {
@@ -89,7 +98,8 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	root := hostfs.New(req.Root)
+	var problems hostfs.Problems
+	root := hostfs.New(req.Root).Reporting(&problems)
 	homes := root.Homes()
 	now := req.Now
 	if now.IsZero() {
@@ -108,8 +118,9 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Info("credfiles scan finished", "findings", len(seen), "unchanged", cache.Reused(), "errors", len(errs))
-	return errors.Join(append(errs, walkErr, cache.Save())...)
+	log.Info("credfiles scan finished", "findings", len(seen), "unchanged", cache.Reused(),
+		"errors", len(errs), "unreadable", len(problems.List()))
+	return errors.Join(append(errs, walkErr, cache.Save(), sdk.WarnAll(emit, &problems))...)
 }
 
 // cacheFile is the incremental-scan cache in the plugin's state directory.
@@ -138,7 +149,7 @@ func scanCached(in input, pr parser, account string, filter *baseline.Filter, se
 	cache *filecache.Cache[json.RawMessage], incremental bool) error {
 	// A plain stat: FileMeta would also look the owner up in the host's
 	// accounts, which scanFile does once a file is read.
-	if fi, err := os.Stat(in.root.Path(in.path)); err == nil {
+	if fi, err := in.root.Stat(in.path); err == nil {
 		if cached, ok := cache.Reuse(in.path, filecache.StampOf(fi), incremental); ok {
 			for _, raw := range cached {
 				var e event.Event
@@ -171,6 +182,9 @@ func scanCached(in input, pr parser, account string, filter *baseline.Filter, se
 		// Read again next time: the error may pass.
 		cache.Forget(in.path)
 	}
+	if errors.Is(err, errNoted) {
+		return nil
+	}
 	return err
 }
 
@@ -185,19 +199,19 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s: stat %s: %w", Name, in.path, err)
+		in.root.Note(in.path, err)
+		return errNoted
 	}
-	if meta.Size > maxFileSize {
-		return nil
-	}
-	in.content, err = in.root.ReadFile(in.path)
+	in.content, err = in.root.ReadFile(in.path, maxFileSize)
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, in.path, err)
+		return errNoted
 	}
 	found, err := p.parse(in)
 	if err != nil {
-		// The parser's error never quotes the content: it may hold a secret.
-		return fmt.Errorf("%s: parse %s: %w", Name, in.path, err)
+		// The parser's error never quotes the content: it may hold a
+		// secret. A file the tool itself could not parse is a warning.
+		in.root.Note(in.path, fmt.Errorf("%w: %w", hostfs.ErrMalformed, err))
+		return errNoted
 	}
 	for _, f := range found {
 		loc, m := in.path, meta

@@ -1,8 +1,6 @@
 package credfiles
 
 import (
-	"bufio"
-	"bytes"
 	"net/url"
 	"regexp"
 	"strings"
@@ -22,25 +20,31 @@ var (
 
 // parseEnvFile reads a dotenv / EnvironmentFile: NAME=value lines.
 func parseEnvFile(in input) ([]finding, error) {
-	return classify(in, parseAssignments(in.content)), nil
+	return classify(in, parseAssignments(in, in.path, in.content)), nil
 }
 
 // parseAssignments reads NAME=value lines, with optional `export`, quotes
 // and trailing comments.
-func parseAssignments(content []byte) []assignment {
+func parseAssignments(in input, path string, content []byte) []assignment {
 	var out []assignment
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		line = strings.TrimPrefix(line, "export ")
+	eachLine(in, path, content, func(line string) {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "export ")
 		name, value, ok := strings.Cut(line, "=")
 		if !ok || strings.HasPrefix(line, "#") || !validName(strings.TrimSpace(name)) {
-			continue
+			return
 		}
 		out = append(out, assignment{strings.TrimSpace(name), unquote(strings.TrimSpace(value))})
-	}
+	})
 	return out
+}
+
+// eachLine hands fn every line of content, read from host path p; a line
+// over maxLine is skipped and noted on the root, and the rest still read.
+func eachLine(in input, p string, content []byte, fn func(line string)) {
+	in.root.EachLineOf(p, content, maxLine, func(_ int, l []byte) error {
+		fn(string(l))
+		return nil
+	})
 }
 
 func validName(n string) bool {

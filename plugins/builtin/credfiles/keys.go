@@ -164,8 +164,8 @@ func siblingCerts(in input) []*x509.Certificate {
 			strings.HasSuffix(n, ".cert") || strings.HasSuffix(n, ".cer")) {
 			continue
 		}
-		b, err := in.root.ReadFile(dir + "/" + n)
-		if err != nil || len(b) > 1<<20 {
+		b, err := in.root.ReadFile(dir+"/"+n, 1<<20)
+		if err != nil {
 			continue
 		}
 		for rest := b; ; {

@@ -1,8 +1,6 @@
 package credfiles
 
 import (
-	"bufio"
-	"bytes"
 	"net/url"
 	"strings"
 
@@ -69,15 +67,14 @@ func stripComments(s string) string {
 // password or token per line (principal user@host).
 func parseGitCredentials(in input) ([]finding, error) {
 	var out []finding
-	sc := bufio.NewScanner(bytes.NewReader(in.content))
-	for sc.Scan() {
-		u, err := url.Parse(strings.TrimSpace(sc.Text()))
+	eachLine(in, in.path, in.content, func(line string) {
+		u, err := url.Parse(strings.TrimSpace(line))
 		if err != nil || u.User == nil {
-			continue
+			return
 		}
 		pass, ok := u.User.Password()
 		if !ok || pass == "" || decoy.Value(pass) {
-			continue
+			return
 		}
 		kind := event.KindGitCredential
 		attrs := map[string]string{"host": u.Host}
@@ -85,7 +82,7 @@ func parseGitCredentials(in input) ([]finding, error) {
 			attrs["token_type"] = tokenPrefix(pass)
 		}
 		out = append(out, finding{kind: kind, principal: u.User.Username() + "@" + u.Host, fingerprint: in.fp.Of(pass), key: "password", attrs: attrs})
-	}
+	})
 	return out, nil
 }
 
@@ -103,19 +100,17 @@ func tokenPrefix(s string) string {
 // (principal user@host:port/database). Backslash escapes ':' and '\'.
 func parsePgpass(in input) ([]finding, error) {
 	var out []finding
-	sc := bufio.NewScanner(bytes.NewReader(in.content))
-	for sc.Scan() {
-		line := sc.Text()
+	eachLine(in, in.path, in.content, func(line string) {
 		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
+			return
 		}
 		f := splitEscaped(line, ':')
 		if len(f) != 5 || f[4] == "" || decoy.Value(f[4]) {
-			continue
+			return
 		}
 		out = append(out, finding{kind: event.KindPostgresPassword, principal: f[3] + "@" + f[0] + ":" + f[1] + "/" + f[2],
 			fingerprint: in.fp.Of(f[4]), key: "password", attrs: map[string]string{"host": f[0], "database": f[2]}})
-	}
+	})
 	return out, nil
 }
 

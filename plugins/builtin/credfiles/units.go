@@ -1,8 +1,6 @@
 package credfiles
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 )
 
@@ -12,12 +10,10 @@ import (
 func parseSystemdUnit(in input) ([]finding, error) {
 	var as []assignment
 	var out []finding
-	sc := bufio.NewScanner(bytes.NewReader(in.content))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		key, val, ok := strings.Cut(line, "=")
+	eachLine(in, in.path, in.content, func(line string) {
+		key, val, ok := strings.Cut(strings.TrimSpace(line), "=")
 		if !ok {
-			continue
+			return
 		}
 		switch strings.TrimSpace(key) {
 		case "Environment":
@@ -29,20 +25,20 @@ func parseSystemdUnit(in input) ([]finding, error) {
 		case "EnvironmentFile":
 			p := strings.TrimPrefix(strings.TrimSpace(val), "-")
 			if !strings.HasPrefix(p, "/") {
-				continue
+				return
 			}
-			b, err := in.root.ReadFile(p)
-			if err != nil || len(b) > maxFileSize {
-				continue
+			b, err := in.root.ReadFile(p, maxFileSize)
+			if err != nil {
+				return // noted on the root, unless absent
 			}
-			for _, f := range classify(in, parseAssignments(b)) {
+			for _, f := range classify(in, parseAssignments(in, p, b)) {
 				f.location = p
 				out = append(out, f)
 			}
 		case "ExecStart", "ExecStartPre", "ExecStartPost", "ExecReload":
 			as = append(as, argSecrets(shellWords(val))...)
 		}
-	}
+	})
 	return append(classify(in, as), out...), nil
 }
 
@@ -51,18 +47,17 @@ func parseSystemdUnit(in input) ([]finding, error) {
 // `curl -u user:pass`, `Authorization: Bearer …`).
 func parseCrontab(in input) ([]finding, error) {
 	var as []assignment
-	sc := bufio.NewScanner(bytes.NewReader(in.content))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	eachLine(in, in.path, in.content, func(line string) {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+			return
 		}
 		if n, v, ok := strings.Cut(line, "="); ok && validName(strings.TrimSpace(n)) {
 			as = append(as, assignment{strings.TrimSpace(n), unquote(strings.TrimSpace(v))})
-			continue
+			return
 		}
 		as = append(as, argSecrets(shellWords(line))...)
-	}
+	})
 	return classify(in, as), nil
 }
 

@@ -55,7 +55,8 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	if err != nil {
 		return err
 	}
-	s := &scanner{root: hostfs.New(req.Root), fp: fp, now: fileuse.Clock(req.Now), emit: emit}
+	var problems hostfs.Problems
+	s := &scanner{root: hostfs.New(req.Root).Reporting(&problems), fp: fp, now: fileuse.Clock(req.Now), emit: emit}
 	var errs []error
 	for _, dir := range tokenDirs(s.root) {
 		if err := ctx.Err(); err != nil {
@@ -65,6 +66,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, sdk.WarnAll(emit, &problems))
 	return errors.Join(errs...)
 }
 

@@ -59,10 +59,21 @@ func TestLinkOutOfRootIsNotFollowed(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(vol, "token")); err != nil {
 		t.Fatal(err)
 	}
+	warned := ""
 	err := Plugin{}.Scan(context.Background(), sdk.ScanRequest{Root: root, FingerprintKey: []byte("kubernetes-test-key-0001")},
-		func(e *event.Event) error { t.Errorf("followed a link out of the root: %s", e.Principal); return nil })
+		func(e *event.Event) error {
+			if e.Type == event.TypeScanWarning {
+				warned = e.Location + ": " + e.Attrs["reason"]
+				return nil
+			}
+			t.Errorf("followed a link out of the root: %s", e.Principal)
+			return nil
+		})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := "/var/lib/kubelet/pods/p1/volumes/kubernetes.io~projected/v/token: resolves outside the scanned root"; warned != want {
+		t.Errorf("warning %q, want %q", warned, want)
 	}
 }
 

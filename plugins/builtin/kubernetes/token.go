@@ -64,20 +64,19 @@ func (s *scanner) scanLevel(dir string, depth int) error {
 func (s *scanner) scanFile(path string) error {
 	local, err := s.resolve(path)
 	if err != nil {
-		return nil // a link out of the root or a dangling one: nothing to read
-	}
-	fi, err := os.Stat(local)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxToken {
+		s.root.Note(path, err) // a link out of the root; a dangling one is no problem
 		return nil
 	}
 	real := s.root.HostPath(local)
 	times, err := fileuse.Stat(s.root, real)
 	if err != nil {
-		return fmt.Errorf("%s: stat %s: %w", Name, path, err)
+		s.root.Note(path, err)
+		return nil
 	}
-	content, err := fileuse.ReadFile(s.root, real, maxToken)
+	// The kubelet's ..data layout is links all the way: followed, inside the root.
+	content, err := s.root.ReadFile(real, maxToken)
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, path, err)
+		return nil // noted on the root
 	}
 	claims, err := ParseToken(content)
 	if err != nil {
@@ -111,7 +110,7 @@ func (s *scanner) resolve(path string) (string, error) {
 		return "", err
 	}
 	if !s.root.Live() && local != rootDir && !strings.HasPrefix(local, rootDir+string(filepath.Separator)) {
-		return "", errors.New("link leaves the root")
+		return "", hostfs.ErrOutsideRoot
 	}
 	return local, nil
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
 	"github.com/nhiradar/nhiradar/plugins/builtin/kubernetes"
 	"github.com/nhiradar/nhiradar/plugins/builtin/sshkeys"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -52,7 +51,7 @@ func (r *reporter) openFile(p proc, file string) error {
 		Source: "/proc/" + strconv.Itoa(int(p.pid)) + "/fd", UsedAt: &now, Actor: p.user, Account: p.user,
 		Location: file, Attrs: p.attrs("fd"),
 	}
-	if content, err := fileuse.ReadFile(r.root, file, 64<<10); err == nil {
+	if content, err := r.root.ReadFile(file, 64<<10); err == nil {
 		if k, ok := sshkeys.ParsePrivateKey(content, nil); ok {
 			e.Kind, e.Fingerprint = event.KindSSHPrivateKey, k.Fingerprint(r.fp.Of)
 			e.Principal = k.Principal

@@ -1,8 +1,7 @@
 package sshkeys
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"path"
 	"path/filepath"
 	"sort"
@@ -95,36 +94,47 @@ func authorizedPatterns(root hostfs.Root) []string {
 }
 
 func sshdOption(root hostfs.Root, file, name string, depth int) ([]string, bool) {
-	b, err := root.ReadFile(file)
-	if err != nil || depth > 4 {
+	if depth > 4 {
 		return nil, false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
-			continue
+	var value []string
+	found, stop := false, errors.New("done")
+	root.EachLine(file, maxConfigFile, maxConfigLine, func(_ int, b []byte) error {
+		value, found = sshdLine(root, strings.Fields(string(b)), name, depth)
+		if found || value != nil {
+			return stop
 		}
-		key := strings.ToLower(strings.TrimSuffix(f[0], "="))
-		switch key {
-		case "match":
-			return nil, false
-		case "include":
-			for _, pat := range f[1:] {
-				if !strings.HasPrefix(pat, "/") {
-					pat = "/etc/ssh/" + pat
-				}
-				matches, _ := filepath.Glob(root.Path(pat))
-				sort.Strings(matches)
-				for _, m := range matches {
-					if v, ok := sshdOption(root, root.HostPath(m), name, depth+1); ok {
-						return v, true
-					}
+		return nil
+	})
+	return value, found
+}
+
+// sshdLine reads one sshd_config line: (value, true) when it sets name,
+// (non-nil empty, false) at a Match block, which ends the search.
+func sshdLine(root hostfs.Root, f []string, name string, depth int) ([]string, bool) {
+	if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+		return nil, false
+	}
+	key := strings.ToLower(strings.TrimSuffix(f[0], "="))
+	switch key {
+	case "match":
+		return []string{}, false
+	case "include":
+		for _, pat := range f[1:] {
+			if !strings.HasPrefix(pat, "/") {
+				pat = "/etc/ssh/" + pat
+			}
+			matches, _ := filepath.Glob(root.Path(pat))
+			sort.Strings(matches)
+			for _, m := range matches {
+				if v, ok := sshdOption(root, root.HostPath(m), name, depth+1); ok {
+					return v, true
 				}
 			}
-		case name:
-			return f[1:], len(f) > 1
 		}
+	case name:
+		return f[1:], len(f) > 1
 	}
+
 	return nil, false
 }

@@ -1,7 +1,6 @@
 package sshkeys
 
 import (
-	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
@@ -19,28 +18,22 @@ type AuthorizedKey struct {
 	Line      int
 }
 
-// ParseAuthorizedKeys reads every valid entry of an authorized_keys file;
-// comments, blank and malformed lines are skipped.
-func ParseAuthorizedKeys(content []byte) []AuthorizedKey {
-	var out []AuthorizedKey
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		pk, comment, options, _, err := ssh.ParseAuthorizedKey(line)
-		if err != nil {
-			continue
-		}
-		t, bits := PublicKeyInfo(pk)
-		out = append(out, AuthorizedKey{
-			Principal: ssh.FingerprintSHA256(pk), Type: t, Bits: bits,
-			Comment: comment, Options: options, Line: n,
-		})
+// ParseAuthorizedKey reads line n of an authorized_keys file; comments,
+// blank and malformed lines are not entries.
+func ParseAuthorizedKey(n int, line []byte) (AuthorizedKey, bool) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 || line[0] == '#' {
+		return AuthorizedKey{}, false
 	}
-	return out
+	pk, comment, options, _, err := ssh.ParseAuthorizedKey(line)
+	if err != nil {
+		return AuthorizedKey{}, false
+	}
+	t, bits := PublicKeyInfo(pk)
+	return AuthorizedKey{
+		Principal: ssh.FingerprintSHA256(pk), Type: t, Bits: bits,
+		Comment: comment, Options: options, Line: n,
+	}, true
 }
 
 func (a AuthorizedKey) attrs() map[string]string {

@@ -16,20 +16,14 @@ func (s *scanner) private(home hostfs.Home, path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: stat %s: %w", Name, path, err)
 	}
-	content, err := fileuse.ReadFile(s.root, path, maxKeyFile)
-	if errors.Is(err, fileuse.ErrTooLarge) {
-		return nil // not a key
-	}
+	content, err := s.root.ReadFile(path, maxKeyFile)
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, path, err)
+		return nil // noted on the root: a warning, and the scan goes on
 	}
 	if !LooksPrivate(content) {
 		return nil
 	}
-	pub, err := s.root.ReadFile(path + ".pub")
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s: read %s.pub: %w", Name, path, err)
-	}
+	pub, _ := s.root.ReadFile(path+".pub", maxKeyFile)
 	key, ok := ParsePrivateKey(content, pub)
 	if !ok {
 		return nil
@@ -60,27 +54,32 @@ func (s *scanner) private(home hostfs.Home, path string) error {
 	return nil
 }
 
+// authorized streams an authorized_keys file: a hundred thousand entries,
+// or one entry past the line limit, cost memory for one line, and every
+// other entry is still reported.
 func (s *scanner) authorized(home hostfs.Home, path string) error {
-	content, err := fileuse.ReadFile(s.root, path, 4<<20)
+	f, err := s.root.Open(path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil // most accounts have none; a home of /dev/null has no directory
 	}
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, path, err)
+		return nil // noted on the root
 	}
+	defer f.Close()
 	meta, err := s.root.FileMeta(path)
 	if err != nil {
 		return fmt.Errorf("%s: stat %s: %w", Name, path, err)
 	}
-	for _, k := range ParseAuthorizedKeys(content) {
+	return s.root.EachLineFrom(path, f, maxAuthorizedFile, maxAuthorizedLine, func(n int, line []byte) error {
+		k, ok := ParseAuthorizedKey(n, line)
+		if !ok {
+			return nil
+		}
 		e := s.observed(home, path, event.KindSSHAuthorizedKey, meta)
 		e.Principal, e.Key, e.Attrs = k.Principal, "authorized_keys", k.attrs()
 		if k.Comment != "" {
 			e.OwnerHints = []string{"comment:" + k.Comment}
 		}
-		if err := s.emit(e); err != nil {
-			return err
-		}
-	}
-	return nil
+		return s.emit(e)
+	})
 }

@@ -13,10 +13,10 @@ package sshkeys
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/fileuse"
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
@@ -36,9 +36,6 @@ type Plugin struct{}
 func (Plugin) Info() sdk.Info {
 	return sdk.Info{Name: Name, Version: "0.1.0", Description: "SSH private keys and authorized_keys entries"}
 }
-
-// maxKeyFile bounds what is read from a file under ~/.ssh.
-const maxKeyFile = 64 << 10
 
 // skipped are files under ~/.ssh that never hold a private key.
 var skipped = map[string]bool{"known_hosts": true, "known_hosts.old": true, "config": true, "environment": true, "rc": true}
@@ -60,7 +57,8 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 		return err
 	}
 	req.Now = fileuse.Clock(req.Now)
-	s := &scanner{root: hostfs.New(req.Root), fp: fp, req: req, emit: emit}
+	var problems hostfs.Problems
+	s := &scanner{root: hostfs.New(req.Root).Reporting(&problems), fp: fp, req: req, emit: emit}
 	var errs []error
 	for _, home := range s.root.Homes() {
 		if err := ctx.Err(); err != nil {
@@ -78,17 +76,19 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, sdk.WarnAll(emit, &problems))
 	return errors.Join(errs...)
 }
 
 func (s *scanner) scanDir(home hostfs.Home) error {
 	dir := home.Dir + "/.ssh"
 	entries, err := os.ReadDir(s.root.Path(dir))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s: read %s: %w", Name, dir, err)
+		s.root.Note(dir, err) // one unreadable home is a warning, not a failed scan
+		return nil
 	}
 	var errs []error
 	for _, e := range entries {

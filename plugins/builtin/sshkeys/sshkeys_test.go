@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,7 +101,13 @@ func TestAuthorizedKeyOptions(t *testing.T) {
 	pub, _ := ssh.NewPublicKey(&k.PublicKey)
 	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
 	content := "# comment\n\nnot a key\n" + `command="/usr/bin/backup --run",from="10.1.0.0/16",no-pty ` + line + " backup@vault\n" + `cert-authority,principals="deploy" ` + line + "\n"
-	got := ParseAuthorizedKeys([]byte(content))
+	var got []AuthorizedKey
+	hostfs.LinesOf([]byte(content), maxAuthorizedLine, func(n int, l []byte) error {
+		if k, ok := ParseAuthorizedKey(n, l); ok {
+			got = append(got, k)
+		}
+		return nil
+	})
 	if len(got) != 2 {
 		t.Fatalf("want 2 entries, got %+v", got)
 	}

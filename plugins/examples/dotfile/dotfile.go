@@ -47,7 +47,7 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			return err
 		}
 		path := home.Dir + "/.acmerc"
-		b, err := root.ReadFile(path)
+		b, err := root.ReadFile(path, 64<<10) // a dotfile is small: bound every read
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

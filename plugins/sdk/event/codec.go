@@ -17,7 +17,9 @@ const (
 	MaxAttrs        = 64
 	MaxOwnerHints   = 32
 	MaxSeenPerEvent = 10000
-	MaxPlugins      = 256
+	// MaxUnreadable bounds scan.unreadable; errors still counts every problem.
+	MaxUnreadable = 200
+	MaxPlugins    = 256
 )
 
 // ErrTooLarge reports an encoded event over MaxEventBytes.
@@ -187,6 +189,12 @@ func (e *Event) validateScan() error {
 		if !isHex(id, 32) {
 			return &ValidationError{"scan.seen", "entries must be identity keys (32 lower-case hex digits)"}
 		}
+	}
+	if len(s.Unreadable) > MaxUnreadable {
+		return &ValidationError{"scan.unreadable", fmt.Sprintf("%d entries, over the limit of %d", len(s.Unreadable), MaxUnreadable)}
+	}
+	if len(s.Unreadable) > s.Errors {
+		return &ValidationError{"scan.unreadable", "more entries than scan.errors"}
 	}
 	if s.FinishedAt.Before(s.StartedAt) {
 		return &ValidationError{"scan.finished_at", "before scan.started_at"}

@@ -34,6 +34,12 @@ const (
 	TypeAgentHeartbeat Type = "agent_heartbeat"
 )
 
+// TypeScanWarning is a plugin telling the agent about a path it could not
+// read in full (location: the path; attrs.reason: why, never content). It
+// is not one of the wire Types: the agent logs it and folds it into the
+// scan's scan_completed (errors, unreadable), and never publishes it.
+const TypeScanWarning Type = "scan_warning"
+
 // Types lists the valid event types.
 var Types = []Type{TypeNHIObserved, TypeUsageEvidence, TypeScanCompleted, TypeAgentHeartbeat}
 
@@ -101,6 +107,11 @@ type Scan struct {
 	// FilesScanned and BytesScanned describe the work done.
 	FilesScanned int64 `json:"files_scanned,omitempty"`
 	BytesScanned int64 `json:"bytes_scanned,omitempty"`
+	// Unreadable lists the paths the plugin could not read in full (a
+	// permission, a FIFO or device, a size or line limit, a link out of the
+	// root), at most MaxUnreadable, in part 1 only. An identity seen before
+	// at such a path is not gone because this scan did not list it.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // Heartbeat is the body of an agent_heartbeat event.

@@ -1,9 +1,9 @@
 package hostfs
 
 import (
-	"bufio"
-	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -23,7 +23,16 @@ type Account struct {
 	Shell string
 }
 
+// Limits on /etc/passwd: a host with a hundred thousand accounts is a few
+// megabytes; a legitimate entry is well under a kilobyte.
+const (
+	MaxPasswdFile = 64 << 20
+	MaxPasswdLine = 16 << 10
+)
+
 // Accounts parses the host's /etc/passwd. A missing file gives no accounts.
+// Lines over MaxPasswdLine are skipped: the accounts come back with a
+// *LinesSkipped error saying how many.
 func (r Root) Accounts() ([]Account, error) {
 	list, err := r.accounts()
 	return slices.Clone(list), err
@@ -39,6 +48,7 @@ var parsed struct {
 	modified time.Time
 	inode    uint64
 	list     []Account
+	err      error
 }
 
 // accounts is Accounts without the copy, for read-only use in this package.
@@ -55,41 +65,62 @@ func (r Root) accounts() ([]Account, error) {
 	parsed.Lock()
 	defer parsed.Unlock()
 	if parsed.path == path && parsed.size == fi.Size() && parsed.modified.Equal(fi.ModTime()) && parsed.inode == ids.inode {
-		return parsed.list, nil
+		r.Note("/etc/passwd", parsed.err)
+		return parsed.list, parsed.err
 	}
-	b, err := r.ReadFile("/etc/passwd")
+	f, err := r.Open("/etc/passwd")
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	list, err := ParsePasswd(io.LimitReader(f, MaxPasswdFile))
+	var skipped *LinesSkipped
+	if err != nil && !errors.As(err, &skipped) {
+		return nil, fmt.Errorf("/etc/passwd: %w", err)
+	}
+	if skipped != nil {
+		skipped.Path = "/etc/passwd"
+	}
 	parsed.path, parsed.size, parsed.modified, parsed.inode = path, fi.Size(), fi.ModTime(), ids.inode
-	parsed.list = ParsePasswd(b)
-	return parsed.list, nil
+	parsed.list, parsed.err = list, err
+	r.Note("/etc/passwd", err)
+	return list, err
 }
 
-// ParsePasswd parses passwd(5) content, skipping malformed lines.
-func ParsePasswd(b []byte) []Account {
+// ParsePasswd parses passwd(5) content, skipping malformed lines; lines
+// over MaxPasswdLine are skipped and reported in a *LinesSkipped error.
+func ParsePasswd(rd io.Reader) ([]Account, error) {
 	var out []Account
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	st, err := Lines(rd, MaxPasswdLine, func(_ int, b []byte) error {
+		if a, ok := passwdLine(string(b)); ok {
+			out = append(out, a)
 		}
-		f := strings.Split(line, ":")
-		if len(f) != 7 {
-			continue
-		}
-		uid, err1 := strconv.Atoi(f[2])
-		gid, err2 := strconv.Atoi(f[3])
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		out = append(out, Account{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]})
+		return nil
+	})
+	if err != nil {
+		return out, err
 	}
-	return out
+	return out, st.Partial("", MaxPasswdLine)
+}
+
+func passwdLine(line string) (Account, bool) {
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "#") {
+		return Account{}, false
+	}
+	f := strings.Split(line, ":")
+	if len(f) != 7 {
+		return Account{}, false
+	}
+	uid, err1 := strconv.Atoi(f[2])
+	gid, err2 := strconv.Atoi(f[3])
+	if err1 != nil || err2 != nil {
+		return Account{}, false
+	}
+	return Account{Name: f[0], UID: uid, GID: gid, Gecos: f[4], Home: f[5], Shell: f[6]}, true
 }
 
 // Home is a home directory and the account it belongs to ("" when no

@@ -4,14 +4,19 @@
 package hostfs
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 )
 
 // Root is a directory standing for the host's "/".
 type Root struct {
-	dir string
+	dir      string
+	problems *Problems
 }
 
 // New returns the Root for dir; "" and "/" mean the live host.
@@ -20,6 +25,23 @@ func New(dir string) Root {
 		dir = "/"
 	}
 	return Root{dir: filepath.Clean(dir)}
+}
+
+// Reporting returns the root with every read problem recorded in ps: a
+// file that exists but could not be opened or read in full.
+func (r Root) Reporting(ps *Problems) Root {
+	r.problems = ps
+	return r
+}
+
+// Note records a problem with host path p (a parser's skipped lines, a
+// directory that could not be listed); nil and "does not exist" are no
+// problem, nor is a path under something that is not a directory (a home of
+// /dev/null has no .ssh).
+func (r Root) Note(p string, err error) {
+	if r.problems != nil && err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		r.problems.add(p, err)
+	}
 }
 
 // Live reports whether the root is the live host's "/".
@@ -37,21 +59,6 @@ func (r Root) HostPath(local string) string {
 		return local
 	}
 	return filepath.Clean("/" + rel)
-}
-
-// ReadFile reads the host path p. Under a root other than the live "/", a
-// symlink that points outside the root is an error rather than a read of the
-// scanning machine's own file.
-func (r Root) ReadFile(p string) ([]byte, error) {
-	if r.Live() {
-		return os.ReadFile(p)
-	}
-	root, err := os.OpenRoot(r.dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	return root.ReadFile(rel(p))
 }
 
 // Stat stats the host path p, following symlinks only within the root.
@@ -74,4 +81,39 @@ func rel(p string) string {
 		return "."
 	}
 	return p
+}
+
+// Problems collects what a scan could not read; safe for concurrent use.
+type Problems struct {
+	mu   sync.Mutex
+	list []Problem
+	seen map[string]bool
+}
+
+// Problem is one path and what went wrong reading it.
+type Problem struct {
+	Path string
+	Err  error
+}
+
+// add keeps the first problem per path: a file consulted for every other
+// file (/etc/passwd) is one problem, not thousands.
+func (ps *Problems) add(p string, err error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.seen == nil {
+		ps.seen = map[string]bool{}
+	}
+	if ps.seen[p] {
+		return
+	}
+	ps.seen[p] = true
+	ps.list = append(ps.list, Problem{Path: p, Err: err})
+}
+
+// List returns the problems recorded so far.
+func (ps *Problems) List() []Problem {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return append([]Problem(nil), ps.list...)
 }

@@ -3,6 +3,7 @@ package hostfs
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -43,17 +44,17 @@ func TestSymlinkOutOfRootRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := New(root)
-	if b, err := r.ReadFile("/etc/escape"); err == nil {
+	if b, err := r.ReadFile("/etc/escape", 1<<20); err == nil {
 		t.Fatalf("read through a symlink out of the root: %q", b)
 	}
-	if b, err := r.ReadFile("/etc/inside"); err != nil || string(b) != "image file" {
+	if b, err := r.ReadFile("/etc/inside", 1<<20); err != nil || string(b) != "image file" {
 		t.Fatalf("a symlink within the root must work: %q %v", b, err)
 	}
 }
 
 func TestParsePasswd(t *testing.T) {
-	got := ParsePasswd([]byte("# comment\nroot:x:0:0:root:/root:/bin/bash\nbroken line\ndeploy:x:998:998::/var/lib/deploy:/usr/sbin/nologin\n"))
-	if len(got) != 2 || got[1].Name != "deploy" || got[1].UID != 998 || got[1].Shell != "/usr/sbin/nologin" {
+	got, err := ParsePasswd(strings.NewReader("# comment\nroot:x:0:0:root:/root:/bin/bash\nbroken line\ndeploy:x:998:998::/var/lib/deploy:/usr/sbin/nologin\n"))
+	if err != nil || len(got) != 2 || got[1].Name != "deploy" || got[1].UID != 998 || got[1].Shell != "/usr/sbin/nologin" {
 		t.Fatalf("got %+v", got)
 	}
 }

@@ -84,6 +84,12 @@ func scan(p sdk.Plugin, root string, opts map[string]string) Result {
 func (r Result) Valid(t testing.TB) {
 	t.Helper()
 	for _, e := range r.Events {
+		if e.Type == event.TypeScanWarning {
+			if e.Location == "" || e.Attrs["reason"] == "" || len(e.Attrs) != 1 {
+				t.Errorf("a scan warning names a path and a reason, and nothing else: %+v", e)
+			}
+			continue
+		}
 		c := *e
 		c.Plugin = r.Plugin
 		c.Complete("sdktest-agent", "sdktest-host", Now)
@@ -91,6 +97,18 @@ func (r Result) Valid(t testing.TB) {
 			t.Errorf("invalid event at %s: %v", e.Location, err)
 		}
 	}
+}
+
+// Warnings maps each path the plugin warned it could not read in full to
+// the reason it gave.
+func (r Result) Warnings() map[string]string {
+	out := map[string]string{}
+	for _, e := range r.Events {
+		if e.Type == event.TypeScanWarning {
+			out[e.Location] = e.Attrs["reason"]
+		}
+	}
+	return out
 }
 
 // NoLeak fails the test if any of secrets appears in an event, the error or

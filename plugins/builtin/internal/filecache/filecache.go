@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,7 +74,9 @@ func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter, incre
 	if !incremental {
 		return c
 	}
-	b, err := os.ReadFile(c.path)
+	// Bounded, regular files only: a damaged or planted cache costs a full
+	// scan, never the plugin's memory.
+	b, err := hostfs.New("/").ReadFile(c.path, maxCacheFile)
 	if err != nil {
 		return c
 	}
@@ -83,6 +86,10 @@ func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter, incre
 	}
 	return c
 }
+
+// maxCacheFile bounds the cache read at start: a few hundred bytes per
+// cached file, for about a million files.
+const maxCacheFile = 256 << 20
 
 func (c *Cache[T]) enabled() bool { return c != nil && c.path != "" }
 

@@ -4,7 +4,7 @@
 //
 // A scanner that reads a credential file with a plain open(2) bumps its
 // access time (under relatime: whenever atime <= mtime), so the next scan
-// would take the scanner's own read for use. ReadFile opens with O_NOATIME
+// would take the scanner's own read for use. hostfs opens with O_NOATIME
 // where the kernel allows it (file owner or CAP_FOWNER) and Accessed is
 // called on the metadata taken before any read.
 package fileuse
@@ -12,9 +12,7 @@ package fileuse
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -22,35 +20,6 @@ import (
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
-
-// MaxFile is the default size limit for a credential file.
-const MaxFile = 256 << 10
-
-// ErrTooLarge reports a file over the size limit.
-var ErrTooLarge = errors.New("file over the size limit")
-
-// ReadFile reads host path p under root, at most limit bytes, trying
-// O_NOATIME first so that the read leaves the access time alone.
-func ReadFile(root hostfs.Root, p string, limit int64) ([]byte, error) {
-	local := root.Path(p)
-	f, err := os.OpenFile(local, os.O_RDONLY|syscall.O_NOATIME, 0)
-	if err != nil {
-		// EPERM: not the owner and no CAP_FOWNER; read normally.
-		f, err = os.Open(local)
-		if err != nil {
-			return nil, err
-		}
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: %w (%d bytes)", p, ErrTooLarge, limit)
-	}
-	return b, nil
-}
 
 // Times are the timestamps of a file taken before it was read.
 type Times struct {

@@ -44,7 +44,7 @@ func TestReadLeavesAccessTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := hostfs.New(dir)
-	if _, err := ReadFile(root, "/credentials", 1024); err != nil {
+	if _, err := root.ReadFile("/credentials", 1024); err != nil {
 		t.Fatal(err)
 	}
 	st, err := Stat(root, "/credentials")
@@ -54,7 +54,7 @@ func TestReadLeavesAccessTime(t *testing.T) {
 	if !st.Accessed.Equal(old) {
 		t.Fatalf("reading moved the access time to %s", st.Accessed)
 	}
-	if _, err := ReadFile(root, "/credentials", 3); err == nil {
+	if _, err := root.ReadFile("/credentials", 3); err == nil {
 		t.Fatal("size limit not enforced")
 	}
 }
