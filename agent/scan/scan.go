@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -39,8 +39,8 @@ type Result struct {
 	// Unreadable names the first event.MaxUnreadable of them.
 	Warnings   int
 	Unreadable []string
-	Err      error
-	Duration time.Duration
+	Err        error
+	Duration   time.Duration
 }
 
 // Run runs every plugin once, in order, with a full scan. A plugin that fails
