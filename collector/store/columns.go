@@ -26,7 +26,7 @@ type columns struct {
 	actor                                               []string
 	scanFull                                            []uint8
 	scanStartedAt                                       []time.Time
-	scanSeen                                            [][]string
+	scanSeen, scanUnreadable                            [][]string
 	scanPart, scanParts                                 []uint16
 	scanErrors                                          []uint32
 	heartbeat                                           []string
@@ -47,7 +47,7 @@ func newColumns(n int) columns {
 		modifiedAt: times(), createdAt: times(), expiresAt: times(),
 		ownerHints: lists(), attrKeys: lists(), attrValues: lists(),
 		evidence: strs(), source: strs(), usedAt: times(), actor: strs(),
-		scanFull: make([]uint8, 0, n), scanStartedAt: times(), scanSeen: lists(),
+		scanFull: make([]uint8, 0, n), scanStartedAt: times(), scanSeen: lists(), scanUnreadable: lists(),
 		scanPart: make([]uint16, 0, n), scanParts: make([]uint16, 0, n), scanErrors: make([]uint32, 0, n),
 		heartbeat: strs(),
 	}
@@ -100,6 +100,7 @@ func (c *columns) add(e *event.Event) error {
 	c.scanPart = append(c.scanPart, uint16(s.Part))
 	c.scanParts = append(c.scanParts, uint16(s.Parts))
 	c.scanErrors = append(c.scanErrors, uint32(s.Errors))
+	c.scanUnreadable = append(c.scanUnreadable, orEmpty(s.Unreadable))
 	c.heartbeat = append(c.heartbeat, hb)
 	return nil
 }
@@ -110,7 +111,7 @@ func (c *columns) slices() []any {
 		c.nhiID, c.kind, c.principal, c.fingerprint, c.location, c.key, c.fileOwner, c.fileMode, c.account,
 		c.modifiedAt, c.createdAt, c.expiresAt, c.ownerHints, c.attrKeys, c.attrValues,
 		c.evidence, c.source, c.usedAt, c.actor,
-		c.scanFull, c.scanStartedAt, c.scanSeen, c.scanPart, c.scanParts, c.scanErrors, c.heartbeat}
+		c.scanFull, c.scanStartedAt, c.scanSeen, c.scanPart, c.scanParts, c.scanErrors, c.scanUnreadable, c.heartbeat}
 }
 
 func orEmpty(s []string) []string {

@@ -18,7 +18,7 @@ const eventColumns = `event_id, type, schema_version, agent_id, host, time, plug
 	nhi_id, kind, principal, fingerprint, location, key, file_owner, file_mode, account,
 	modified_at, created_at, expires_at, owner_hints, attr_keys, attr_values,
 	evidence, source, used_at, actor,
-	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, heartbeat`
+	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, scan_unreadable, heartbeat`
 
 // EventColumns returns the columns of events that InsertEvents writes, in
 // the order of EventRow's values.
@@ -63,16 +63,19 @@ func eventRow(e *event.Event) ([]any, error) {
 	if s == nil {
 		s = &event.Scan{}
 	}
-	seen := s.Seen
+	seen, unreadable := s.Seen, s.Unreadable
 	if seen == nil {
 		seen = []string{}
+	}
+	if unreadable == nil {
+		unreadable = []string{}
 	}
 	return []any{
 		e.EventID, string(e.Type), uint8(e.SchemaVersion), e.AgentID, e.Host, e.Time, e.Plugin, e.ScanID,
 		identityOf(e), string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
 		orZero(e.ModifiedAt), orZero(e.CreatedAt), orZero(e.ExpiresAt), hints, keys, values,
 		string(e.Evidence), e.Source, orZero(e.UsedAt), e.Actor,
-		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), hb,
+		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), unreadable, hb,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,46 @@ func TestInventoryDerived(t *testing.T) {
 	}
 }
 
+// TestUnreadableIsNotGone: a scan that could not read the file holding an
+// identity (scan.unreadable names it, or a directory above it) keeps the
+// identity present; the next scan that reads the file and misses it
+// removes it.
+func TestUnreadableIsNotGone(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, b := observed("h1", "AKIAUNREADABLEAAAAAA", "", t0), observed("h2", "AKIAUNREADABLEBBBBBB", "", t0)
+	blind := scanDone("h1", t0.Add(time.Hour), 1, 1)
+	blind.Scan.Errors, blind.Scan.Unreadable = 1, []string{"/root/.aws/credentials"}
+	blindDir := scanDone("h2", t0.Add(time.Hour), 1, 1)
+	blindDir.Scan.Errors, blindDir.Scan.Unreadable = 2, []string{"/root/.aw", "/root"} // "/root/.aw" is no parent
+	if err := st.InsertEvents(ctx, []*event.Event{a, b, blind, blindDir}); err != nil {
+		t.Fatal(err)
+	}
+	present := func() map[string]bool {
+		inv, err := st.Inventory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, i := range inv {
+			out[i.Principal] = i.StillPresent
+		}
+		return out
+	}
+	if got := present(); !got["AKIAUNREADABLEAAAAAA"] || !got["AKIAUNREADABLEBBBBBB"] {
+		t.Fatalf("identities in unreadable files taken for gone: %v", got)
+	}
+	if err := st.InsertEvents(ctx, []*event.Event{scanDone("h1", t0.Add(2*time.Hour), 1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := present(); got["AKIAUNREADABLEAAAAAA"] || !got["AKIAUNREADABLEBBBBBB"] {
+		t.Fatalf("after a scan that read the file: %v; want a gone, b still present", got)
+	}
+}
+
 // TestUpgradeBackfills: a database created before the aggregate states
 // existed (migrations 1 and 2, events already stored) is upgraded by Migrate,
 // and the inventory and agents include the events stored before.
@@ -132,9 +173,7 @@ func TestUpgradeBackfills(t *testing.T) {
 		}
 	}
 	old := observed("h1", "AKIAOLDOLDOLDOLDOLD1", "", t0)
-	if err := st.InsertEvents(ctx, []*event.Event{old, heartbeat("agent-7", t0, 4)}); err != nil {
-		t.Fatal(err)
-	}
+	insertAsBefore(t, st, "scan_unreadable", old, heartbeat("agent-7", t0, 4))
 	applied, err := st.Migrate(ctx)
 	if err != nil || len(applied) != len(ms)-2 {
 		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
@@ -149,5 +188,30 @@ func TestUpgradeBackfills(t *testing.T) {
 	var agents uint64
 	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+st.Database()+".agents").Scan(&agents); err != nil || agents != 1 {
 		t.Fatalf("agents after upgrade = %d (%v), want 1", agents, err)
+	}
+}
+
+// insertAsBefore stores events as a collector from before column added
+// existed did: every column of today but that one.
+func insertAsBefore(t *testing.T, st *Store, added string, events ...*event.Event) {
+	t.Helper()
+	cols := EventColumns()
+	skip := slices.Index(cols, added)
+	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO "+st.Database()+".events ("+
+		strings.Join(slices.Delete(slices.Clone(cols), skip, skip+1), ", ")+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		row, err := eventRow(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Append(slices.Delete(row, skip, skip+1)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
 	}
 }

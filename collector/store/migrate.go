@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,7 +163,7 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 			continue
 		}
 		for _, stmt := range m.SQL {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.exec(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("store: migration %s: %w", m.Name, err)
 			}
 		}
@@ -172,6 +173,26 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 		applied = append(applied, m.Name)
 	}
 	return applied, nil
+}
+
+// addColumn matches the one statement ClickHouse 18.16 cannot make
+// idempotent itself (it has no ADD COLUMN IF NOT EXISTS).
+var addColumn = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+)\s+(?:ON CLUSTER \S+\s+)?ADD COLUMN (\w+)\s`)
+
+// exec runs one migration statement; an ADD COLUMN whose column exists is
+// done already (by another collector, or a run cut short).
+func (s *Store) exec(ctx context.Context, stmt string) error {
+	if m := addColumn.FindStringSubmatch(stmt); m != nil {
+		var n uint64
+		row := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", m[1], m[2], m[3])
+		if err := row.Scan(&n); err != nil {
+			return fmt.Errorf("look up column %s.%s.%s: %w", m[1], m[2], m[3], err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return s.conn.Exec(ctx, stmt)
 }
 
 func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {
