@@ -208,6 +208,11 @@ func (b *builder) checkThresholds(key string, t thresholdsYAML) bool {
 	}{{"dormant_after", t.DormantAfter}, {"never_used_after", t.NeverUsedAfter}, {"max_age", t.MaxAge},
 		{"max_password_age", t.MaxPasswordAge}, {"expiring_within", t.ExpiringWithin}, {"review_every", t.ReviewEvery}}
 	for _, d := range durations {
+		if d.d != nil && d.d.bad != "" {
+			b.fail(key+"."+d.name, d.d.bad)
+			ok = false
+			continue
+		}
 		if d.d != nil && d.d.D <= 0 && d.name != "expiring_within" {
 			b.fail(key+"."+d.name, "must be greater than 0")
 			ok = false
@@ -249,6 +254,10 @@ func (b *builder) rules(raw map[string]located[ruleYAML]) {
 
 // when compiles a condition once, at load, so a typo fails `policy check` rather than an analysis.
 func (b *builder) when(key string, e *expr) *program {
+	if e.bad != "" {
+		b.errs = append(b.errs, &Error{File: b.file, Line: e.Line, Key: key, Msg: e.bad})
+		return nil
+	}
 	if b.p.cel == nil {
 		env, err := newCELEnv()
 		if err != nil {

@@ -44,7 +44,7 @@ func (c *celEnv) compile(text string) (*program, error) {
 		if first, _, ok := strings.Cut(msg, "\n"); ok {
 			msg = first
 		}
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(msg, "ERROR: "))
+		return nil, fmt.Errorf("%s", celMessage(msg))
 	}
 	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) {
 		return nil, fmt.Errorf("must evaluate to bool but got %s", out)
@@ -96,4 +96,19 @@ func identityVars(id Identity) celIdentity {
 	return celIdentity{NHIID: id.NHIID, Kind: id.Kind, Principal: id.Principal, Namespace: id.Namespace,
 		Hosts: list(id.Hosts), Locations: list(id.Locations), Accounts: list(id.Accounts),
 		FileOwners: list(id.FileOwners), OwnerHints: list(id.OwnerHints), Attrs: attrs}
+}
+
+// celMessage turns "ERROR: <input>:1:9: undefined field 'kidn'" into
+// "undefined field 'kidn' (expression 1:9)": the policy error already names the file line.
+func celMessage(msg string) string {
+	msg = strings.TrimPrefix(msg, "ERROR: ")
+	rest, ok := strings.CutPrefix(msg, "<input>:")
+	if !ok {
+		return msg
+	}
+	parts := strings.SplitN(rest, ": ", 2)
+	if len(parts) != 2 {
+		return msg
+	}
+	return fmt.Sprintf("%s (expression %s)", parts[1], parts[0])
 }

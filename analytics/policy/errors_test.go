@@ -50,7 +50,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{"p.yaml:8 owners.rules[0].match.path"}, "character classes"},
 		{"threshold zero", envPrefix + "thresholds:\n  dormant_after: 0d\n  reuse_max_hosts: 0\n",
 			[]string{"p.yaml:6 thresholds.dormant_after", "p.yaml:7 thresholds.reuse_max_hosts"}, "greater than 0"},
-		{"threshold duration", envPrefix + "thresholds:\n  max_age: 90x\n", []string{"p.yaml:6 duration"}, "not a duration"},
+		{"threshold durations", envPrefix + "thresholds:\n  max_age: 90x\n  dormant_after: soon\noverrides:\n  - environment: prod\n    thresholds: {review_every: -3d}\n",
+			[]string{"p.yaml:6 thresholds.max_age", "p.yaml:7 thresholds.dormant_after", "p.yaml:10 overrides[0].thresholds.review_every"}, "\"90x\" is not a duration"},
+		{"policy errors before directory errors", envPrefix + "owners:\n  directory: badowners.csv\n  rules:\n    - match: {host: \"prod-*\"}\n      owner: zed\n",
+			[]string{"p.yaml:9 owners.rules[0].owner", "testdata/badowners.csv:2 manager", "testdata/badowners.csv:3 type", "testdata/badowners.csv:3 status"}, "\"zed\""},
 		{"overrides", envPrefix + "overrides:\n  - environment: staging\n    thresholds:\n      dormant_after: 30d\n" +
 			"  - kind: aws_key\n    thresholds: {max_age: 90d}\n  - thresholds: {max_age: 90d}\n" +
 			"  - environment: prod\n    kind: aws_access_key\n    thresholds: {reuse_max_hosts: 0}\n",
@@ -61,7 +64,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"p.yaml:7 rules.dormant.severity", "p.yaml:8 rules.bogus", "p.yaml:11 rules.expired.when", "p.yaml:13 rules.reused.when", "p.yaml:15 rules.long_lived.when"},
 			"must be critical, high, medium or low but got \"urgent\""},
 		{"when syntax", envPrefix + "rules:\n  dormant:\n    when: 'environment == '\n", []string{"p.yaml:7 rules.dormant.when"}, "Syntax error"},
-		{"when not a string", envPrefix + "rules:\n  dormant:\n    when: [a]\n", []string{"p.yaml:7 when"}, "CEL expression"},
+		{"when unknown field", envPrefix + "rules:\n  dormant:\n    when: 'identity.kidn == \"x\"'\n", []string{"p.yaml:7 rules.dormant.when"}, "undefined field 'kidn' (expression 1:9)"},
+		{"when not a string", envPrefix + "rules:\n  dormant:\n    when: [a]\n", []string{"p.yaml:7 rules.dormant.when"}, "CEL expression"},
 		{"exceptions", envPrefix + "owners:\n  directory: owners.csv\nexceptions:\n  approvers: [carol, zed]\n  list:\n" +
 			"    - rule: dormant\n      reason: \"\"\n      expires: 2026-13-01\n" +
 			"    - rule: bogus\n      reason: r\n      approver: carol\n      expires: \"2027-01-01\"\n" +

@@ -126,7 +126,14 @@ func Parse(name string, data []byte, baseDir string) (*Policy, error) {
 	b := &builder{file: name, baseDir: baseDir, lines: indexLines(f.Docs)}
 	p := b.build(&raw)
 	if len(b.errs) > 0 {
-		sort.SliceStable(b.errs, func(i, j int) bool { return b.errs[i].Line < b.errs[j].Line })
+		// The policy's own mistakes first, in line order; the directory CSV's after.
+		sort.SliceStable(b.errs, func(i, j int) bool {
+			ei, ej := b.errs[i], b.errs[j]
+			if (ei.File == name) != (ej.File == name) {
+				return ei.File == name
+			}
+			return ei.File < ej.File || (ei.File == ej.File && ei.Line < ej.Line)
+		})
 		return nil, b.errs
 	}
 	return p, nil

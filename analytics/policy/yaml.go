@@ -89,13 +89,16 @@ func (l *located[T]) UnmarshalYAML(n ast.Node) error {
 type expr struct {
 	Text string
 	Line int
+	// bad is reported by the builder, so one wrong value does not hide the rest.
+	bad string
 }
 
 func (e *expr) UnmarshalYAML(n ast.Node) error {
 	e.Line = nodeLine(n)
 	s, ok := n.(*ast.StringNode)
 	if !ok {
-		return &lineErr{line: e.Line, key: "when", msg: "must be a string holding a CEL expression"}
+		e.bad = "must be a string holding a CEL expression"
+		return nil
 	}
 	e.Text = s.Value
 	return nil
@@ -105,13 +108,17 @@ func (e *expr) UnmarshalYAML(n ast.Node) error {
 type Duration struct {
 	D    time.Duration
 	Line int
+	// bad holds a parse failure for the builder to report under the key's
+	// full path: returning it here would stop the decoder at the first one.
+	bad string
 }
 
 func (d *Duration) UnmarshalYAML(n ast.Node) error {
 	d.Line = nodeLine(n)
 	v, err := parseDuration(strings.TrimSpace(n.String()))
 	if err != nil {
-		return &lineErr{line: d.Line, key: "duration", msg: err.Error()}
+		d.bad = err.Error()
+		return nil
 	}
 	d.D = v
 	return nil
