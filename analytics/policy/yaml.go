@@ -37,15 +37,6 @@ func (es Errors) Error() string {
 	return strings.Join(parts, "\n")
 }
 
-// lineErr is returned by the node decoders below; the loader adds the file name.
-type lineErr struct {
-	line int
-	key  string
-	msg  string
-}
-
-func (e *lineErr) Error() string { return fmt.Sprintf("line %d: %s: %s", e.line, e.key, e.msg) }
-
 func nodeLine(n ast.Node) int {
 	if n == nil || n.GetToken() == nil {
 		return 0
@@ -55,10 +46,6 @@ func nodeLine(n ast.Node) int {
 
 // toError turns a decoder error into a file:line error.
 func toError(file string, err error) *Error {
-	var le *lineErr
-	if errors.As(err, &le) {
-		return &Error{File: file, Line: le.line, Key: le.key, Msg: le.msg}
-	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		line := 0
