@@ -74,6 +74,8 @@ func TestParseErrors(t *testing.T) {
 				"p.yaml:12 exceptions.list[0].expires", "p.yaml:13 exceptions.list[1].rule", "p.yaml:17 exceptions.list[2].rule",
 				"p.yaml:20 exceptions.list[2].match.kind"},
 			"\"zed\" is not an id or e-mail"},
+		{"blanket exception", envPrefix + "exceptions:\n  list:\n    - rule: \"*\"\n      reason: r\n      approver: carol\n      expires: \"2027-01-01\"\n",
+			[]string{"p.yaml:7 exceptions.list[0].match"}, "required when rule is \"*\""},
 		{"ticketing", envPrefix + "ticketing:\n  system: remedy\n  due_days: {high: 0, urgent: 3}\n  priority:\n    critical: \"\"\n" +
 			"  queue_by_owner: {zed: q}\n  queue_by_environment: {staging: q}\n",
 			[]string{"p.yaml:6 ticketing.system", "p.yaml:7 ticketing.due_days.high", "p.yaml:7 ticketing.due_days.urgent",

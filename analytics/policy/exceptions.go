@@ -51,6 +51,11 @@ func (b *builder) exception(key string, e exceptionYAML) (exception, bool) {
 		ok = false
 	}
 	m, mok := b.match(key+".match", e.Match)
+	// An exception to every rule for every identity is switching the policy off.
+	if e.Rule == "*" && e.Match == (matchYAML{}) {
+		b.fail(key+".match", "is required when rule is \"*\"")
+		ok = false
+	}
 	x := exception{rule: e.Rule, m: m, reason: e.Reason, approver: e.Approver, expires: e.Expires, line: b.lines.at(key)}
 	if e.Expires != "" {
 		until, err := parseExpiry(e.Expires)
