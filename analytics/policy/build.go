@@ -14,6 +14,9 @@ type builder struct {
 	file, baseDir string
 	lines         lineIndex
 	errs          Errors
+	// noDirectory: owners.directory could not be read; that one error stands
+	// for every id it would have resolved.
+	noDirectory bool
 	p             *Policy
 }
 
@@ -97,6 +100,7 @@ func (b *builder) directory(path string) {
 	d, errs, err := loadDirectory(path)
 	if err != nil {
 		b.fail("owners.directory", err.Error())
+		b.noDirectory = true
 		return
 	}
 	b.errs = append(b.errs, errs...)
@@ -110,7 +114,7 @@ func (b *builder) ownerRules(raw []located[ownerRuleYAML]) {
 		if r.V.Owner == "" {
 			b.fail(key+".owner", "is required")
 			ok = false
-		} else if _, found := b.p.Directory.Get(r.V.Owner); !found {
+		} else if !b.knownID(r.V.Owner) {
 			b.fail(key+".owner", b.unknownOwner(r.V.Owner))
 			ok = false
 		}
@@ -118,6 +122,11 @@ func (b *builder) ownerRules(raw []located[ownerRuleYAML]) {
 			b.p.ownerRules = append(b.p.ownerRules, ownerRule{m: m, owner: r.V.Owner, line: b.lines.at(key)})
 		}
 	}
+}
+
+func (b *builder) knownID(id string) bool {
+	_, ok := b.p.Directory.Get(id)
+	return ok || b.noDirectory
 }
 
 func (b *builder) unknownOwner(id string) string {

@@ -19,7 +19,7 @@ type exception struct {
 
 func (b *builder) exceptions(raw exceptionsYAML) {
 	for i, a := range raw.Approvers {
-		if b.p.Directory.File == "" {
+		if b.p.Directory.File == "" || b.noDirectory {
 			break
 		}
 		if _, ok := b.p.Directory.byHint(a); !ok {

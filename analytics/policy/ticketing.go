@@ -37,7 +37,7 @@ func (b *builder) ticketing(raw *located[Ticketing]) {
 		}
 	}
 	for _, owner := range sortedKeys(t.QueueByOwner) {
-		if _, ok := b.p.Directory.Get(owner); !ok {
+		if !b.knownID(owner) {
 			b.fail("ticketing.queue_by_owner."+owner, b.unknownOwner(owner))
 		}
 	}
