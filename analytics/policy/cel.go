@@ -2,9 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
 )
 
 // costLimit bounds one evaluation of a `when` condition.
@@ -14,8 +16,11 @@ const costLimit = 10000
 type celEnv struct{ env *cel.Env }
 
 func newCELEnv() (*celEnv, error) {
+	// A typed identity, not a map of dyn: `identity.kidn` or `identity.kind == 1`
+	// must fail at load, not silently at run time.
 	env, err := cel.NewEnv(
-		cel.Variable("identity", cel.MapType(cel.StringType, cel.DynType)),
+		ext.NativeTypes(reflect.TypeOf(celIdentity{}), ext.ParseStructTags(true)),
+		cel.Variable("identity", cel.ObjectType("policy.celIdentity")),
 		cel.Variable("host", cel.StringType),
 		cel.Variable("environment", cel.StringType),
 	)
@@ -39,9 +44,9 @@ func (c *celEnv) compile(text string) (*program, error) {
 		if first, _, ok := strings.Cut(msg, "\n"); ok {
 			msg = first
 		}
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(msg, "ERROR: "))
+		return nil, fmt.Errorf("%s", celMessage(msg))
 	}
-	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
+	if out := ast.OutputType(); !out.IsExactType(cel.BoolType) {
 		return nil, fmt.Errorf("must evaluate to bool but got %s", out)
 	}
 	prg, err := c.env.Program(ast, cel.CostLimit(costLimit))
@@ -63,20 +68,47 @@ func (p *program) eval(id Identity, host, env string) (bool, error) {
 	return b, nil
 }
 
-func identityVars(id Identity) map[string]any {
-	attrs := id.Attrs
-	if attrs == nil {
-		attrs = map[string]string{}
-	}
+// celIdentity is what a `when` condition sees as `identity`.
+type celIdentity struct {
+	NHIID      string            `cel:"nhi_id"`
+	Kind       string            `cel:"kind"`
+	Principal  string            `cel:"principal"`
+	Namespace  string            `cel:"namespace"`
+	Hosts      []string          `cel:"hosts"`
+	Locations  []string          `cel:"locations"`
+	Accounts   []string          `cel:"accounts"`
+	FileOwners []string          `cel:"file_owners"`
+	OwnerHints []string          `cel:"owner_hints"`
+	Attrs      map[string]string `cel:"attrs"`
+}
+
+func identityVars(id Identity) celIdentity {
 	list := func(s []string) []string {
 		if s == nil {
 			return []string{}
 		}
 		return s
 	}
-	return map[string]any{
-		"nhi_id": id.NHIID, "kind": id.Kind, "principal": id.Principal, "namespace": id.Namespace,
-		"hosts": list(id.Hosts), "locations": list(id.Locations), "accounts": list(id.Accounts),
-		"file_owners": list(id.FileOwners), "owner_hints": list(id.OwnerHints), "attrs": attrs,
+	attrs := id.Attrs
+	if attrs == nil {
+		attrs = map[string]string{}
 	}
+	return celIdentity{NHIID: id.NHIID, Kind: id.Kind, Principal: id.Principal, Namespace: id.Namespace,
+		Hosts: list(id.Hosts), Locations: list(id.Locations), Accounts: list(id.Accounts),
+		FileOwners: list(id.FileOwners), OwnerHints: list(id.OwnerHints), Attrs: attrs}
+}
+
+// celMessage turns "ERROR: <input>:1:9: undefined field 'kidn'" into
+// "undefined field 'kidn' (expression 1:9)": the policy error already names the file line.
+func celMessage(msg string) string {
+	msg = strings.TrimPrefix(msg, "ERROR: ")
+	rest, ok := strings.CutPrefix(msg, "<input>:")
+	if !ok {
+		return msg
+	}
+	parts := strings.SplitN(rest, ": ", 2)
+	if len(parts) != 2 {
+		return msg
+	}
+	return fmt.Sprintf("%s (expression %s)", parts[1], parts[0])
 }

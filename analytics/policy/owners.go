@@ -30,17 +30,17 @@ func (d *Directory) Get(id string) (*Person, bool) {
 
 var dirColumns = []string{"id", "name", "email", "type", "status", "manager"}
 
-func loadDirectory(path string) (*Directory, Errors) {
+// loadDirectory reads the CSV; errs are mistakes in it, err is a file that cannot be read.
+func loadDirectory(path string) (d *Directory, errs Errors, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Errors{{File: path, Line: 1, Msg: fmt.Sprintf("open owner directory: %v", err)}}
+		return nil, nil, fmt.Errorf("open owner directory: %w", err)
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = len(dirColumns)
 	r.TrimLeadingSpace = true
-	d := &Directory{File: path, byID: map[string]*Person{}}
-	var errs Errors
+	d = &Directory{File: path, byID: map[string]*Person{}}
 	for first := true; ; first = false {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -52,7 +52,7 @@ func loadDirectory(path string) (*Directory, Errors) {
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
-			return nil, append(errs, &Error{File: path, Line: line, Msg: err.Error()})
+			return d, append(errs, &Error{File: path, Line: line, Msg: err.Error()}), nil
 		}
 		if first {
 			if strings.Join(rec, ",") != strings.Join(dirColumns, ",") {
@@ -63,7 +63,7 @@ func loadDirectory(path string) (*Directory, Errors) {
 		p := &Person{ID: rec[0], Name: rec[1], Email: rec[2], Type: rec[3], Status: rec[4], Manager: rec[5], Line: line}
 		errs = append(errs, d.add(p)...)
 	}
-	return d, append(errs, d.checkManagers()...)
+	return d, append(errs, d.checkManagers()...), nil
 }
 
 func (d *Directory) add(p *Person) Errors {
@@ -129,32 +129,70 @@ type ownerRule struct {
 	line  int
 }
 
-// Owner resolves ownership: owner rules first (first match wins), then the
-// accounts owning the files, then home directories, then owner_hints.
+// systemAccounts own files on every host without owning what is in them.
+var systemAccounts = map[string]bool{"root": true, "daemon": true, "bin": true, "sys": true,
+	"nobody": true, "adm": true, "admin": true, "system": true, "wheel": true, "_www": true}
+
+// Owner resolves ownership: owner rules first (first match wins), then what the
+// host says: owner hints, then the person whose account owns the file, holds the
+// identity or whose home holds it. A root-owned file outside any home has no owner:
+// root is where things land, not who is accountable for them.
 func (p *Policy) Owner(id Identity) Ownership {
 	for _, r := range p.ownerRules {
 		if r.m.matches(id, "") {
 			return p.ownership(r.owner, fmt.Sprintf("owner rule at %s:%d", p.File, r.line))
 		}
 	}
-	for _, acct := range id.FileOwners {
-		if per, ok := p.Directory.byAccount(acct); ok {
-			return p.ownership(per.ID, fmt.Sprintf("file owner %q", acct))
+	for _, h := range id.OwnerHints {
+		if per, ok := p.Directory.byHint(hintValue(h)); ok {
+			return p.ownership(per.ID, fmt.Sprintf("owner hint %q", h))
 		}
 	}
+	if o, ok := p.accountOwner("file owner", id.FileOwners); ok {
+		return o
+	}
+	if o, ok := p.accountOwner("account", id.Accounts); ok {
+		return o
+	}
 	for _, loc := range id.Locations {
-		if acct := homeAccount(loc); acct != "" {
+		if acct := homeAccount(loc); acct != "" && !systemAccounts[acct] {
 			if per, ok := p.Directory.byAccount(acct); ok {
 				return p.ownership(per.ID, fmt.Sprintf("home directory of %q holds %s", acct, loc))
 			}
 		}
 	}
-	for _, h := range id.OwnerHints {
-		if per, ok := p.Directory.byHint(h); ok {
-			return p.ownership(per.ID, fmt.Sprintf("owner hint %q", h))
+	return Ownership{Status: "none", Reason: "no owner rule, owner hint, file owner or home directory matched"}
+}
+
+func (p *Policy) accountOwner(what string, accounts []string) (Ownership, bool) {
+	for _, acct := range accounts {
+		if systemAccounts[acct] {
+			continue
+		}
+		if per, ok := p.Directory.byAccount(acct); ok {
+			return p.ownership(per.ID, fmt.Sprintf("%s %q", what, acct)), true
 		}
 	}
-	return Ownership{Status: "none", Reason: "no owner rule, file owner, home directory or hint matched"}
+	return Ownership{}, false
+}
+
+// hintValue takes the person out of a hint as hosts write them: "owner:alice",
+// "email:alice@example.com", an annotation "Owner=alice" or
+// "nhiradar.io/owner=alice", or just "alice".
+func hintValue(h string) string {
+	i := strings.IndexAny(h, ":=")
+	if i < 0 {
+		return strings.TrimSpace(h)
+	}
+	k := strings.ToLower(h[:i])
+	if j := strings.LastIndexAny(k, "/."); j >= 0 {
+		k = k[j+1:]
+	}
+	switch k {
+	case "owner", "email", "mail", "contact", "maintainer", "team":
+		return strings.TrimSpace(h[i+1:])
+	}
+	return strings.TrimSpace(h)
 }
 
 func (p *Policy) ownership(id, reason string) Ownership {
@@ -165,11 +203,14 @@ func (p *Policy) ownership(id, reason string) Ownership {
 	return o
 }
 
-// homeAccount returns the account whose home holds path: /home/<name>/… or /root/….
+// homeAccount returns the account whose home holds path: /home/<name>/…,
+// /Users/<name>/… or /root/….
 func homeAccount(path string) string {
-	if rest, ok := strings.CutPrefix(path, "/home/"); ok {
-		if name, _, ok := strings.Cut(rest, "/"); ok && name != "" {
-			return name
+	for _, prefix := range []string{"/home/", "/Users/"} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok {
+			if name, _, ok := strings.Cut(rest, "/"); ok && name != "" {
+				return name
+			}
 		}
 	}
 	if strings.HasPrefix(path, "/root/") {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -36,6 +37,7 @@ type Policy struct {
 	base       Thresholds
 	overrides  []override
 	rules      map[string]*rule
+	configured int
 	Approvers  []string
 	exceptions []exception
 	Ticketing  Ticketing
@@ -52,6 +54,19 @@ type envGlobs struct {
 type override struct {
 	env, kind string
 	t         thresholdsYAML
+	line      int
+}
+
+// rank orders overrides from general to specific: environment, kind, both.
+func (o override) rank() int {
+	switch {
+	case o.env != "" && o.kind != "":
+		return 3
+	case o.kind != "":
+		return 2
+	default:
+		return 1
+	}
 }
 
 type rule struct {
@@ -73,7 +88,8 @@ func newPolicy(file, profile string) *Policy {
 	p.base = Thresholds{DormantAfter: 90 * day, NeverUsedAfter: 30 * day, MaxAge: 365 * day,
 		MaxPasswordAge: 90 * day, ExpiringWithin: 14 * day, ReviewEvery: 180 * day, ReuseMaxHosts: 1}
 	if profile == "strict" {
-		p.base.DormantAfter, p.base.NeverUsedAfter, p.base.MaxAge = 45*day, 45*day, 90*day
+		// NeverUsedAfter stays 30d: a strict profile must not be looser than the default anywhere.
+		p.base.DormantAfter, p.base.MaxAge = 45*day, 90*day
 	}
 	review := Duration{D: 90 * day}
 	p.overrides = []override{{env: "production", t: thresholdsYAML{ReviewEvery: &review}}}
@@ -107,10 +123,17 @@ func Parse(name string, data []byte, baseDir string) (*Policy, error) {
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.Strict()); err != nil {
 		return nil, Errors{toError(name, err)}
 	}
-	b := &builder{file: name, baseDir: baseDir}
+	b := &builder{file: name, baseDir: baseDir, lines: indexLines(f.Docs)}
 	p := b.build(&raw)
 	if len(b.errs) > 0 {
-		sort.SliceStable(b.errs, func(i, j int) bool { return b.errs[i].Line < b.errs[j].Line })
+		// The policy's own mistakes first, in line order; the directory CSV's after.
+		sort.SliceStable(b.errs, func(i, j int) bool {
+			ei, ej := b.errs[i], b.errs[j]
+			if (ei.File == name) != (ej.File == name) {
+				return ei.File == name
+			}
+			return ei.File < ej.File || (ei.File == ej.File && ei.Line < ej.Line)
+		})
 		return nil, b.errs
 	}
 	return p, nil
@@ -136,12 +159,19 @@ func (p *Policy) Environment(host string) string {
 	return ""
 }
 
-// Summary counts what the policy holds, for `nhictl policy check`.
-func (p *Policy) Summary() (owners, rules, exceptions int) {
-	return len(p.Directory.byID), len(p.ownerRules), len(p.exceptions)
+// Summary counts what a policy holds, for `nhictl policy check`.
+type Summary struct {
+	Owners, OwnerRules, Rules, Exceptions, Expired int
 }
 
-// Severity of rule: the policy's setting, else the built-in default.
+// Summarize counts what the policy holds; exceptions expired at now are counted apart.
+func (p *Policy) Summarize(now time.Time) Summary {
+	return Summary{Owners: len(p.Directory.byID), OwnerRules: len(p.ownerRules), Rules: p.configured,
+		Exceptions: len(p.exceptions), Expired: p.ExpiredExceptions(now)}
+}
+
+// Severity of rule: the policy's setting, else the built-in default. It is
+// asked only of findings that fired, so `when` has already held (see Enabled).
 func (p *Policy) Severity(ruleName string, id Identity, host string) string {
 	if r := p.rules[ruleName]; r != nil {
 		return r.severity
@@ -159,14 +189,30 @@ func (p *Policy) Enabled(ruleName string, id Identity, host string) bool {
 	if !r.enabled {
 		return false
 	}
-	if r.when == nil {
+	ok, err := p.When(ruleName, id, host)
+	if err != nil {
+		slog.Warn("policy condition failed; the rule fires", "rule", ruleName, "policy", p.Source(ruleName), "nhi_id", id.NHIID, "err", err)
 		return true
 	}
-	ok, err := r.when.eval(id, host, p.Environment(host))
-	return err != nil || ok
+	return ok
 }
 
-// Thresholds for id on host: the base, then every matching override in order.
+// When evaluates rule's `when` condition (true when it has none); the error is
+// the caller's to report.
+func (p *Policy) When(ruleName string, id Identity, host string) (bool, error) {
+	r := p.rules[ruleName]
+	if r == nil || r.when == nil {
+		return true, nil
+	}
+	ok, err := r.when.eval(id, host, p.Environment(host))
+	if err != nil {
+		return false, fmt.Errorf("rule %s at %s: %w", ruleName, p.Source(ruleName), err)
+	}
+	return ok, nil
+}
+
+// Thresholds for id on host: the profile's base and top-level thresholds, then
+// matching overrides from general to specific (environment, kind, environment+kind).
 func (p *Policy) Thresholds(id Identity, host string) Thresholds {
 	t := p.base
 	env := p.Environment(host)

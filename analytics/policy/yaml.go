@@ -37,15 +37,6 @@ func (es Errors) Error() string {
 	return strings.Join(parts, "\n")
 }
 
-// lineErr is returned by the node decoders below; the loader adds the file name.
-type lineErr struct {
-	line int
-	key  string
-	msg  string
-}
-
-func (e *lineErr) Error() string { return fmt.Sprintf("line %d: %s: %s", e.line, e.key, e.msg) }
-
 func nodeLine(n ast.Node) int {
 	if n == nil || n.GetToken() == nil {
 		return 0
@@ -55,10 +46,6 @@ func nodeLine(n ast.Node) int {
 
 // toError turns a decoder error into a file:line error.
 func toError(file string, err error) *Error {
-	var le *lineErr
-	if errors.As(err, &le) {
-		return &Error{File: file, Line: le.line, Key: le.key, Msg: le.msg}
-	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		line := 0
@@ -89,13 +76,16 @@ func (l *located[T]) UnmarshalYAML(n ast.Node) error {
 type expr struct {
 	Text string
 	Line int
+	// bad is reported by the builder, so one wrong value does not hide the rest.
+	bad string
 }
 
 func (e *expr) UnmarshalYAML(n ast.Node) error {
 	e.Line = nodeLine(n)
 	s, ok := n.(*ast.StringNode)
 	if !ok {
-		return &lineErr{line: e.Line, key: "when", msg: "must be a string holding a CEL expression"}
+		e.bad = "must be a string holding a CEL expression"
+		return nil
 	}
 	e.Text = s.Value
 	return nil
@@ -105,13 +95,17 @@ func (e *expr) UnmarshalYAML(n ast.Node) error {
 type Duration struct {
 	D    time.Duration
 	Line int
+	// bad holds a parse failure for the builder to report under the key's
+	// full path: returning it here would stop the decoder at the first one.
+	bad string
 }
 
 func (d *Duration) UnmarshalYAML(n ast.Node) error {
 	d.Line = nodeLine(n)
 	v, err := parseDuration(strings.TrimSpace(n.String()))
 	if err != nil {
-		return &lineErr{line: d.Line, key: "duration", msg: err.Error()}
+		d.bad = err.Error()
+		return nil
 	}
 	d.D = v
 	return nil

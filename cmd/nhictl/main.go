@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,7 @@ type cli struct {
 	User       string       `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
 	Inventory  inventoryCmd `cmd:"" help:"List every identity ClickHouse holds."`
 	Query      queryCmd     `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
+	Policy     policyCmd    `cmd:"" help:"Work with the governance policy file."`
 }
 
 func (c *cli) open(ctx context.Context) (*store.Store, error) {
@@ -86,7 +88,9 @@ func main() {
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.Bind(&c)
 	if err := kctx.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "nhictl:", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "nhictl:", err)
+		}
 		os.Exit(1)
 	}
 }
