@@ -134,24 +134,30 @@ func scanPaths(opts map[string]string, homes []hostfs.Home) []string {
 func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(string, parser)) error {
 	for _, p := range paths {
 		err := filepath.WalkDir(root.Path(p), func(local string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
 			host := root.HostPath(local)
+			if err != nil {
+				root.Note(host, err) // a directory it may not list: a warning, and the walk goes on
+				return nil
+			}
 			if d.IsDir() {
 				if skipDirs[d.Name()] || skipHostDirs[host] {
 					return fs.SkipDir
 				}
 				return nil
 			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			if pr, ok := parserFor(host); ok {
+			pr, ok := parserFor(host)
+			switch {
+			case !ok:
+			case d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0:
+				// A link is read as its tool would (dotfile managers link
+				// credential files), resolved inside the root; a loop or
+				// a link out of it is a warning.
 				visit(host, pr)
+			default:
+				root.Note(host, hostfs.NotRegular(d.Type()))
 			}
 			return nil
 		})

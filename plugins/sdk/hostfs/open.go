@@ -200,3 +200,7 @@ func reasonText(err, known error) string {
 	}
 	return known.Error()
 }
+
+// NotRegular is the error for a path a walk found to be of mode m where a
+// regular file was expected.
+func NotRegular(m fs.FileMode) error { return fmt.Errorf("%w (%s)", ErrNotRegular, typeName(m)) }
