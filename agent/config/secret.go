@@ -16,7 +16,7 @@ import (
 // variable. Errors name where the secret was looked for, never its value.
 func (s Secret) Read() ([]byte, error) {
 	if s.File != "" {
-		b, err := os.ReadFile(s.File)
+		b, err := ReadRegularFile(s.File, MaxSecretBytes)
 		if err != nil {
 			return nil, fmt.Errorf("secret file: %w", err)
 		}
@@ -51,7 +51,9 @@ var agentIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // can tell one agent from another even when host names change.
 func AgentID(stateDir string) (string, error) {
 	path := filepath.Join(stateDir, "agent-id")
-	b, err := os.ReadFile(path)
+	// The state dir is the agent's own, but a damaged or tampered one must
+	// not hang or bloat it either.
+	b, err := ReadRegularFile(path, 4<<10)
 	if err == nil {
 		id := string(bytes.TrimSpace(b))
 		if !agentIDPattern.MatchString(id) {

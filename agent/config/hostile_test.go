@@ -1,0 +1,104 @@
+//go:build unix
+
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// billionLaughs is a few hundred bytes that decode to about 10^9 strings.
+const billionLaughs = `brokers: [k:9092]
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAliasBombRefusedWithFileAndLine(t *testing.T) {
+	path := write(t, "agent.yaml", billionLaughs)
+	start := time.Now()
+	_, err := Load(path)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Load took %s: aliases were expanded", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), path+":2: YAML anchors and aliases are not allowed") {
+		t.Fatalf("err = %v, want the file, line 2 and the reason", err)
+	}
+}
+
+func TestMergeKeyAliasRefused(t *testing.T) {
+	_, err := Parse([]byte("brokers: [k:9092]\nkafka: {batch_size: 10}\nspool:\n  <<: *x\n"))
+	var ae *AliasError
+	if !errors.As(err, &ae) || ae.Line != 4 {
+		t.Fatalf("err = %v, want an alias error on line 4", err)
+	}
+}
+
+func TestFIFOConfigRefusedWithoutHanging(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(path); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("err = %v, want a refusal of the FIFO", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Load hangs on a FIFO")
+	}
+}
+
+func TestOversizeConfigRefused(t *testing.T) {
+	path := write(t, "agent.yaml", "brokers: [k:9092]\n#"+strings.Repeat("x", MaxFileBytes)+"\n")
+	_, err := Load(path)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestSecretFileMustBeSmallAndRegular(t *testing.T) {
+	big := write(t, "pw", strings.Repeat("p", MaxSecretBytes+1))
+	if _, err := (Secret{File: big}).Read(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversize secret: %v", err)
+	}
+	if _, err := (Secret{File: "/dev/zero"}).Read(); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("device as secret: %v", err)
+	}
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := (Secret{File: fifo}).Read(); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("FIFO as secret: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Secret.Read hangs on a FIFO")
+	}
+}
