@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 		return err
 	}
 	host := hostName(cfg)
-	sp, err := spool.Open(filepath.Join(cfg.StateDir, "spool.db"), cfg.Spool.MaxBytes)
+	sp, err := spool.Open(filepath.Join(cfg.StateDir, "spool.db"), cfg.Spool.MaxBytes, log)
 	if err != nil {
 		return err
 	}
