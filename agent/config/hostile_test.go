@@ -102,3 +102,29 @@ func TestSecretFileMustBeSmallAndRegular(t *testing.T) {
 		t.Fatal("Secret.Read hangs on a FIFO")
 	}
 }
+
+// TestDamagedAgentIDIsReplaced: a malformed agent-id, or a FIFO in its
+// place, is moved aside and a new id made, so that the agent starts.
+func TestDamagedAgentIDIsReplaced(t *testing.T) {
+	for name, plant := range map[string]func(string) error{
+		"garbage": func(p string) error { return os.WriteFile(p, []byte("\x00\xffnot-an-id"), 0o600) },
+		"fifo":    func(p string) error { return syscall.Mkfifo(p, 0o600) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "agent-id")
+			if err := plant(path); err != nil {
+				t.Fatal(err)
+			}
+			id, err := AgentID(dir, nil)
+			if err != nil || !agentIDPattern.MatchString(id) {
+				t.Fatalf("AgentID = %q, %v", id, err)
+			}
+			aside, _ := filepath.Glob(path + ".corrupt-*")
+			again, err := AgentID(dir, nil)
+			if len(aside) != 1 || err != nil || again != id {
+				t.Fatalf("aside %v; second AgentID %q, %v, want %q", aside, again, err, id)
+			}
+		})
+	}
+}

@@ -15,8 +15,11 @@ const MaxFileBytes = 1 << 20
 // well under a KiB.
 const MaxSecretBytes = 64 << 10
 
-// ErrTooLarge is returned by ReadRegularFile for a file over its bound.
-var ErrTooLarge = errors.New("file too large")
+// Errors of ReadRegularFile: a file over its bound, or not a regular file.
+var (
+	ErrTooLarge   = errors.New("file too large")
+	ErrNotRegular = errors.New("not a regular file")
+)
 
 // ReadRegularFile reads the regular file at path, refusing anything else
 // and anything over max bytes. The agent reads these files as root on
@@ -35,7 +38,7 @@ func ReadRegularFile(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (mode %v)", path, st.Mode().Type())
+		return nil, fmt.Errorf("%s (mode %v): %w", path, st.Mode().Type(), ErrNotRegular)
 	}
 	if st.Size() > max {
 		return nil, fmt.Errorf("%s: %d bytes, more than %d: %w", path, st.Size(), max, ErrTooLarge)
