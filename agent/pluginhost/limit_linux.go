@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,4 +50,14 @@ func dataMapped(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("data size of pid %d: no VmData in /proc/%d/status", pid, pid)
+}
+
+// dieWithAgent has the kernel kill the plugin when the agent dies, even by
+// SIGKILL or the OOM killer, when no deferred Stop runs: in its own process
+// group the plugin would otherwise run on, outside every agent limit. The
+// signal follows the death of the thread that started the plugin, and Go
+// ends a thread only when a goroutine exits locked to it, which neither
+// the agent nor go-plugin does.
+func dieWithAgent(cmd *exec.Cmd) {
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 }

@@ -33,6 +33,7 @@ func (p *Plugin) start() (*process, error) {
 		cmd.Env = memoryEnv(cmd.Env, p.spec.MemoryLimit)
 	}
 	ownGroup(cmd)
+	dieWithAgent(cmd)
 	oom := &oomWatch{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
