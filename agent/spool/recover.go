@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -122,6 +124,7 @@ func reset(path string, cause error, log *slog.Logger) (*bbolt.DB, Stats, error)
 	}
 	log.Warn("spool file damaged: moved aside and started empty; the events it held are lost",
 		"file", path, "moved_to", aside, "err", cause)
+	pruneAside(path, log)
 	db, st, err := openChecked(path)
 	if err != nil {
 		return nil, st, fmt.Errorf("spool: fresh %s after moving a damaged one aside: %w", path, err)
@@ -133,4 +136,24 @@ func reset(path string, cause error, log *slog.Logger) (*bbolt.DB, Stats, error)
 		return nil, st, fmt.Errorf("spool: %s: %w", path, err)
 	}
 	return db, st, nil
+}
+
+// keepAside is how many damaged spool files are kept. A disk that keeps
+// damaging the spool must not fill up with copies of it, each up to the
+// spool's bound.
+const keepAside = 3
+
+// pruneAside removes all but the newest keepAside damaged files; their
+// names sort by time.
+func pruneAside(path string, log *slog.Logger) {
+	old, err := filepath.Glob(path + ".corrupt-*")
+	if err != nil || len(old) <= keepAside {
+		return
+	}
+	sort.Strings(old)
+	for _, f := range old[:len(old)-keepAside] {
+		if err := os.Remove(f); err != nil {
+			log.Warn("cannot remove an old damaged spool file", "file", f, "err", err)
+		}
+	}
 }

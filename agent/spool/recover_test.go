@@ -139,3 +139,24 @@ func TestLockedSpoolIsNotMovedAside(t *testing.T) {
 		t.Fatalf("a locked spool was moved aside: %v", a)
 	}
 }
+
+// TestOnlyNewestDamagedFilesAreKept: past keepAside damaged files, the
+// oldest are removed, so that repeated damage cannot fill the disk.
+func TestOnlyNewestDamagedFilesAreKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	for _, stamp := range []string{"20200101T000000.000000000Z", "20200102T000000.000000000Z", "20200103T000000.000000000Z"} {
+		if err := os.WriteFile(path+".corrupt-"+stamp, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, []byte("not a bbolt file, long enough to be read as one................."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openLogged(t, path)
+	kept := asideFiles(t, path)
+	// Sorted by name, hence by time: the oldest went, the new one stays.
+	if len(kept) != keepAside || !strings.HasSuffix(kept[0], ".corrupt-20200102T000000.000000000Z") ||
+		strings.Contains(kept[keepAside-1], ".corrupt-2020") {
+		t.Fatalf("kept %v, want the %d newest", kept, keepAside)
+	}
+}
