@@ -128,6 +128,10 @@ func Load(path string) (*Config, error) {
 	if errors.As(err, &ae) {
 		return nil, fmt.Errorf("%s:%d: %s", path, ae.Line, ae.Reason())
 	}
+	var de *DepthError
+	if errors.As(err, &de) {
+		return nil, fmt.Errorf("%s:%d: %s", path, de.Line, de.Reason())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -137,7 +141,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes YAML strictly, applies defaults and validates. Errors name
 // the field and its line.
 func Parse(b []byte) (*Config, error) {
-	if err := refuseAliases(b); err != nil {
+	if err := refuseHostile(b); err != nil {
 		return nil, err
 	}
 	var c Config

@@ -128,3 +128,33 @@ func TestDamagedAgentIDIsReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestDeepNestingRefusedQuickly: nesting that would take the parser hours
+// is refused with its line, in flow and in block style, while the deepest
+// real configuration passes.
+func TestDeepNestingRefusedQuickly(t *testing.T) {
+	cases := map[string]string{
+		"flow":  "brokers: [k:9092]\nx: " + strings.Repeat("[", MaxFileBytes-100),
+		"block": "brokers: [k:9092]\nx:\n" + strings.Repeat("- ", MaxFileBytes/2-100) + "y\n",
+		"after unbalanced closers": "brokers: [k:9092]\n]]]\nx:\n" + strings.Repeat("- ", 1000) + "y\n",
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := write(t, "agent.yaml", src)
+			start := time.Now()
+			_, err := Load(path)
+			if took := time.Since(start); took > 5*time.Second {
+				t.Fatalf("Load took %s", took)
+			}
+			if err == nil || !strings.Contains(err.Error(), path+":") || !strings.Contains(err.Error(), "nested deeper than") {
+				t.Fatalf("err = %v, want a depth error naming the file and line", err)
+			}
+		})
+	}
+	real := "brokers: [k:9092]\nkafka:\n  tls: {enabled: true}\n  sasl:\n    mechanism: scram-sha-512\n    username: u\n" +
+		"    password:\n      file: /etc/pw\nplugins:\n  - name: credfiles\n    sha256: " + strings.Repeat("ab", 32) +
+		"\n    options:\n      paths: a,b\n"
+	if _, err := Parse([]byte(real)); err != nil {
+		t.Fatalf("a real configuration is refused: %v", err)
+	}
+}
