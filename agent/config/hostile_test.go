@@ -134,8 +134,8 @@ func TestDamagedAgentIDIsReplaced(t *testing.T) {
 // real configuration passes.
 func TestDeepNestingRefusedQuickly(t *testing.T) {
 	cases := map[string]string{
-		"flow":  "brokers: [k:9092]\nx: " + strings.Repeat("[", MaxFileBytes-100),
-		"block": "brokers: [k:9092]\nx:\n" + strings.Repeat("- ", MaxFileBytes/2-100) + "y\n",
+		"flow":                     "brokers: [k:9092]\nx: " + strings.Repeat("[", MaxFileBytes-100),
+		"block":                    "brokers: [k:9092]\nx:\n" + strings.Repeat("- ", MaxFileBytes/2-100) + "y\n",
 		"after unbalanced closers": "brokers: [k:9092]\n]]]\nx:\n" + strings.Repeat("- ", 1000) + "y\n",
 	}
 	for name, src := range cases {
