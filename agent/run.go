@@ -24,7 +24,7 @@ import (
 // Run runs the agent until ctx ends: scheduler → plugin host → spool →
 // publisher, under the self-limits, with a heartbeat every interval.
 func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logger) error {
-	agentID, err := config.AgentID(cfg.StateDir)
+	agentID, err := config.AgentID(cfg.StateDir, log)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 		return err
 	}
 	host := hostName(cfg)
-	sp, err := spool.Open(filepath.Join(cfg.StateDir, "spool.db"), cfg.Spool.MaxBytes)
+	sp, err := spool.Open(filepath.Join(cfg.StateDir, "spool.db"), cfg.Spool.MaxBytes, log)
 	if err != nil {
 		return err
 	}

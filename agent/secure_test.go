@@ -198,7 +198,7 @@ func TestRunPublishesToSecuredBroker(t *testing.T) {
 			if n := countMessages(t, plaintext, topic); n != 0 {
 				t.Fatalf("%d messages reached the topic despite the failure", n)
 			}
-			sp, err := spool.Open(filepath.Join(stateDir, "spool.db"), 1<<20)
+			sp, err := spool.Open(filepath.Join(stateDir, "spool.db"), 1<<20, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

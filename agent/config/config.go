@@ -7,8 +7,8 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
 
 	"github.com/goccy/go-yaml"
 )
@@ -119,11 +119,19 @@ type Plugin struct {
 
 // Load reads, defaults and validates the file at path.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadRegularFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	c, err := Parse(b)
+	var ae *AliasError
+	if errors.As(err, &ae) {
+		return nil, fmt.Errorf("%s:%d: %s", path, ae.Line, ae.Reason())
+	}
+	var de *DepthError
+	if errors.As(err, &de) {
+		return nil, fmt.Errorf("%s:%d: %s", path, de.Line, de.Reason())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -133,6 +141,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes YAML strictly, applies defaults and validates. Errors name
 // the field and its line.
 func Parse(b []byte) (*Config, error) {
+	if err := refuseHostile(b); err != nil {
+		return nil, err
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b), yaml.Strict())
 	if err := dec.Decode(&c); err != nil {

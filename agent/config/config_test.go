@@ -73,11 +73,11 @@ func TestSecretFromEnvAndFile(t *testing.T) {
 
 func TestAgentIDPersists(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
-	a, err := AgentID(dir)
+	a, err := AgentID(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := AgentID(dir)
+	b, err := AgentID(dir, nil)
 	if err != nil || a != b || len(a) != 32 {
 		t.Fatalf("ids %q, %q, %v", a, b, err)
 	}

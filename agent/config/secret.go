@@ -7,16 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 )
 
 // Read returns the secret from its file, else from its environment
 // variable. Errors name where the secret was looked for, never its value.
 func (s Secret) Read() ([]byte, error) {
 	if s.File != "" {
-		b, err := os.ReadFile(s.File)
+		b, err := ReadRegularFile(s.File, MaxSecretBytes)
 		if err != nil {
 			return nil, fmt.Errorf("secret file: %w", err)
 		}
@@ -46,20 +48,33 @@ func (s Secret) Where() string {
 
 var agentIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+var errMalformedID = errors.New("malformed: want 32 hex digits")
+
 // AgentID returns the agent's persistent id, kept in stateDir/agent-id and
 // created on first use. It survives restarts and upgrades, so the collector
-// can tell one agent from another even when host names change.
-func AgentID(stateDir string) (string, error) {
+// can tell one agent from another even when host names change. A damaged
+// file (not a regular file, or not an id) is moved aside and a new id made,
+// with a warning on log: refusing to start would have the service manager
+// restart the agent on the same file forever.
+func AgentID(stateDir string, log *slog.Logger) (string, error) {
 	path := filepath.Join(stateDir, "agent-id")
-	b, err := os.ReadFile(path)
+	// The state dir is the agent's own, but a damaged or tampered one must
+	// not hang or bloat it either.
+	b, err := ReadRegularFile(path, 4<<10)
 	if err == nil {
 		id := string(bytes.TrimSpace(b))
-		if !agentIDPattern.MatchString(id) {
-			return "", fmt.Errorf("agent id in %s is malformed (want 32 hex digits); remove it to get a new one", path)
+		if agentIDPattern.MatchString(id) {
+			return id, nil
 		}
-		return id, nil
+		err = errMalformedID
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, errMalformedID) || errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLarge):
+		if err := moveAside(path, err, log); err != nil {
+			return "", err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		// Unreadable (permissions) is not damage: a new id would not help.
 		return "", fmt.Errorf("agent id: %w", err)
 	}
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
@@ -78,4 +93,18 @@ func AgentID(stateDir string) (string, error) {
 		return "", fmt.Errorf("agent id: %w", err)
 	}
 	return id, nil
+}
+
+// moveAside renames a damaged state file to path.corrupt-<time>, kept for
+// inspection, and says so once.
+func moveAside(path string, cause error, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	aside := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+	if err := os.Rename(path, aside); err != nil {
+		return fmt.Errorf("agent id in %s is damaged (%v) and moving it aside failed: %w", path, cause, err)
+	}
+	log.Warn("agent id file damaged: moved aside, the agent gets a new id", "file", path, "moved_to", aside, "err", cause)
+	return nil
 }

@@ -46,7 +46,7 @@ func (s *Source) Build(ctx context.Context) (*event.Event, error) {
 		BootTime: s.boot, IPs: addresses()}
 	if s.Spool != nil {
 		st := s.Spool()
-		hb.SpoolDepth, hb.SpoolBytes, hb.Dropped = st.Depth, st.Bytes, st.Dropped
+		hb.SpoolDepth, hb.SpoolBytes, hb.Dropped, hb.SpoolResets = st.Depth, st.Bytes, st.Dropped, st.Resets
 	}
 	if s.Plugins != nil {
 		hb.Plugins = s.Plugins()

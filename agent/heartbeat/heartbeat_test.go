@@ -14,7 +14,7 @@ func TestHeartbeatReportsHostSpoolPluginsAndSelf(t *testing.T) {
 	last := time.Now().Add(-time.Minute)
 	s := &Source{
 		Version: "1.2.3",
-		Spool:   func() spool.Stats { return spool.Stats{Depth: 7, Bytes: 700, Dropped: 3} },
+		Spool:   func() spool.Stats { return spool.Stats{Depth: 7, Bytes: 700, Dropped: 3, Resets: 1} },
 		Plugins: func() []event.PluginStatus {
 			return []event.PluginStatus{{Name: "credfiles", State: "running", LastScan: &last, Restarts: 2, LimitReached: "memory_limit"}}
 		},
@@ -32,7 +32,7 @@ func TestHeartbeatReportsHostSpoolPluginsAndSelf(t *testing.T) {
 	if h.Version != "1.2.3" || h.OS != runtime.GOOS || h.Kernel == "" || h.BootTime == nil || h.RSSBytes <= 0 {
 		t.Fatalf("host and self facts missing: %+v", h)
 	}
-	if h.SpoolDepth != 7 || h.SpoolBytes != 700 || h.Dropped != 3 {
+	if h.SpoolDepth != 7 || h.SpoolBytes != 700 || h.Dropped != 3 || h.SpoolResets != 1 {
 		t.Fatalf("spool stats: %+v", h)
 	}
 	if len(h.Plugins) != 1 || h.Plugins[0].Restarts != 2 || h.Plugins[0].LimitReached != "memory_limit" {
@@ -47,7 +47,7 @@ func TestHeartbeatReportsHostSpoolPluginsAndSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := event.Decode(raw)
-	if err != nil || back.Heartbeat.Budget == nil || back.Heartbeat.Budget.Pauses != 12 {
+	if err != nil || back.Heartbeat.Budget == nil || back.Heartbeat.Budget.Pauses != 12 || back.Heartbeat.SpoolResets != 1 {
 		t.Fatalf("budget after encode/decode: %+v, %v", back.Heartbeat, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
 )
 
@@ -20,7 +21,7 @@ const EnvVar = "NHI_FINGERPRINT_KEY"
 func Load(file string) (key []byte, ok bool, err error) {
 	switch {
 	case file != "":
-		b, err := os.ReadFile(file)
+		b, err := config.ReadRegularFile(file, config.MaxSecretBytes)
 		if err != nil {
 			return nil, false, fmt.Errorf("fingerprint key: %w", err)
 		}

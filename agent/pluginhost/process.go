@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -19,6 +18,7 @@ type process struct {
 	impl   sdk.Plugin
 	info   sdk.Info
 	pid    int
+	oom    *oomWatch
 }
 
 // start verifies the executable against its pin and starts it.
@@ -30,11 +30,11 @@ func (p *Plugin) start() (*process, error) {
 	cmd := exec.Command(p.spec.Path)
 	cmd.Env = os.Environ()
 	if p.spec.MemoryLimit > 0 {
-		// A Go plugin collects garbage harder as it nears the limit, well
-		// before the watchdog would kill it.
-		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+strconv.FormatInt(p.spec.MemoryLimit*3/4, 10))
+		cmd.Env = memoryEnv(cmd.Env, p.spec.MemoryLimit)
 	}
 	ownGroup(cmd)
+	dieWithAgent(cmd)
+	oom := &oomWatch{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		Plugins:          sdk.PluginSet(nil),
@@ -44,6 +44,7 @@ func (p *Plugin) start() (*process, error) {
 		Logger:           newHCLog(p.log, p.spec.Name),
 		StartTimeout:     orDuration(p.opts.StartTimeout, 10*time.Second),
 		AutoMTLS:         true,
+		Stderr:           oom,
 	})
 	rpc, err := client.Client()
 	if err != nil {
@@ -60,11 +61,33 @@ func (p *Plugin) start() (*process, error) {
 		client.Kill()
 		return nil, fmt.Errorf("%s does not serve a discovery plugin", p.spec.Path)
 	}
-	pr := &process{client: client, impl: impl, info: impl.Info()}
+	pr := &process{client: client, impl: impl, oom: oom}
 	if rc := client.ReattachConfig(); rc != nil {
 		pr.pid = rc.Pid
 	}
+	if err := p.applyLimit(pr); err != nil {
+		pr.kill()
+		return nil, err
+	}
+	pr.info = impl.Info()
 	return pr, nil
+}
+
+// applyLimit puts the process under its memory limit. It can only be set once
+// the process runs, after go-plugin's handshake, but before it is asked
+// for anything; a plugin whose limit cannot be set is not run, so that
+// the limit holds for every scan.
+func (p *Plugin) applyLimit(pr *process) error {
+	if p.spec.MemoryLimit <= 0 {
+		return nil
+	}
+	if pr.pid <= 0 {
+		return fmt.Errorf("limit %s: no process id to set its memory limit on", p.spec.Path)
+	}
+	if err := limitMemory(pr.pid, p.spec.MemoryLimit); err != nil {
+		return fmt.Errorf("limit %s (pid %d) to %d bytes: %w", p.spec.Path, pr.pid, p.spec.MemoryLimit, err)
+	}
+	return nil
 }
 
 // kill ends the process at once: SIGKILL first (a hung or runaway plugin

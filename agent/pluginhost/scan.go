@@ -42,6 +42,11 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 		reason, err = ReasonTimeout, fmt.Errorf("scan took longer than %s", p.spec.Timeout)
 	case err != nil && processGone(pr, err):
 		reason = ReasonCrash
+		if pr.outOfMemory() {
+			// Under RLIMIT_DATA a plugin over its limit dies of a failed
+			// allocation before the watchdog sees it grow.
+			reason = ReasonMemory
+		}
 	}
 	if reason != "" {
 		return p.fail(pr, reason, err)

@@ -18,7 +18,7 @@ import (
 // startDrainer drains a new spool into topic until the test ends.
 func startDrainer(t *testing.T, broker, topic string, onDrained ...func()) (*spool.Spool, *Drainer) {
 	t.Helper()
-	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool.db"), 64<<20)
+	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool.db"), 64<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 
 	"github.com/segmentio/kafka-go/compress"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/nhiradar/nhiradar/agent/config"
 )
 
 // TLSOptions says how to reach brokers over TLS. With CertFile and KeyFile
@@ -24,7 +25,7 @@ type TLSOptions struct {
 func TLSConfig(opts TLSOptions) (*tls.Config, error) {
 	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: opts.ServerName, InsecureSkipVerify: opts.InsecureSkipVerify} //nolint:gosec // an explicit, documented option
 	if opts.CAFile != "" {
-		pem, err := os.ReadFile(opts.CAFile)
+		pem, err := config.ReadRegularFile(opts.CAFile, pemMaxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("publish: tls ca: %w", err)
 		}
@@ -35,7 +36,7 @@ func TLSConfig(opts TLSOptions) (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	if opts.CertFile != "" || opts.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		cert, err := loadKeyPair(opts.CertFile, opts.KeyFile)
 		if err != nil {
 			// The error names the files, not their content.
 			return nil, fmt.Errorf("publish: tls client certificate %s / %s: %w", opts.CertFile, opts.KeyFile, err)
@@ -43,6 +44,23 @@ func TLSConfig(opts TLSOptions) (*tls.Config, error) {
 		c.Certificates = []tls.Certificate{cert}
 	}
 	return c, nil
+}
+
+// pemMaxBytes bounds a PEM file; a system CA bundle is about 200 KiB.
+const pemMaxBytes = 1 << 20
+
+// loadKeyPair is tls.LoadX509KeyPair reading only bounded regular files, so
+// that a FIFO or device at a configured path cannot hang the agent.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := config.ReadRegularFile(certFile, pemMaxBytes)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := config.ReadRegularFile(keyFile, pemMaxBytes)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // SASLMechanism returns the kafka-go mechanism for name: "plain" or

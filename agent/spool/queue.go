@@ -17,7 +17,7 @@ func (s *Spool) Append(recs ...Record) error {
 	var st Stats
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ev, m := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
-		st = Stats{Bytes: getInt(m, keyBytes), Depth: getInt(m, keyCount), Dropped: getInt(m, keyDropped)}
+		st = readStats(m)
 		for _, r := range recs {
 			size := entrySize(len(r.Key), len(r.Value))
 			if size > s.maxBytes {
@@ -112,7 +112,7 @@ func (s *Spool) Remove(seq uint64) error {
 	var st Stats
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ev, m := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
-		st = Stats{Bytes: getInt(m, keyBytes), Depth: getInt(m, keyCount), Dropped: getInt(m, keyDropped)}
+		st = readStats(m)
 		c := ev.Cursor()
 		for k, v := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, v = c.First() {
 			n := int(binary.BigEndian.Uint32(v))

@@ -9,10 +9,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -23,6 +23,7 @@ var (
 	keyBytes     = []byte("bytes")
 	keyCount     = []byte("count")
 	keyDropped   = []byte("dropped")
+	keyResets    = []byte("resets")
 )
 
 // overhead is what each entry costs beyond its key and value in the byte
@@ -47,6 +48,10 @@ type Stats struct {
 	// Dropped counts entries dropped because the spool was full, since it
 	// was created.
 	Dropped int64
+	// Resets counts damaged spool files moved aside and replaced by an
+	// empty one: the events they held are lost. It is kept in the fresh
+	// file, so it reads 1 after a reset and survives restarts.
+	Resets int64
 }
 
 // Spool is a durable FIFO bounded by bytes. It is safe for concurrent use.
@@ -60,15 +65,24 @@ type Spool struct {
 }
 
 // Open opens or creates the spool file at path (mode 0600, directory 0700).
-// maxBytes bounds the entries' size.
-func Open(path string, maxBytes int64) (*Spool, error) {
+// maxBytes bounds the entries' size. A damaged file is moved aside to
+// path.corrupt-<time>, logged on log (nil: slog.Default) and replaced by an
+// empty spool; Stats.Resets counts it.
+func Open(path string, maxBytes int64, log *slog.Logger) (*Spool, error) {
 	if maxBytes <= 0 {
 		return nil, errors.New("spool: max bytes must be positive")
+	}
+	if log == nil {
+		log = slog.Default()
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 2 * time.Second})
+	db, st, err := openChecked(path)
+	var damaged *damagedError
+	if errors.As(err, &damaged) {
+		db, st, err = reset(path, err, log)
+	}
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, fmt.Errorf("spool %s is locked: is another agent running? %w", path, err)
@@ -81,22 +95,9 @@ func Open(path string, maxBytes int64) (*Spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{db: db, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(bucketEvents); err != nil {
-			return err
-		}
-		m, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		s.stats = Stats{Bytes: getInt(m, keyBytes), Depth: getInt(m, keyCount), Dropped: getInt(m, keyDropped)}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("spool: init %s: %w", path, err)
-	}
+	s := &Spool{db: db, maxBytes: maxBytes, notify: make(chan struct{}, 1), stats: st}
+	// The check read the whole file: do not keep it resident.
+	_ = s.Release()
 	return s, nil
 }
 
@@ -146,6 +147,11 @@ func getInt(b *bbolt.Bucket, k []byte) int64 {
 		return 0
 	}
 	return int64(binary.BigEndian.Uint64(v))
+}
+
+// readStats reads what the meta bucket records.
+func readStats(m *bbolt.Bucket) Stats {
+	return Stats{Bytes: getInt(m, keyBytes), Depth: getInt(m, keyCount), Dropped: getInt(m, keyDropped), Resets: getInt(m, keyResets)}
 }
 
 func putInt(b *bbolt.Bucket, k []byte, v int64) error {

@@ -15,7 +15,7 @@ import (
 
 func open(t *testing.T, path string, max int64) *Spool {
 	t.Helper()
-	s, err := Open(path, max)
+	s, err := Open(path, max, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestFileIsPrivate(t *testing.T) {
 func TestSecondOpenIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "spool.db")
 	open(t, path, 1<<20)
-	if _, err := Open(path, 1<<20); err == nil || !strings.Contains(err.Error(), "locked") {
+	if _, err := Open(path, 1<<20, nil); err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Fatalf("second Open: %v", err)
 	}
 }
@@ -171,7 +171,7 @@ func TestSIGKILLLosesNothingSpooled(t *testing.T) {
 const childMax = 100 * (6 + 12 + overhead)
 
 func spoolChild() {
-	s, err := Open(os.Getenv("NHI_SPOOL_CHILD"), childMax)
+	s, err := Open(os.Getenv("NHI_SPOOL_CHILD"), childMax, nil)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -190,7 +190,7 @@ func spoolChild() {
 // and writes correctly afterwards.
 func TestReleaseDropsMappedPages(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "spool.db")
-	s, err := Open(path, 64<<20)
+	s, err := Open(path, 64<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

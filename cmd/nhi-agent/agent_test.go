@@ -112,7 +112,7 @@ func TestRunSIGKILLRestartDeliversSpool(t *testing.T) {
 	}
 	_ = cmd.Wait()
 
-	sp, err := spool.Open(filepath.Join(state, "spool.db"), 1<<30)
+	sp, err := spool.Open(filepath.Join(state, "spool.db"), 1<<30, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -46,7 +47,8 @@ func main() {
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
 		kong.UsageOnError(),
 		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser,
-			"shipped": strings.Join(shipped, ","), "plugin_dir": config.DefaultPluginDir})
+			"shipped": strings.Join(shipped, ","), "plugin_dir": config.DefaultPluginDir,
+			"plugin_memory": strconv.Itoa(config.DefaultPluginMemory), "plugin_timeout": config.DefaultTimeout.String()})
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/agent/pluginhost"
@@ -26,12 +27,19 @@ var shipped = []string{"credfiles", "processes", "accounts", "sshkeys", "kuberne
 type pluginFlags struct {
 	PluginDir string   `help:"Directory holding the nhi-plugin-* executables (default: nhi-agent's own directory if it holds them, else ${plugin_dir})." env:"NHI_PLUGIN_DIR" type:"path" name:"plugin-dir"`
 	Plugins   []string `help:"Run only these plugins (default: every shipped plugin: ${shipped})." sep:"," name:"plugins"`
+	// The service's limits: a one-shot scan runs on the same hosts, often
+	// as root, and must not be the way around them.
+	PluginMemory  int64         `help:"Memory limit of each plugin process, in bytes (as limits.plugin_memory_bytes)." default:"${plugin_memory}" name:"plugin-memory"`
+	PluginTimeout time.Duration `help:"Time limit of each plugin's scan (as a plugin's timeout)." default:"${plugin_timeout}" name:"plugin-timeout"`
 }
 
 // open returns a host for each chosen plugin executable and a function that
 // stops them all. An executable the scan cannot trust is an error before
 // any plugin runs.
 func (f *pluginFlags) open(log *slog.Logger) ([]sdk.Plugin, func(), error) {
+	if f.PluginMemory < 16<<20 {
+		return nil, nil, fmt.Errorf("--plugin-memory %d: below 16 MiB no plugin can run", f.PluginMemory)
+	}
 	dir, err := f.dir()
 	if err != nil {
 		return nil, nil, err
@@ -57,7 +65,8 @@ func (f *pluginFlags) open(log *slog.Logger) ([]sdk.Plugin, func(), error) {
 			return nil, nil, err
 		}
 		log.Debug("plugin", "name", name, "path", path, "sha256", sum)
-		h := pluginhost.New(pluginhost.Spec{Name: name, Path: path, SHA256: sum}, pluginhost.Options{Log: log})
+		h := pluginhost.New(pluginhost.Spec{Name: name, Path: path, SHA256: sum, Timeout: f.PluginTimeout,
+			MemoryLimit: f.PluginMemory}, pluginhost.Options{Log: log})
 		hosts = append(hosts, h)
 		out = append(out, h)
 	}

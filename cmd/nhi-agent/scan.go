@@ -135,6 +135,11 @@ func (c *scanCmd) sink(ctx context.Context) (scan.Sink, func(context.Context) er
 func (c *scanCmd) filtered(next scan.Sink, log *slog.Logger) (scan.Sink, error) {
 	var f baseline.Filter
 	for _, p := range append(append([]string{}, c.Baseline...), c.Ignore...) {
+		// A FIFO or device would hang or flood the load, which no signal
+		// interrupts.
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("baseline %s: not a regular file", p)
+		}
 		if err := f.Load(p); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,8 @@
 // Its behaviour comes from the scan options: mode "ok" emits count events,
 // "panic" emits two and panics, "hang" emits one and never returns, "hog"
 // allocates memory without bound, "burn" spins on the CPU until cancelled.
+// Without a mode option, NHI_TESTPLUGIN_MODE gives it: `nhi-agent scan`
+// passes no options.
 package main
 
 import (
@@ -23,6 +25,9 @@ func (testPlugin) Info() sdk.Info { return sdk.Info{Name: "testplugin", Version:
 
 func (p testPlugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
 	mode := req.Options["mode"]
+	if mode == "" {
+		mode = os.Getenv("NHI_TESTPLUGIN_MODE")
+	}
 	p.log.Info("scan started", "mode", mode, "full", req.Full)
 	emitN := func(n int) error {
 		for i := 0; i < n; i++ {

@@ -125,8 +125,11 @@ type Heartbeat struct {
 	SpoolDepth int64      `json:"spool_depth"`
 	SpoolBytes int64      `json:"spool_bytes"`
 	Dropped    int64      `json:"dropped"`
-	CPUPercent float64    `json:"cpu_percent"`
-	RSSBytes   int64      `json:"rss_bytes"`
+	// SpoolResets counts damaged spool files the agent moved aside and
+	// replaced by an empty one, losing what they held.
+	SpoolResets int64   `json:"spool_resets,omitempty"`
+	CPUPercent  float64 `json:"cpu_percent"`
+	RSSBytes    int64   `json:"rss_bytes"`
 	// Nested objects come after the top-level fields they share names
 	// with (cpu_percent, rss_bytes): the collector's views read heartbeats
 	// with ClickHouse's visitParamExtract*, which take the first match at

@@ -1,0 +1,44 @@
+//go:build unix
+
+package orgkey
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestKeyFileMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "key")
+	if err := os.WriteFile(good, []byte("an-organisation-key-of-enough-bytes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, ok, err := Load(good); err != nil || !ok || string(k) != "an-organisation-key-of-enough-bytes" {
+		t.Fatalf("regular key file: %q, %v, %v", k, ok, err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := Load(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("FIFO as key file: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Load hangs on a FIFO")
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Load(big); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("oversize key file: %v", err)
+	}
+}
