@@ -17,7 +17,7 @@ type builder struct {
 	// noDirectory: owners.directory could not be read; that one error stands
 	// for every id it would have resolved.
 	noDirectory bool
-	p             *Policy
+	p           *Policy
 }
 
 func (b *builder) fail(path, msg string) {
