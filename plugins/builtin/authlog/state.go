@@ -39,7 +39,7 @@ func loadPositions(dir string, incremental bool) positions {
 	}
 	// Bounded and regular-only like any other read: the state directory is
 	// the agent's, but a damaged file must cost nothing but a full read.
-	if b, err := hostfs.New("/").ReadFile(filepath.Join(dir, stateFile), maxStateFile); err == nil {
+	if b, err := hostfs.ReadLocalFile(filepath.Join(dir, stateFile), maxStateFile); err == nil {
 		_ = json.Unmarshal(b, &p.prev) // a damaged file means a full read
 	}
 	return p

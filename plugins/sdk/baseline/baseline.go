@@ -15,8 +15,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -52,7 +52,8 @@ func (f *Filter) Add(fps ...string) {
 
 // Load reads one ignore or baseline file into the filter.
 func (f *Filter) Load(path string) error {
-	file, err := os.Open(path)
+	// A regular file only: a FIFO given as baseline must not hang the scan.
+	file, err := hostfs.OpenLocal(path)
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -204,3 +205,22 @@ func reasonText(err, known error) string {
 // NotRegular is the error for a path a walk found to be of mode m where a
 // regular file was expected.
 func NotRegular(m fs.FileMode) error { return fmt.Errorf("%w (%s)", ErrNotRegular, typeName(m)) }
+
+// OpenLocal is Open for a path of this machine (a state file, an
+// operator's baseline), relative to the working directory or absolute.
+func OpenLocal(path string) (*os.File, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return New("/").Open(abs)
+}
+
+// ReadLocalFile is ReadFile for a path of this machine.
+func ReadLocalFile(path string, max int64) ([]byte, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return New("/").ReadFile(abs, max)
+}

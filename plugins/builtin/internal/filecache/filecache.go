@@ -76,7 +76,7 @@ func Open[T any](stateDir, file, version string, fp *secret.Fingerprinter, incre
 	}
 	// Bounded, regular files only: a damaged or planted cache costs a full
 	// scan, never the plugin's memory.
-	b, err := hostfs.New("/").ReadFile(c.path, maxCacheFile)
+	b, err := hostfs.ReadLocalFile(c.path, maxCacheFile)
 	if err != nil {
 		return c
 	}
