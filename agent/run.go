@@ -16,7 +16,7 @@ import (
 	"github.com/nhiradar/nhiradar/agent/scan"
 	"github.com/nhiradar/nhiradar/agent/schedule"
 	"github.com/nhiradar/nhiradar/agent/selflimit"
-	"github.com/nhiradar/nhiradar/agent/spool"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/nhiradar/nhiradar/agent/spool"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 

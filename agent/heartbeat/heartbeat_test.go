@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nhiradar/nhiradar/agent/spool"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/nhiradar/nhiradar/agent/spool"
+	"github.com/nhiradar/nhiradar/internal/spool"
 )
 
 // Queue is what the Drainer takes messages from: the spool.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/nhiradar/nhiradar/agent/spool"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 

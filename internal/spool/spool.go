@@ -1,8 +1,10 @@
-// Package spool is the agent's durable, bounded, on-disk queue. Every event
-// is appended (and synced to disk) before it is published, and removed only
-// after Kafka acknowledged it, so an agent killed at any moment loses nothing
-// it had spooled. When the spool is full the oldest events are dropped, and
-// the drop is counted: the count is persisted and reported in heartbeats.
+// Package spool is the durable, bounded, on-disk queue the agent and the
+// collector share. The agent spools every event (synced to disk) before it
+// is published and removes it only after Kafka acknowledged it, so an agent
+// killed at any moment loses nothing it had spooled; when that spool is
+// full the oldest events are dropped, and the drop is counted. The
+// collector's ticket outbox is the same queue opened strict (OpenStrict):
+// full, it refuses new entries rather than dropping a ticket operation.
 package spool
 
 import (
@@ -58,7 +60,10 @@ type Stats struct {
 type Spool struct {
 	db       *bbolt.DB
 	maxBytes int64
-	notify   chan struct{}
+	// strict refuses an append over the bound (ErrFull) instead of
+	// dropping the oldest entries.
+	strict bool
+	notify chan struct{}
 
 	mu    sync.Mutex
 	stats Stats
@@ -69,6 +74,19 @@ type Spool struct {
 // path.corrupt-<time>, logged on log (nil: slog.Default) and replaced by an
 // empty spool; Stats.Resets counts it.
 func Open(path string, maxBytes int64, log *slog.Logger) (*Spool, error) {
+	return openSpool(path, maxBytes, false, log)
+}
+
+// OpenStrict is Open for a queue nothing may be dropped from: an Append
+// that would pass maxBytes fails with ErrFull and appends nothing.
+func OpenStrict(path string, maxBytes int64, log *slog.Logger) (*Spool, error) {
+	return openSpool(path, maxBytes, true, log)
+}
+
+// ErrFull is a strict spool refusing an append over its bound.
+var ErrFull = errors.New("spool: full")
+
+func openSpool(path string, maxBytes int64, strict bool, log *slog.Logger) (*Spool, error) {
 	if maxBytes <= 0 {
 		return nil, errors.New("spool: max bytes must be positive")
 	}
@@ -95,7 +113,7 @@ func Open(path string, maxBytes int64, log *slog.Logger) (*Spool, error) {
 		db.Close()
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{db: db, maxBytes: maxBytes, notify: make(chan struct{}, 1), stats: st}
+	s := &Spool{db: db, maxBytes: maxBytes, strict: strict, notify: make(chan struct{}, 1), stats: st}
 	// The check read the whole file: do not keep it resident.
 	_ = s.Release()
 	return s, nil

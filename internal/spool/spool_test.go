@@ -3,6 +3,7 @@ package spool
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -251,4 +252,28 @@ func mappedKB(t *testing.T, path string) int {
 		}
 	}
 	return kb
+}
+
+// TestStrictRefusesInsteadOfDropping: the outbox's mode keeps every entry
+// and refuses the append that would pass the bound, whole.
+func TestStrictRefusesInsteadOfDropping(t *testing.T) {
+	s, err := OpenStrict(filepath.Join(t.TempDir(), "outbox.db"), 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Append(Record{Key: []byte("a"), Value: make([]byte, 40)}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Append(Record{Key: []byte("b"), Value: make([]byte, 20)}, Record{Key: []byte("c"), Value: make([]byte, 40)})
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("append over the bound: %v, want ErrFull", err)
+	}
+	got, err := s.Peek(10, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || string(got[0].Key) != "a" || s.Stats().Dropped != 0 {
+		t.Fatalf("after a refused append: %d entries, dropped %d; want the first entry only, nothing dropped", len(got), s.Stats().Dropped)
+	}
 }

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -20,6 +21,9 @@ func (s *Spool) Append(recs ...Record) error {
 		st = readStats(m)
 		for _, r := range recs {
 			size := entrySize(len(r.Key), len(r.Value))
+			if s.strict && st.Bytes+size > s.maxBytes {
+				return ErrFull // the transaction rolls back: nothing appended
+			}
 			if size > s.maxBytes {
 				st.Dropped++
 				continue
@@ -39,6 +43,9 @@ func (s *Spool) Append(recs ...Record) error {
 		}
 		return putStats(m, st)
 	})
+	if errors.Is(err, ErrFull) {
+		return fmt.Errorf("spool: append %d records: %w (%d of %d bytes used)", len(recs), err, st.Bytes, s.maxBytes)
+	}
 	if err != nil {
 		return fmt.Errorf("spool: append %d records: %w", len(recs), err)
 	}
