@@ -542,3 +542,66 @@ FROM (
     GROUP BY principal
 ) USING principal;
 
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.tickets  (
+    ticket_id   String,
+    version     UInt64,
+    system      String,
+    external_id String,
+    url         String,
+    type        String,
+    finding_ids Array(String),
+    state       String,
+    owner       String,
+    queue       String,
+    priority    String,
+    severity    String,
+    due         DateTime,
+    title       String,
+    opened_at   DateTime,
+    closed_at   DateTime,
+    resolution  String,
+    updated_at  DateTime
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY ticket_id;
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.ticket_events  (
+    ticket_id  String,
+    at         DateTime,
+    from_state String,
+    to_state   String,
+    why        String,
+    by         String
+) ENGINE = MergeTree()
+ORDER BY (ticket_id, at);
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_tickets  (
+    external_id String,
+    version     UInt64,
+    key         String,
+    type        String,
+    title       String,
+    body        String,
+    priority    String,
+    queue       String,
+    due         DateTime,
+    labels      Array(String),
+    state       String,
+    resolution  String,
+    created_at  DateTime,
+    updated_at  DateTime
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY external_id;
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes  (
+    external_id String,
+    at          DateTime,
+    author      String,
+    kind        String,
+    text        String
+) ENGINE = MergeTree()
+ORDER BY (external_id, at);
+

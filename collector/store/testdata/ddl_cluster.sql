@@ -511,3 +511,82 @@ FROM (
     GROUP BY principal
 ) USING principal;
 
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.tickets ON CLUSTER nhi_cluster (
+    ticket_id   String,
+    version     UInt64,
+    system      String,
+    external_id String,
+    url         String,
+    type        String,
+    finding_ids Array(String),
+    state       String,
+    owner       String,
+    queue       String,
+    priority    String,
+    severity    String,
+    due         DateTime,
+    title       String,
+    opened_at   DateTime,
+    closed_at   DateTime,
+    resolution  String,
+    updated_at  DateTime
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/nhi/tickets', '{replica}', version)
+ORDER BY ticket_id;
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.tickets_all ON CLUSTER nhi_cluster AS nhi.tickets
+ENGINE = Distributed(nhi_cluster, nhi, tickets, cityHash64(ticket_id));
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.ticket_events ON CLUSTER nhi_cluster (
+    ticket_id  String,
+    at         DateTime,
+    from_state String,
+    to_state   String,
+    why        String,
+    by         String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/ticket_events', '{replica}')
+ORDER BY (ticket_id, at);
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.ticket_events_all ON CLUSTER nhi_cluster AS nhi.ticket_events
+ENGINE = Distributed(nhi_cluster, nhi, ticket_events, cityHash64(ticket_id));
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_tickets ON CLUSTER nhi_cluster (
+    external_id String,
+    version     UInt64,
+    key         String,
+    type        String,
+    title       String,
+    body        String,
+    priority    String,
+    queue       String,
+    due         DateTime,
+    labels      Array(String),
+    state       String,
+    resolution  String,
+    created_at  DateTime,
+    updated_at  DateTime
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/nhi/local_tickets', '{replica}', version)
+ORDER BY external_id;
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_tickets_all ON CLUSTER nhi_cluster AS nhi.local_tickets
+ENGINE = Distributed(nhi_cluster, nhi, local_tickets, cityHash64(external_id));
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes ON CLUSTER nhi_cluster (
+    external_id String,
+    at          DateTime,
+    author      String,
+    kind        String,
+    text        String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/local_ticket_notes', '{replica}')
+ORDER BY (external_id, at);
+
+-- 0008_tickets
+CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes_all ON CLUSTER nhi_cluster AS nhi.local_ticket_notes
+ENGINE = Distributed(nhi_cluster, nhi, local_ticket_notes, cityHash64(external_id));
+

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Ticket states as NHI Radar records them, whatever the system's own.
+const (
+	TicketOpen       = "open"       // opened, being worked
+	TicketVerifying  = "verifying"  // closed by the service desk; waiting for the scans to show the fix
+	TicketVerified   = "verified"   // closed, and the scans showed the fix
+	TicketReopened   = "reopened"   // closed without the fix: reopened by the data
+	TicketUnverified = "unverified" // closed, and no fresh scan came within the window
+	TicketSuperseded = "superseded" // could not be reopened; a new linked ticket replaced it
+)
+
+// TicketRow is NHI Radar's record of one ticket.
+type TicketRow struct {
+	TicketID   string    `json:"ticket_id"`
+	System     string    `json:"system"`
+	ExternalID string    `json:"external_id"`
+	URL        string    `json:"url"`
+	Type       string    `json:"type"`
+	FindingIDs []string  `json:"finding_ids"`
+	State      string    `json:"state"`
+	Owner      string    `json:"owner"`
+	Queue      string    `json:"queue"`
+	Priority   string    `json:"priority"`
+	Severity   string    `json:"severity"`
+	Due        time.Time `json:"due"`
+	Title      string    `json:"title"`
+	OpenedAt   time.Time `json:"opened_at"`
+	ClosedAt   time.Time `json:"closed_at"`
+	Resolution string    `json:"resolution"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Active reports whether the ticket is still with the service desk.
+func (t TicketRow) Active() bool { return t.State == TicketOpen || t.State == TicketReopened }
+
+// TicketEvent is one recorded ticket transition.
+type TicketEvent struct {
+	TicketID string    `json:"ticket_id"`
+	At       time.Time `json:"at"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Why      string    `json:"why"`
+	By       string    `json:"by"`
+}
+
+// table names a table for reads and writes: on a cluster, the Distributed one.
+func (s *Store) table(name string) string {
+	return s.cfg.Database + "." + name + distSuffix(s.cfg.Cluster)
+}
+
+const ticketCols = `ticket_id, system, external_id, url, type, finding_ids, state, owner, queue, priority,
+	severity, due, title, opened_at, closed_at, resolution, updated_at`
+
+// Tickets returns the current row of every ticket, by ticket id.
+func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
+	rows, err := s.conn.Query(ctx, "SELECT "+ticketCols+" FROM "+s.table("tickets")+" FINAL ORDER BY ticket_id")
+	if err != nil {
+		return nil, fmt.Errorf("store: tickets: %w", err)
+	}
+	defer rows.Close()
+	var out []TicketRow
+	for rows.Next() {
+		var t TicketRow
+		if err := rows.Scan(&t.TicketID, &t.System, &t.ExternalID, &t.URL, &t.Type, &t.FindingIDs, &t.State,
+			&t.Owner, &t.Queue, &t.Priority, &t.Severity, &t.Due, &t.Title, &t.OpenedAt, &t.ClosedAt,
+			&t.Resolution, &t.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("store: ticket row: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RecordTicket stores a ticket's new current row and the transition that
+// led to it, if any (ev.To != "").
+func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) error {
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("tickets")+" (version, "+ticketCols+")")
+	if err != nil {
+		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+	}
+	if err := b.Append(uint64(time.Now().UnixNano()), t.TicketID, t.System, t.ExternalID, t.URL, t.Type,
+		orEmpty(t.FindingIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
+		t.OpenedAt, t.ClosedAt, t.Resolution, t.UpdatedAt); err != nil {
+		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+	}
+	if ev.To == "" {
+		return nil
+	}
+	return s.ticketEvent(ctx, ev)
+}
+
+func (s *Store) ticketEvent(ctx context.Context, ev TicketEvent) error {
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
+	if err != nil {
+		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+	}
+	if err := b.Append(ev.TicketID, ev.At, ev.From, ev.To, ev.Why, ev.By); err != nil {
+		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+	}
+	return nil
+}
+
+// TicketHistory returns a ticket's transitions, oldest first.
+func (s *Store) TicketHistory(ctx context.Context, ticketID string) ([]TicketEvent, error) {
+	rows, err := s.conn.Query(ctx, "SELECT ticket_id, at, from_state, to_state, why, by FROM "+s.table("ticket_events")+
+		" WHERE ticket_id = ? ORDER BY at, to_state", ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("store: history of ticket %s: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var out []TicketEvent
+	for rows.Next() {
+		var e TicketEvent
+		if err := rows.Scan(&e.TicketID, &e.At, &e.From, &e.To, &e.Why, &e.By); err != nil {
+			return nil, fmt.Errorf("store: history of ticket %s: %w", ticketID, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// FreshScans reports, for each host, whether a complete full scan by every
+// plugin that reports identities there started after since: the scans a
+// closed ticket waits for before its findings count as verified.
+func (s *Store) FreshScans(ctx context.Context, hosts []string, since time.Time) (map[string]bool, error) {
+	q := `SELECT host, min(latest) > ? AS fresh FROM (
+		SELECT host, plugin, max(started) AS latest FROM (
+			SELECT host, plugin, scan_id, maxMerge(started_at) AS started, maxMerge(full) AS full,
+				maxMerge(parts) AS parts, length(groupUniqArrayMerge(parts_seen)) AS got
+			FROM ` + s.table("scan_state") + `
+			WHERE has(?, host)
+			GROUP BY host, plugin, scan_id
+		) WHERE full = 1 AND got >= parts
+		GROUP BY host, plugin
+	) GROUP BY host`
+	rows, err := s.conn.Query(ctx, q, since, hosts)
+	if err != nil {
+		return nil, fmt.Errorf("store: fresh scans: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for _, h := range hosts {
+		out[h] = false
+	}
+	for rows.Next() {
+		var h string
+		var fresh uint8
+		if err := rows.Scan(&h, &fresh); err != nil {
+			return nil, fmt.Errorf("store: fresh scans: %w", err)
+		}
+		out[h] = fresh == 1
+	}
+	return out, rows.Err()
+}
