@@ -14,12 +14,12 @@ FROM {{.DB}}.events
 WHERE type = 'usage_evidence' AND used_at > toDateTime(0)
 GROUP BY host, evidence, source{{end}}
 {{define "usage_actor_state"}}SELECT
-    host, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
+    host, nhi_id, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
     maxState(used_at)             AS last_used,
     argMaxState(source, used_at)  AS source
 FROM {{.DB}}.events
 WHERE type = 'usage_evidence' AND actor != ''
-GROUP BY host, kind, principal, account, evidence, actor{{end}}
+GROUP BY host, nhi_id, kind, principal, account, evidence, actor{{end}}
 -- What the detectors (analytics/detect) read besides the inventory: the
 -- latest attrs of each identity at each location (sudo rights, uid,
 -- groups, where a secret was found), how far back each usage source of a
@@ -58,6 +58,7 @@ INSERT INTO {{.DB}}.usage_host_state {{template "usage_host_state" .}};
 
 CREATE TABLE IF NOT EXISTS {{.DB}}.usage_actor_state {{.OnCluster}} (
     host      String,
+    nhi_id    String,
     kind      String,
     principal String,
     account   String,
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.usage_actor_state {{.OnCluster}} (
     last_used AggregateFunction(max, DateTime),
     source    AggregateFunction(argMax, String, DateTime)
 ) ENGINE = {{engine "AggregatingMergeTree" "usage_actor_state" ""}}
-ORDER BY (host, kind, principal, account, evidence, actor);
+ORDER BY (host, nhi_id, kind, principal, account, evidence, actor);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{.DB}}.usage_actor_state_mv {{.OnCluster}} TO {{.DB}}.usage_actor_state AS
 {{template "usage_actor_state" .}};

@@ -564,6 +564,7 @@ ENGINE = Distributed(nhi_cluster, nhi, usage_host_state, cityHash64(host));
 -- 0007_detect
 CREATE TABLE IF NOT EXISTS nhi.usage_actor_state ON CLUSTER nhi_cluster (
     host      String,
+    nhi_id    String,
     kind      String,
     principal String,
     account   String,
@@ -572,17 +573,17 @@ CREATE TABLE IF NOT EXISTS nhi.usage_actor_state ON CLUSTER nhi_cluster (
     last_used AggregateFunction(max, DateTime),
     source    AggregateFunction(argMax, String, DateTime)
 ) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/usage_actor_state', '{replica}')
-ORDER BY (host, kind, principal, account, evidence, actor);
+ORDER BY (host, nhi_id, kind, principal, account, evidence, actor);
 
 -- 0007_detect
 CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.usage_actor_state_mv ON CLUSTER nhi_cluster TO nhi.usage_actor_state AS
 SELECT
-    host, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
+    host, nhi_id, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
     maxState(used_at)             AS last_used,
     argMaxState(source, used_at)  AS source
 FROM nhi.events
 WHERE type = 'usage_evidence' AND actor != ''
-GROUP BY host, kind, principal, account, evidence, actor;
+GROUP BY host, nhi_id, kind, principal, account, evidence, actor;
 
 -- 0007_detect
 CREATE TABLE IF NOT EXISTS nhi.usage_actor_state_all ON CLUSTER nhi_cluster AS nhi.usage_actor_state

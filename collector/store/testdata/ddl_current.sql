@@ -607,6 +607,7 @@ GROUP BY host, evidence, source;
 -- 0007_detect
 CREATE TABLE IF NOT EXISTS nhi.usage_actor_state  (
     host      String,
+    nhi_id    String,
     kind      String,
     principal String,
     account   String,
@@ -615,24 +616,24 @@ CREATE TABLE IF NOT EXISTS nhi.usage_actor_state  (
     last_used AggregateFunction(max, DateTime),
     source    AggregateFunction(argMax, String, DateTime)
 ) ENGINE = AggregatingMergeTree()
-ORDER BY (host, kind, principal, account, evidence, actor);
+ORDER BY (host, nhi_id, kind, principal, account, evidence, actor);
 
 -- 0007_detect
 CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.usage_actor_state_mv  TO nhi.usage_actor_state AS
 SELECT
-    host, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
+    host, nhi_id, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
     maxState(used_at)             AS last_used,
     argMaxState(source, used_at)  AS source
 FROM nhi.events
 WHERE type = 'usage_evidence' AND actor != ''
-GROUP BY host, kind, principal, account, evidence, actor;
+GROUP BY host, nhi_id, kind, principal, account, evidence, actor;
 
 -- 0007_detect
 INSERT INTO nhi.usage_actor_state SELECT
-    host, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
+    host, nhi_id, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
     maxState(used_at)             AS last_used,
     argMaxState(source, used_at)  AS source
 FROM nhi.events
 WHERE type = 'usage_evidence' AND actor != ''
-GROUP BY host, kind, principal, account, evidence, actor;
+GROUP BY host, nhi_id, kind, principal, account, evidence, actor;
 

@@ -1,0 +1,93 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+// fileMode is one file holding an identity on a host and its latest mode.
+type fileMode struct {
+	Host, NHIID, Location, Mode string
+}
+
+func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	rows, err := src.query(ctx, "exposed_file.sql")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var facts []fileMode
+	for rows.Next() {
+		var f fileMode
+		if err := rows.Scan(&f.Host, &f.NHIID, &f.Location, &f.Mode); err != nil {
+			return nil, fmt.Errorf("exposed_file row: %w", err)
+		}
+		facts = append(facts, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return evalExposedFile(env, facts), nil
+}
+
+// exposable: only a secret is exposed by being readable. An account in
+// /etc/passwd or a public key in authorized_keys is meant to be.
+func exposable(id *Identity) bool {
+	return id.Fingerprint != "" && id.Kind != "ssh_authorized_key" && id.Kind != "os_service_account"
+}
+
+// evalExposedFile: a file holding a secret is readable by group or others
+// (mode & 044), one finding per identity and host naming every such file.
+// (A file owned by another account than the one it belongs to is not
+// checked: file_state keeps no owner yet.)
+func evalExposedFile(env *Env, facts []fileMode) []*Finding {
+	type key struct{ host, nhiID string }
+	var order []key
+	bad, badLoc, ok := map[key][]string{}, map[key][]string{}, map[key][]string{}
+	for _, f := range facts {
+		id := env.present(f.NHIID, f.Host)
+		if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
+			continue
+		}
+		mode, err := strconv.ParseUint(f.Mode, 8, 32)
+		if err != nil {
+			continue
+		}
+		k := key{f.Host, f.NHIID}
+		if _, seen := bad[k]; !seen {
+			if _, seen := ok[k]; !seen {
+				order = append(order, k)
+			}
+		}
+		if mode&0o044 != 0 {
+			bad[k] = append(bad[k], fmt.Sprintf("%s on %s has mode %s: readable by %s", f.Location, f.Host, f.Mode, readers(mode)))
+			badLoc[k] = append(badLoc[k], f.Location)
+		} else {
+			ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+		}
+	}
+	var out []*Finding
+	for _, k := range order {
+		if len(bad[k]) == 0 {
+			env.clear(findings.ExposedFile, k.nhiID, k.host, strings.Join(ok[k], "; "))
+			continue
+		}
+		id := env.Identities[k.nhiID]
+		out = append(out, keep(env.emit(findings.ExposedFile, id, k.host, badLoc[k], bad[k]...))...)
+	}
+	return out
+}
+
+func readers(mode uint64) string {
+	switch {
+	case mode&0o040 != 0 && mode&0o004 != 0:
+		return "group and others"
+	case mode&0o040 != 0:
+		return "its group"
+	}
+	return "others"
+}

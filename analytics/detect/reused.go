@@ -1,0 +1,66 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+// spread is a secret and the hosts it is present on.
+type spread struct {
+	NHIID string
+	Hosts []string
+}
+
+func querySpread(ctx context.Context, src Source, file string) ([]spread, error) {
+	rows, err := src.query(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []spread
+	for rows.Next() {
+		var s spread
+		if err := rows.Scan(&s.NHIID, &s.Hosts); err != nil {
+			return nil, fmt.Errorf("%s row: %w", file, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func detectReused(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	facts, err := querySpread(ctx, src, "reused.sql")
+	if err != nil {
+		return nil, err
+	}
+	return evalReused(env, facts), nil
+}
+
+// evalReused: the same secret on more hosts than ReuseMaxHosts (default 1:
+// one secret per workload). Where hosts are in different environments the
+// strictest threshold applies.
+func evalReused(env *Env, facts []spread) []*Finding {
+	var out []*Finding
+	for _, s := range facts {
+		id := env.present(s.NHIID, "")
+		if id == nil {
+			continue
+		}
+		max := -1
+		for _, h := range s.Hosts {
+			if m := env.Policy.Thresholds(id.Policy(), h).ReuseMaxHosts; max < 0 || m < max {
+				max = m
+			}
+		}
+		if len(s.Hosts) <= max {
+			continue
+		}
+		out = append(out, keep(env.emit(findings.Reused, id, "", nil,
+			fmt.Sprintf("the same secret (matched by keyed fingerprint, not shown) is present on %d hosts: %s (policy: at most %d)",
+				len(s.Hosts), strings.Join(s.Hosts, ", "), max)))...)
+	}
+	return out
+}
