@@ -25,6 +25,9 @@ type cli struct {
 	Inventory  inventoryCmd `cmd:"" help:"List every identity ClickHouse holds."`
 	Query      queryCmd     `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
 	Policy     policyCmd    `cmd:"" help:"Work with the governance policy file."`
+	Analyze    analyzeCmd   `cmd:"" help:"Run every detector once and update the findings; print a summary by rule, severity and state."`
+	Findings   findingsCmd  `cmd:"" help:"List findings."`
+	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
 }
 
 func (c *cli) open(ctx context.Context) (*store.Store, error) {
