@@ -72,6 +72,7 @@ func queryUsageSources(ctx context.Context, src Source) ([]usageSource, error) {
 		if err := rows.Scan(&s.Host, &s.Evidence, &s.Source, &s.First, &s.Last); err != nil {
 			return nil, fmt.Errorf("dormant row: %w", err)
 		}
+		s.First, s.Last = s.First.UTC(), s.Last.UTC()
 		out = append(out, s)
 	}
 	return out, rows.Err()

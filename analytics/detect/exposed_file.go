@@ -15,6 +15,14 @@ type fileMode struct {
 }
 
 func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	facts, err := queryFileModes(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return evalExposedFile(env, facts), nil
+}
+
+func queryFileModes(ctx context.Context, src Source) ([]fileMode, error) {
 	rows, err := src.query(ctx, "exposed_file.sql")
 	if err != nil {
 		return nil, err
@@ -28,10 +36,7 @@ func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, e
 		}
 		facts = append(facts, f)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return evalExposedFile(env, facts), nil
+	return facts, rows.Err()
 }
 
 // exposable: only a secret is exposed by being readable. An account in

@@ -16,6 +16,14 @@ type accountUse struct {
 }
 
 func detectHumanUse(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	facts, err := queryAccountUses(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return evalHumanUse(env, facts), nil
+}
+
+func queryAccountUses(ctx context.Context, src Source) ([]accountUse, error) {
 	rows, err := src.query(ctx, "human_use.sql")
 	if err != nil {
 		return nil, err
@@ -27,12 +35,10 @@ func detectHumanUse(ctx context.Context, src Source, env *Env) ([]*Finding, erro
 		if err := rows.Scan(&u.Host, &u.NHIID, &u.Account, &u.Evidence, &u.Actor, &u.LastUsed, &u.Source); err != nil {
 			return nil, fmt.Errorf("human_use row: %w", err)
 		}
+		u.LastUsed = u.LastUsed.UTC()
 		facts = append(facts, u)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return evalHumanUse(env, facts), nil
+	return facts, rows.Err()
 }
 
 // person decides whether an actor is a person. authlog reports an ssh
