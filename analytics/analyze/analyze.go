@@ -124,8 +124,8 @@ func step(env *detect.Env, prev []findings.Finding, seen []*detect.Finding, by s
 // identity whose use no source can see, that its usage is unobservable.
 func extraEvidence(env *detect.Env, o *detect.Finding) []string {
 	var out []string
-	if !o.Exemption.Applies && o.Exemption.Why != "" {
-		out = append(out, "exception does not count: "+o.Exemption.Why)
+	if !o.Exemption.Applies && o.Exemption.Source != "" {
+		out = append(out, "not exempt: "+o.Exemption.Why)
 	}
 	if u := env.Unobservable[o.NHIID]; u != "" && o.Rule != findings.Dormant {
 		out = append(out, u)

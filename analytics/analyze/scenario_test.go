@@ -11,6 +11,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
@@ -233,5 +234,64 @@ func TestRerunIsIdempotent(t *testing.T) {
 	}
 	if !slices.Equal(first.Counts, second.Counts) {
 		t.Fatalf("counts differ: %v vs %v", first.Counts, second.Counts)
+	}
+}
+
+// TestExceptionAndDeparture: an exception accepts a finding until it
+// expires, then the finding is open again; an owner who departs between
+// analyses raises owner_departed.
+func TestExceptionAndDeparture(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	ph := analyzetest.Phases()
+	if err := st.InsertEvents(ctx, ph[0].Events); err != nil {
+		t.Fatal(err)
+	}
+	load := func(departed bool) *policy.Policy {
+		p, err := policy.Load(analyzetest.PolicyVariant(t, departed, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	state := func(rule, nhiID string) string {
+		all, err := st.Findings(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range all {
+			if f.Rule == rule && f.NHIID == nhiID {
+				return f.State
+			}
+		}
+		return "none"
+	}
+	if _, err := Run(ctx, st, Options{Policy: load(false), Now: ph[0].Now}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(findings.HumanUse, analyzetest.KeyJenkins); s != findings.Accepted {
+		t.Fatalf("human_use under a valid exception: %s", s)
+	}
+	if s := state(findings.OwnerDeparted, analyzetest.KeyDeploy); s != "none" {
+		t.Fatalf("owner_departed while bob is active: %s", s)
+	}
+	sum, err := Run(ctx, st, Options{Policy: load(true), Now: ph[3].Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := state(findings.HumanUse, analyzetest.KeyJenkins); s != findings.Reopened {
+		t.Fatalf("human_use after the exception expired: %s", s)
+	}
+	if s := state(findings.OwnerDeparted, analyzetest.KeyDeploy); s != findings.Open {
+		t.Fatalf("owner_departed after bob left: %s", s)
+	}
+	var why string
+	for _, tr := range sum.Transitions {
+		if tr.To == findings.Reopened {
+			why = tr.Why
+		}
+	}
+	if !strings.Contains(why, "exception no longer applies") || !strings.Contains(why, "expired on 2026-03-06") {
+		t.Fatalf("reopen reason %q", why)
 	}
 }

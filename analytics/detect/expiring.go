@@ -16,7 +16,11 @@ func detectExpiring(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
 func evalExpiring(env *Env) []*Finding {
 	var out []*Finding
 	for _, id := range env.sorted() {
-		if !id.StillPresent || !set(id.ExpiresAt) || !id.ExpiresAt.After(env.Now) {
+		if !id.StillPresent || !set(id.ExpiresAt) {
+			continue
+		}
+		if !id.ExpiresAt.After(env.Now) {
+			env.clear(findings.Expiring, id.NHIID, "", fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt)))
 			continue
 		}
 		t := env.Policy.Thresholds(id.Policy(), id.firstHost())

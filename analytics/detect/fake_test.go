@@ -50,7 +50,9 @@ func (f *fakePolicy) Exempt(rule string, id policy.Identity, host string, now ti
 
 func (f *fakePolicy) Severity(rule string, id policy.Identity, host string) string { return "high" }
 
-func (f *fakePolicy) Enabled(rule string, id policy.Identity, host string) bool { return !f.disabled[rule] }
+func (f *fakePolicy) Enabled(rule string, id policy.Identity, host string) bool {
+	return !f.disabled[rule]
+}
 
 func (f *fakePolicy) Source(rule string) string { return "p.yaml:" + rule }
 

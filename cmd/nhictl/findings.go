@@ -24,7 +24,9 @@ type analyzeCmd struct {
 	Now    string `help:"Analysis clock, RFC 3339 (default now): for replay and tests." placeholder:"TIME"`
 }
 
-func (c *analyzeCmd) Run(ctx context.Context, root *cli) error {
+func (c *analyzeCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
+
+func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	p, err := loadPolicy(c.Policy)
 	if err != nil {
 		return err
@@ -45,7 +47,7 @@ func (c *analyzeCmd) Run(ctx context.Context, root *cli) error {
 	if err != nil {
 		return err
 	}
-	return writeSummary(os.Stdout, sum)
+	return writeSummary(w, sum)
 }
 
 func loadPolicy(file string) (*policy.Policy, error) {
@@ -90,7 +92,9 @@ type findingsCmd struct {
 	Output   string `help:"Output format." enum:"table,json,jsonl,csv" default:"table" short:"o"`
 }
 
-func (c *findingsCmd) Run(ctx context.Context, root *cli) error {
+func (c *findingsCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
+
+func (c *findingsCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	st, err := root.open(ctx)
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func (c *findingsCmd) Run(ctx context.Context, root *cli) error {
 	if err != nil {
 		return err
 	}
-	return writeFindings(os.Stdout, c.Output, c.filter(all))
+	return writeFindings(w, c.Output, c.filter(all))
 }
 
 func (c *findingsCmd) filter(all []findings.Finding) []findings.Finding {
@@ -196,7 +200,9 @@ type explainCmd struct {
 	Policy  string `help:"Policy file, to name the owner's reason and policy line (default: the built-in policy)." type:"existingfile" placeholder:"FILE"`
 }
 
-func (c *explainCmd) Run(ctx context.Context, root *cli) error {
+func (c *explainCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
+
+func (c *explainCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	st, err := root.open(ctx)
 	if err != nil {
 		return err
@@ -206,7 +212,7 @@ func (c *explainCmd) Run(ctx context.Context, root *cli) error {
 	if err != nil {
 		return err
 	}
-	return explain(ctx, os.Stdout, st, p, c.Finding)
+	return explain(ctx, w, st, p, c.Finding)
 }
 
 func explain(ctx context.Context, w io.Writer, st *store.Store, p policy.Decider, id string) error {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,20 +73,44 @@ rules:
 
 const ownersCSV = `id,name,email,type,status,manager
 alice,Alice Liddell,alice@example.com,person,active,carol
-bob,Bob Marley,bob@example.com,person,departed,carol
+bob,Bob Marley,bob@example.com,person,BOB,carol
 carol,Carol Danvers,carol@example.com,person,active,
 `
 
-// PolicyFile writes the fixture's policy and directory into a temporary
-// directory and returns the policy's path.
-func PolicyFile(t testing.TB) string {
+// exceptionYAML accepts human use of jenkins on build hosts until
+// 2026-03-06 (between the first and the last analysis).
+const exceptionYAML = `exceptions:
+  approvers: [carol]
+  list:
+    - rule: human_use
+      match: {host: "build-*"}
+      reason: break-glass during the CI migration (CHG-7)
+      approver: carol
+      expires: "2026-03-06"
+`
+
+// PolicyFile writes the fixture's policy and directory (bob departed, no
+// exceptions) into a temporary directory and returns the policy's path.
+func PolicyFile(t testing.TB) string { return PolicyVariant(t, true, false) }
+
+// PolicyVariant writes the policy with bob departed or active, and with or
+// without the human_use exception.
+func PolicyVariant(t testing.TB, bobDeparted, exception bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "owners.csv"), []byte(ownersCSV), 0o600); err != nil {
+	status, doc := "active", policyYAML
+	if bobDeparted {
+		status = "departed"
+	}
+	if exception {
+		doc += exceptionYAML
+	}
+	csv := strings.Replace(ownersCSV, "BOB", status, 1)
+	if err := os.WriteFile(filepath.Join(dir, "owners.csv"), []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(path, []byte(policyYAML), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
