@@ -8,9 +8,17 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-// Table names a table for reading: on a cluster the Distributed table over
-// every shard's local one.
-func (s *Store) Table(name string) string { return s.cfg.Database + "." + name + distSuffix(s.cfg.Cluster) }
+// views exist on every node and already read the Distributed tables.
+var views = map[string]bool{"nhi_inventory": true, "agents": true}
+
+// Table names a table for reading and writing: on a cluster the Distributed
+// table over every shard's local one (a view is its own name everywhere).
+func (s *Store) Table(name string) string {
+	if views[name] {
+		return s.cfg.Database + "." + name
+	}
+	return s.cfg.Database + "." + name + distSuffix(s.cfg.Cluster)
+}
 
 const findingColumns = `finding_id, rule, severity, state, nhi_id, kind, principal, hosts, locations,
 	owner, owner_status, first_detected, last_detected, resolved_at, evidence, controls, policy`
