@@ -153,6 +153,13 @@ func vanished(env *detect.Env, f *findings.Finding) (bool, string) {
 	if why := env.Cleared[f.FindingID]; why != "" {
 		return true, why
 	}
+	host := ""
+	if findings.PerHost(f.Rule) && len(f.Hosts) == 1 {
+		host = f.Hosts[0]
+	}
+	if !env.Policy.Enabled(f.Rule, id.Policy(), host) {
+		return true, fmt.Sprintf("the policy no longer applies %s to this identity (%s)", f.Rule, env.Policy.Source(f.Rule))
+	}
 	return true, fmt.Sprintf("the identity is still present but %s no longer holds on the data of %s",
 		f.Rule, env.Now.Format(time.RFC3339))
 }

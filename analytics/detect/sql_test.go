@@ -9,10 +9,11 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // fixtureSource is a fresh database holding the fixture's first phase.
-func fixtureSource(t *testing.T) Source {
+func fixtureSource(t *testing.T) (Source, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_detect")})
@@ -33,13 +34,13 @@ func fixtureSource(t *testing.T) Source {
 			t.Fatal(err)
 		}
 	}
-	return Source{Conn: st.Conn(), Table: st.Table}
+	return Source{Conn: st.Conn(), Table: st.Table}, st
 }
 
 // TestQueries runs every detector's SQL against ClickHouse and checks the
 // facts it returns for the fixture.
 func TestQueries(t *testing.T) {
-	src := fixtureSource(t)
+	src, _ := fixtureSource(t)
 	ctx := context.Background()
 	day := func(n int) time.Time { return analyzetest.T0.Add(time.Duration(n) * 24 * time.Hour) }
 
@@ -130,4 +131,32 @@ func slicesEqual(a, b []usageSource) bool {
 		}
 	}
 	return true
+}
+
+// TestExposedFileMoved: a secret moved from a readable file to a private
+// one counts only at its current location.
+func TestExposedFileMoved(t *testing.T) {
+	src, st := fixtureSource(t)
+	ctx := context.Background()
+	at := analyzetest.T0.Add(48 * time.Hour)
+	moved := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindAWSAccessKey,
+		Principal: "AKIAFIXTUREREUSED001", Fingerprint: analyzetest.Fingerprint(analyzetest.SecretReused),
+		Location: "/etc/app/credentials", FileMode: "0600", Time: at}
+	moved.Complete("agent-prod-web-1", "prod-web-1", at)
+	if err := st.InsertEvents(ctx, []*event.Event{moved}); err != nil {
+		t.Fatal(err)
+	}
+	modes, err := queryFileModes(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onProd []fileMode
+	for _, m := range modes {
+		if m.Host == "prod-web-1" {
+			onProd = append(onProd, m)
+		}
+	}
+	if len(onProd) != 1 || onProd[0].Location != "/etc/app/credentials" {
+		t.Fatalf("prod-web-1 modes %+v", onProd)
+	}
 }
