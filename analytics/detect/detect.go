@@ -61,6 +61,8 @@ type Env struct {
 	Now          time.Time
 	Identities   map[string]*Identity
 	Unobservable map[string]string
+	// Covered names, by nhi_id, the usage source that covers an identity.
+	Covered map[string]string
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
 	Cleared map[string]string
@@ -68,7 +70,8 @@ type Env struct {
 
 // NewEnv indexes identities by nhi_id.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
-	env := &Env{Policy: p, Now: now.UTC(), Identities: map[string]*Identity{}, Unobservable: map[string]string{}}
+	env := &Env{Policy: p, Now: now.UTC(), Identities: map[string]*Identity{},
+		Unobservable: map[string]string{}, Covered: map[string]string{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
 	}

@@ -52,6 +52,17 @@ func coverage(id *Identity, sources []usageSource, from time.Time) *usageSource 
 	return nil
 }
 
+// Coverage fills env.Covered and env.Unobservable without raising
+// findings: which source sees each present identity's use, or that none does.
+func Coverage(ctx context.Context, src Source, env *Env) error {
+	sources, err := queryUsageSources(ctx, src)
+	if err != nil {
+		return err
+	}
+	evalDormant(env, sources)
+	return nil
+}
+
 func detectDormant(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
 	sources, err := queryUsageSources(ctx, src)
 	if err != nil {
@@ -95,6 +106,9 @@ func evalDormant(env *Env, sources []usageSource) []*Finding {
 			from = env.Now.Add(-t.NeverUsedAfter)
 		}
 		cov := coverage(id, sources, from)
+		if cov != nil {
+			env.Covered[id.NHIID] = fmt.Sprintf("%s in %s on %s since %s", cov.Evidence, cov.Source, cov.Host, day(cov.First))
+		}
 		if cov == nil {
 			env.Unobservable[id.NHIID] = fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
 				strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))

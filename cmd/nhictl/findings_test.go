@@ -82,7 +82,42 @@ func TestAnalyzeFindingsExplain(t *testing.T) {
 	if err := (&explainCmd{Finding: "f-nope"}).run(ctx, root, &out); err == nil || !strings.Contains(err.Error(), `no finding "f-nope"`) {
 		t.Fatalf("explain of an unknown finding: %v", err)
 	}
+	checkInventory(t, ctx, root, pol, &all)
 	noSecret(t, "all output", all.Bytes())
+}
+
+// checkInventory: owner, owner status, age and usage coverage per identity.
+func checkInventory(t *testing.T, ctx context.Context, root *cli, pol string, all *bytes.Buffer) {
+	var out bytes.Buffer
+	if err := (&inventoryCmd{Format: "jsonl", Policy: pol, Now: "2026-03-11T00:00:00Z"}).run(ctx, root, &out); err != nil {
+		t.Fatal(err)
+	}
+	all.Write(out.Bytes())
+	rows := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("inventory line %q: %v", line, err)
+		}
+		rows[r["nhi_id"].(string)] = r
+	}
+	dep, wk, key := rows[analyzetest.KeyDeploy], rows[analyzetest.KeyWorker], rows[analyzetest.KeyReused]
+	if dep["owner"] != "bob" || dep["owner_status"] != "departed" ||
+		dep["usage"] != "observable: ssh_login in /var/log/auth.log on prod-web-2 since 2025-01-25" {
+		t.Fatalf("deploy key inventory %v", dep)
+	}
+	if wk["usage"] != "unobservable" || wk["owner"] != "alice" {
+		t.Fatalf("worker key inventory %v", wk)
+	}
+	if key["age_since"] != "2024-03-31T00:00:00Z" || key["owner_status"] != "none" {
+		t.Fatalf("reused key inventory %v", key)
+	}
+	out.Reset()
+	if err := (&inventoryCmd{Format: "table", Policy: pol, Now: "2026-03-11T00:00:00Z"}).run(ctx, root, &out); err != nil {
+		t.Fatal(err)
+	}
+	all.Write(out.Bytes())
+	golden(t, filepath.Join("testdata", "inventory.golden"), out.Bytes())
 }
 
 // checkFormats parses the machine formats and applies the filters.
