@@ -57,6 +57,9 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if by == "" {
 		by = "analyze"
 	}
+	if opt.Policy == nil {
+		opt.Policy = policy.Default()
+	}
 	prev, err := st.Findings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: previous findings: %w", err)

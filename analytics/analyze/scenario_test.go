@@ -1,9 +1,11 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -72,6 +74,10 @@ func transitions(all []findings.Finding, ts []findings.Transition) []string {
 }
 
 func TestScenario(t *testing.T) {
+	var logs bytes.Buffer
+	prevLog := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prevLog) })
 	st := openTest(t)
 	ctx := context.Background()
 	p := analyzetest.Policy(t)
@@ -150,6 +156,10 @@ func TestScenario(t *testing.T) {
 		noSecrets(t, fmt.Sprintf("phase %d", i+1), all, sum)
 	}
 	checkDetails(t, st)
+	if !strings.Contains(logs.String(), "analysis done") {
+		t.Fatalf("no analysis logged:\n%s", logs.String())
+	}
+	noSecrets(t, "log", logs.String())
 }
 
 // checkDetails looks into the evidence, owners and history at the end.
