@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/internal/devservices"
@@ -162,5 +164,33 @@ func noSecret(t *testing.T, what string, b []byte) {
 		if bytes.Contains(b, []byte(s)) || bytes.Contains(b, []byte(analyzetest.Fingerprint(s))) {
 			t.Fatalf("%s holds a fixture secret or its fingerprint", what)
 		}
+	}
+}
+
+// TestCLIParses: the new commands and flags parse as documented.
+func TestCLIParses(t *testing.T) {
+	var c cli
+	k, err := kong.New(&c, kong.Name("nhictl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Parse([]string{"findings", "--rule", "dormant", "--state", "open", "--owner", "bob", "--severity", "high",
+		"--host", "h1", "--output", "csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := c.Findings; f.Rule != "dormant" || f.State != "open" || f.Owner != "bob" || f.Severity != "high" || f.Host != "h1" || f.Output != "csv" {
+		t.Fatalf("findings flags %+v", f)
+	}
+	if _, err := k.Parse([]string{"findings", "--output", "xml"}); err == nil {
+		t.Fatal("--output xml accepted")
+	}
+	if _, err := k.Parse([]string{"analyze", "--now", "2026-03-01T00:00:00Z"}); err != nil || c.Analyze.Now != "2026-03-01T00:00:00Z" {
+		t.Fatalf("analyze --now: %v %+v", err, c.Analyze)
+	}
+	if _, err := k.Parse([]string{"explain", "f-0123"}); err != nil || c.Explain.Finding != "f-0123" {
+		t.Fatalf("explain: %v %+v", err, c.Explain)
+	}
+	if _, err := parseNow("yesterday"); err == nil {
+		t.Fatal("--now yesterday accepted")
 	}
 }
