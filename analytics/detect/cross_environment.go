@@ -23,12 +23,12 @@ func detectCrossEnvironment(ctx context.Context, src Source, env *Env) ([]*Findi
 func evalCrossEnvironment(env *Env, facts []spread) []*Finding {
 	var out []*Finding
 	for _, s := range facts {
-		id := env.present(s.NHIID, "")
+		id, hosts := env.presentOn(s)
 		if id == nil {
 			continue
 		}
 		byEnv := map[string][]string{}
-		for _, h := range s.Hosts {
+		for _, h := range hosts {
 			if e := env.Policy.Environment(h); e != "" {
 				byEnv[e] = append(byEnv[e], h)
 			}

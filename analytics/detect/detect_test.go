@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
@@ -130,9 +131,9 @@ func TestExposedFile(t *testing.T) {
 	pub := ident("pub", "ssh_authorized_key", "h1")
 	env := envOf(nil, ident("k", "aws_access_key", "h1", "h2"), pub)
 	facts := []fileMode{
-		{"h1", "k", "/root/.aws/credentials", "0644"}, {"h1", "k", "/srv/app/.env", "0640"},
-		{"h2", "k", "/root/.aws/credentials", "0600"}, {"h1", "pub", "/root/.ssh/authorized_keys", "0644"},
-		{"h3", "k", "/x", "0644"}, // not present on h3
+		{"h1", "k", "/root/.aws/credentials", "0644", now}, {"h1", "k", "/srv/app/.env", "0640", now},
+		{"h2", "k", "/root/.aws/credentials", "0600", now}, {"h1", "pub", "/root/.ssh/authorized_keys", "0644", now},
+		{"h3", "k", "/x", "0644", now}, // not present on h3
 	}
 	got := evalExposedFile(env, facts)
 	check(t, "exposed_file", got, "k@h1")
@@ -212,4 +213,28 @@ func TestExemptionCarried(t *testing.T) {
 	if len(got) != 1 || !got[0].Exemption.Applies || got[0].Policy != "p.yaml:ownerless" {
 		t.Fatalf("exempt finding %+v", got)
 	}
+}
+
+func TestCurrentLocations(t *testing.T) {
+	old, fresh := now.Add(-48*time.Hour), now
+	got := current([]fileMode{
+		{"h1", "k", "/old", "0644", old}, {"h1", "k", "/new", "0600", fresh}, {"h1", "k", "/new2", "0600", fresh.Add(-time.Minute)},
+		{"h2", "k", "/only", "0644", old}, {"h2", "x", "/nomode", "", fresh},
+	})
+	var locs []string
+	for _, f := range got {
+		locs = append(locs, f.Host+":"+f.Location)
+	}
+	if !slices.Equal(locs, []string{"h1:/new", "h1:/new2", "h2:/only"}) {
+		t.Fatalf("current locations %v", locs)
+	}
+}
+
+func TestSpreadOnlyPresentHosts(t *testing.T) {
+	id := ident("k", "api_key", "prod-1", "stg-1")
+	id.PresentHosts = []string{"prod-1"}
+	env := envOf(nil, id)
+	facts := []spread{{"k", []string{"prod-1", "stg-1"}}}
+	check(t, "reused after removal from a host", evalReused(env, facts))
+	check(t, "cross_environment after removal from a host", evalCrossEnvironment(env, facts))
 }

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-// fileMode is one file holding an identity on a host and its latest mode.
+// fileMode is one file holding an identity on a host, its latest mode and
+// when it was last seen there.
 type fileMode struct {
 	Host, NHIID, Location, Mode string
+	Seen                        time.Time
 }
 
 func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
@@ -31,12 +34,39 @@ func queryFileModes(ctx context.Context, src Source) ([]fileMode, error) {
 	var facts []fileMode
 	for rows.Next() {
 		var f fileMode
-		if err := rows.Scan(&f.Host, &f.NHIID, &f.Location, &f.Mode); err != nil {
+		if err := rows.Scan(&f.Host, &f.NHIID, &f.Location, &f.Mode, &f.Seen); err != nil {
 			return nil, fmt.Errorf("exposed_file row: %w", err)
 		}
+		f.Seen = f.Seen.UTC()
 		facts = append(facts, f)
 	}
-	return facts, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return current(facts), nil
+}
+
+// current drops the locations of an identity on a host last seen more than
+// an hour before its newest location there: one scan observes all of a
+// host's locations within minutes, so an older one was not in the latest
+// scan and the file is gone. facts are ordered by host and identity.
+func current(facts []fileMode) []fileMode {
+	out := facts[:0]
+	for i := 0; i < len(facts); {
+		j, newest := i, facts[i].Seen
+		for ; j < len(facts) && facts[j].Host == facts[i].Host && facts[j].NHIID == facts[i].NHIID; j++ {
+			if facts[j].Seen.After(newest) {
+				newest = facts[j].Seen
+			}
+		}
+		for _, f := range facts[i:j] {
+			if f.Mode != "" && !f.Seen.Before(newest.Add(-time.Hour)) {
+				out = append(out, f)
+			}
+		}
+		i = j
+	}
+	return out
 }
 
 // exposable: only a secret is exposed by being readable. An account in

@@ -31,6 +31,21 @@ func querySpread(ctx context.Context, src Source, file string) ([]spread, error)
 	return out, rows.Err()
 }
 
+// presentOn narrows a spread to the hosts the identity is still present on.
+func (e *Env) presentOn(s spread) (*Identity, []string) {
+	id := e.present(s.NHIID, "")
+	if id == nil {
+		return nil, nil
+	}
+	var hosts []string
+	for _, h := range s.Hosts {
+		if contains(id.PresentHosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return id, hosts
+}
+
 func detectReused(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
 	facts, err := querySpread(ctx, src, "reused.sql")
 	if err != nil {
@@ -45,22 +60,22 @@ func detectReused(ctx context.Context, src Source, env *Env) ([]*Finding, error)
 func evalReused(env *Env, facts []spread) []*Finding {
 	var out []*Finding
 	for _, s := range facts {
-		id := env.present(s.NHIID, "")
+		id, hosts := env.presentOn(s)
 		if id == nil {
 			continue
 		}
 		max := -1
-		for _, h := range s.Hosts {
+		for _, h := range hosts {
 			if m := env.Policy.Thresholds(id.Policy(), h).ReuseMaxHosts; max < 0 || m < max {
 				max = m
 			}
 		}
-		if len(s.Hosts) <= max {
+		if len(hosts) <= max {
 			continue
 		}
 		out = append(out, keep(env.emit(findings.Reused, id, "", nil,
 			fmt.Sprintf("the same secret (matched by keyed fingerprint, not shown) is present on %d hosts: %s (policy: at most %d)",
-				len(s.Hosts), strings.Join(s.Hosts, ", "), max)))...)
+				len(hosts), strings.Join(hosts, ", "), max)))...)
 	}
 	return out
 }
