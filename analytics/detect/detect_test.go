@@ -130,10 +130,13 @@ func TestSpread(t *testing.T) {
 func TestExposedFile(t *testing.T) {
 	pub := ident("pub", "ssh_authorized_key", "h1")
 	env := envOf(nil, ident("k", "aws_access_key", "h1", "h2"), pub)
+	fm := func(host, nhiID, loc, mode string) fileMode {
+		return fileMode{Host: host, NHIID: nhiID, Location: loc, Mode: mode, Seen: now}
+	}
 	facts := []fileMode{
-		{"h1", "k", "/root/.aws/credentials", "0644", now}, {"h1", "k", "/srv/app/.env", "0640", now},
-		{"h2", "k", "/root/.aws/credentials", "0600", now}, {"h1", "pub", "/root/.ssh/authorized_keys", "0644", now},
-		{"h3", "k", "/x", "0644", now}, // not present on h3
+		fm("h1", "k", "/root/.aws/credentials", "0644"), fm("h1", "k", "/srv/app/.env", "0640"),
+		fm("h2", "k", "/root/.aws/credentials", "0600"), fm("h1", "pub", "/root/.ssh/authorized_keys", "0644"),
+		fm("h3", "k", "/x", "0644"), // not present on h3
 	}
 	got := evalExposedFile(env, facts)
 	check(t, "exposed_file", got, "k@h1")
@@ -143,6 +146,15 @@ func TestExposedFile(t *testing.T) {
 	}
 	if why := env.Cleared[findingID("exposed_file", "k", "h2")]; !strings.Contains(why, "now has mode 0600") {
 		t.Fatalf("cleared = %q", why)
+	}
+	owned := []fileMode{
+		{Host: "h1", NHIID: "k", Location: "/home/alice/.aws/credentials", Mode: "0600", Owner: "bob", Account: "alice", Seen: now},
+		{Host: "h2", NHIID: "k", Location: "/home/alice/.aws/credentials", Mode: "0600", Owner: "root", Account: "alice", Seen: now},
+	}
+	got = evalExposedFile(envOf(nil, ident("k", "aws_access_key", "h1", "h2")), owned)
+	check(t, "exposed_file by owner", got, "k@h1")
+	if !strings.Contains(got[0].Evidence[0], "is owned by bob, not by alice whose credential it is") {
+		t.Fatalf("owner evidence %q", got[0].Evidence)
 	}
 }
 
@@ -217,9 +229,12 @@ func TestExemptionCarried(t *testing.T) {
 
 func TestCurrentLocations(t *testing.T) {
 	old, fresh := now.Add(-48*time.Hour), now
+	fm := func(host, nhiID, loc, mode string, seen time.Time) fileMode {
+		return fileMode{Host: host, NHIID: nhiID, Location: loc, Mode: mode, Seen: seen}
+	}
 	got := current([]fileMode{
-		{"h1", "k", "/old", "0644", old}, {"h1", "k", "/new", "0600", fresh}, {"h1", "k", "/new2", "0600", fresh.Add(-time.Minute)},
-		{"h2", "k", "/only", "0644", old}, {"h2", "x", "/nomode", "", fresh},
+		fm("h1", "k", "/old", "0644", old), fm("h1", "k", "/new", "0600", fresh), fm("h1", "k", "/new2", "0600", fresh.Add(-time.Minute)),
+		fm("h2", "k", "/only", "0644", old), fm("h2", "x", "/nomode", "", fresh),
 	})
 	var locs []string
 	for _, f := range got {

@@ -10,11 +10,13 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-// fileMode is one file holding an identity on a host, its latest mode and
-// when it was last seen there.
+// fileMode is one file holding an identity on a host: its latest mode,
+// owner and the account it belongs to (whose home holds it), and when it
+// was last seen there.
 type fileMode struct {
 	Host, NHIID, Location, Mode string
 	Seen                        time.Time
+	Owner, Account              string
 }
 
 func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
@@ -34,7 +36,7 @@ func queryFileModes(ctx context.Context, src Source) ([]fileMode, error) {
 	var facts []fileMode
 	for rows.Next() {
 		var f fileMode
-		if err := rows.Scan(&f.Host, &f.NHIID, &f.Location, &f.Mode, &f.Seen); err != nil {
+		if err := rows.Scan(&f.Host, &f.NHIID, &f.Location, &f.Mode, &f.Owner, &f.Account, &f.Seen); err != nil {
 			return nil, fmt.Errorf("exposed_file row: %w", err)
 		}
 		f.Seen = f.Seen.UTC()
@@ -76,9 +78,9 @@ func exposable(id *Identity) bool {
 }
 
 // evalExposedFile: a file holding a secret is readable by group or others
-// (mode & 044), one finding per identity and host naming every such file.
-// (A file owned by another account than the one it belongs to is not
-// checked: file_state keeps no owner yet.)
+// (mode & 044), or owned by another account than the one it belongs to
+// (that account can read it and change its mode), one finding per
+// identity and host naming every such file.
 func evalExposedFile(env *Env, facts []fileMode) []*Finding {
 	type key struct{ host, nhiID string }
 	var order []key
@@ -88,18 +90,12 @@ func evalExposedFile(env *Env, facts []fileMode) []*Finding {
 		if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
 			continue
 		}
-		mode, err := strconv.ParseUint(f.Mode, 8, 32)
-		if err != nil {
-			continue
-		}
 		k := key{f.Host, f.NHIID}
-		if _, seen := bad[k]; !seen {
-			if _, seen := ok[k]; !seen {
-				order = append(order, k)
-			}
+		if bad[k] == nil && ok[k] == nil {
+			order = append(order, k)
 		}
-		if mode&0o044 != 0 {
-			bad[k] = append(bad[k], fmt.Sprintf("%s on %s has mode %s: readable by %s", f.Location, f.Host, f.Mode, readers(mode)))
+		if why := exposure(f); len(why) > 0 {
+			bad[k] = append(bad[k], why...)
 			badLoc[k] = append(badLoc[k], f.Location)
 		} else {
 			ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
@@ -111,10 +107,22 @@ func evalExposedFile(env *Env, facts []fileMode) []*Finding {
 			env.clear(findings.ExposedFile, k.nhiID, k.host, strings.Join(ok[k], "; "))
 			continue
 		}
-		id := env.Identities[k.nhiID]
-		out = append(out, keep(env.emit(findings.ExposedFile, id, k.host, badLoc[k], bad[k]...))...)
+		out = append(out, keep(env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...))...)
 	}
 	return out
+}
+
+// exposure says what is wrong with one file. root owning a file in someone's
+// home is not exposure: root reads everything anyway.
+func exposure(f fileMode) []string {
+	var why []string
+	if mode, err := strconv.ParseUint(f.Mode, 8, 32); err == nil && mode&0o044 != 0 {
+		why = append(why, fmt.Sprintf("%s on %s has mode %s: readable by %s", f.Location, f.Host, f.Mode, readers(mode)))
+	}
+	if f.Owner != "" && f.Account != "" && f.Owner != f.Account && f.Owner != "root" {
+		why = append(why, fmt.Sprintf("%s on %s is owned by %s, not by %s whose credential it is", f.Location, f.Host, f.Owner, f.Account))
+	}
+	return why
 }
 
 func readers(mode uint64) string {

@@ -6,6 +6,15 @@
 FROM {{.DB}}.events
 WHERE type = 'nhi_observed'
 GROUP BY host, nhi_id, location{{end}}
+{{define "file_meta_state"}}SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time)  AS file_mode,
+    argMaxState(file_owner, time) AS file_owner,
+    argMaxState(account, time)    AS account,
+    maxState(time)                AS last_seen
+FROM {{.DB}}.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location{{end}}
 {{define "usage_host_state"}}SELECT
     host, CAST(evidence AS String) AS evidence, source,
     minState(used_at) AS first_used,
@@ -24,7 +33,8 @@ GROUP BY host, nhi_id, kind, principal, account, evidence, actor{{end}}
 -- latest attrs of each identity at each location (sudo rights, uid,
 -- groups, where a secret was found), how far back each usage source of a
 -- host reaches (dormant fires only where a source covers the window), and
--- who used which account how (human_use).
+-- who used which account how (human_use). file_meta_state is file_state
+-- with the file's owner and the account it belongs to (exposed_file).
 CREATE TABLE IF NOT EXISTS {{.DB}}.attr_state {{.OnCluster}} (
     host        String,
     nhi_id      String,
@@ -39,6 +49,23 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS {{.DB}}.attr_state_mv {{.OnCluster}} TO {
 {{template "attr_state" .}};
 {{dist "attr_state" "cityHash64(host)"}}{{if not .Cluster}}
 INSERT INTO {{.DB}}.attr_state {{template "attr_state" .}};
+{{end}}
+
+CREATE TABLE IF NOT EXISTS {{.DB}}.file_meta_state {{.OnCluster}} (
+    host       String,
+    nhi_id     String,
+    location   String,
+    file_mode  AggregateFunction(argMax, String, DateTime),
+    file_owner AggregateFunction(argMax, String, DateTime),
+    account    AggregateFunction(argMax, String, DateTime),
+    last_seen  AggregateFunction(max, DateTime)
+) ENGINE = {{engine "AggregatingMergeTree" "file_meta_state" ""}}
+ORDER BY (host, nhi_id, location);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{.DB}}.file_meta_state_mv {{.OnCluster}} TO {{.DB}}.file_meta_state AS
+{{template "file_meta_state" .}};
+{{dist "file_meta_state" "cityHash64(host)"}}{{if not .Cluster}}
+INSERT INTO {{.DB}}.file_meta_state {{template "file_meta_state" .}};
 {{end}}
 
 CREATE TABLE IF NOT EXISTS {{.DB}}.usage_host_state {{.OnCluster}} (

@@ -575,6 +575,41 @@ WHERE type = 'nhi_observed'
 GROUP BY host, nhi_id, location;
 
 -- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.file_meta_state  (
+    host       String,
+    nhi_id     String,
+    location   String,
+    file_mode  AggregateFunction(argMax, String, DateTime),
+    file_owner AggregateFunction(argMax, String, DateTime),
+    account    AggregateFunction(argMax, String, DateTime),
+    last_seen  AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, nhi_id, location);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.file_meta_state_mv  TO nhi.file_meta_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time)  AS file_mode,
+    argMaxState(file_owner, time) AS file_owner,
+    argMaxState(account, time)    AS account,
+    maxState(time)                AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0007_detect
+INSERT INTO nhi.file_meta_state SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time)  AS file_mode,
+    argMaxState(file_owner, time) AS file_owner,
+    argMaxState(account, time)    AS account,
+    maxState(time)                AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0007_detect
 CREATE TABLE IF NOT EXISTS nhi.usage_host_state  (
     host       String,
     evidence   String,

@@ -538,6 +538,34 @@ CREATE TABLE IF NOT EXISTS nhi.attr_state_all ON CLUSTER nhi_cluster AS nhi.attr
 ENGINE = Distributed(nhi_cluster, nhi, attr_state, cityHash64(host));
 
 -- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.file_meta_state ON CLUSTER nhi_cluster (
+    host       String,
+    nhi_id     String,
+    location   String,
+    file_mode  AggregateFunction(argMax, String, DateTime),
+    file_owner AggregateFunction(argMax, String, DateTime),
+    account    AggregateFunction(argMax, String, DateTime),
+    last_seen  AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/file_meta_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.file_meta_state_mv ON CLUSTER nhi_cluster TO nhi.file_meta_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time)  AS file_mode,
+    argMaxState(file_owner, time) AS file_owner,
+    argMaxState(account, time)    AS account,
+    maxState(time)                AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.file_meta_state_all ON CLUSTER nhi_cluster AS nhi.file_meta_state
+ENGINE = Distributed(nhi_cluster, nhi, file_meta_state, cityHash64(host));
+
+-- 0007_detect
 CREATE TABLE IF NOT EXISTS nhi.usage_host_state ON CLUSTER nhi_cluster (
     host       String,
     evidence   String,
