@@ -94,7 +94,7 @@ func TestQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(modes, func(m fileMode) bool {
-		return m.Host == "prod-web-1" && m.NHIID == analyzetest.KeyReused && m.Mode == "0644"
+		return m.Host == "prod-web-1" && m.NHIID == analyzetest.KeyReused && m.Mode == "0644" && m.Owner == "root" && m.Account == "root"
 	}) || len(modes) != 5 {
 		t.Fatalf("file modes %+v", modes)
 	}
