@@ -21,8 +21,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/nhiradar/nhiradar/agent/config"
-	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/testlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )

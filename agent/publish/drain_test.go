@@ -11,8 +11,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/spool"
 )
 
 // startDrainer drains a new spool into topic until the test ends.

@@ -15,8 +15,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/nhiradar/nhiradar/agent/pluginhost"
-	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/internal/testlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )

@@ -4,13 +4,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -25,59 +21,14 @@ type cli struct {
 	Inventory  inventoryCmd `cmd:"" help:"List every identity ClickHouse holds."`
 	Query      queryCmd     `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
 	Policy     policyCmd    `cmd:"" help:"Work with the governance policy file."`
+	Analyze    analyzeCmd   `cmd:"" help:"Run every detector once and update the findings; print a summary by rule, severity and state."`
+	Findings   findingsCmd  `cmd:"" help:"List findings."`
+	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
 }
 
 func (c *cli) open(ctx context.Context) (*store.Store, error) {
 	return store.Open(ctx, store.Config{Addr: c.ClickHouse, Database: c.Database, Username: c.User,
 		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD")})
-}
-
-type inventoryCmd struct {
-	Format string `help:"Output format: table or jsonl." enum:"table,jsonl" default:"table"`
-}
-
-func (c *inventoryCmd) Run(ctx context.Context, root *cli) error {
-	st, err := root.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	rows, err := st.Inventory(ctx)
-	if err != nil {
-		return err
-	}
-	if c.Format == "jsonl" {
-		return writeJSONL(os.Stdout, rows)
-	}
-	return writeTable(os.Stdout, rows)
-}
-
-func writeJSONL(w io.Writer, rows []store.InventoryRow) error {
-	enc := json.NewEncoder(w)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeTable(w io.Writer, rows []store.InventoryRow) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tPRINCIPAL\tHOSTS\tLOCATIONS\tFIRST SEEN\tLAST SEEN\tPRESENT\tLAST USED")
-	for _, r := range rows {
-		present, used := "no", "never"
-		if r.StillPresent {
-			present = "yes"
-		}
-		if r.LastUsed.Unix() > 0 {
-			used = r.LastUsed.UTC().Format(time.RFC3339) + " (" + r.LastEvidence + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Principal, strings.Join(r.Hosts, ","),
-			strings.Join(r.Locations, ","), r.FirstSeen.UTC().Format(time.RFC3339), r.LastSeen.UTC().Format(time.RFC3339), present, used)
-	}
-	fmt.Fprintf(tw, "\n%d identities\n", len(rows))
-	return tw.Flush()
 }
 
 func main() {

@@ -511,6 +511,112 @@ FROM (
     GROUP BY principal
 ) USING principal;
 
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.attr_state ON CLUSTER nhi_cluster (
+    host        String,
+    nhi_id      String,
+    location    String,
+    attr_keys   AggregateFunction(argMax, Array(String), DateTime),
+    attr_values AggregateFunction(argMax, Array(String), DateTime),
+    last_seen   AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/attr_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.attr_state_mv ON CLUSTER nhi_cluster TO nhi.attr_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS attr_keys,
+    argMaxState(attr_values, time) AS attr_values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed'
+GROUP BY host, nhi_id, location;
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.attr_state_all ON CLUSTER nhi_cluster AS nhi.attr_state
+ENGINE = Distributed(nhi_cluster, nhi, attr_state, cityHash64(host));
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.file_meta_state ON CLUSTER nhi_cluster (
+    host       String,
+    nhi_id     String,
+    location   String,
+    file_mode  AggregateFunction(argMax, String, DateTime),
+    file_owner AggregateFunction(argMax, String, DateTime),
+    account    AggregateFunction(argMax, String, DateTime),
+    last_seen  AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/file_meta_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.file_meta_state_mv ON CLUSTER nhi_cluster TO nhi.file_meta_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(file_mode, time)  AS file_mode,
+    argMaxState(file_owner, time) AS file_owner,
+    argMaxState(account, time)    AS account,
+    maxState(time)                AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND location != ''
+GROUP BY host, nhi_id, location;
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.file_meta_state_all ON CLUSTER nhi_cluster AS nhi.file_meta_state
+ENGINE = Distributed(nhi_cluster, nhi, file_meta_state, cityHash64(host));
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.usage_host_state ON CLUSTER nhi_cluster (
+    host       String,
+    evidence   String,
+    source     String,
+    first_used AggregateFunction(min, DateTime),
+    last_used  AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/usage_host_state', '{replica}')
+ORDER BY (host, evidence, source);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.usage_host_state_mv ON CLUSTER nhi_cluster TO nhi.usage_host_state AS
+SELECT
+    host, CAST(evidence AS String) AS evidence, source,
+    minState(used_at) AS first_used,
+    maxState(used_at) AS last_used
+FROM nhi.events
+WHERE type = 'usage_evidence' AND used_at > toDateTime(0)
+GROUP BY host, evidence, source;
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.usage_host_state_all ON CLUSTER nhi_cluster AS nhi.usage_host_state
+ENGINE = Distributed(nhi_cluster, nhi, usage_host_state, cityHash64(host));
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.usage_actor_state ON CLUSTER nhi_cluster (
+    host      String,
+    nhi_id    String,
+    kind      String,
+    principal String,
+    account   String,
+    evidence  String,
+    actor     String,
+    last_used AggregateFunction(max, DateTime),
+    source    AggregateFunction(argMax, String, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/usage_actor_state', '{replica}')
+ORDER BY (host, nhi_id, kind, principal, account, evidence, actor);
+
+-- 0007_detect
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.usage_actor_state_mv ON CLUSTER nhi_cluster TO nhi.usage_actor_state AS
+SELECT
+    host, nhi_id, CAST(kind AS String) AS kind, principal, account, CAST(evidence AS String) AS evidence, actor,
+    maxState(used_at)             AS last_used,
+    argMaxState(source, used_at)  AS source
+FROM nhi.events
+WHERE type = 'usage_evidence' AND actor != ''
+GROUP BY host, nhi_id, kind, principal, account, evidence, actor;
+
+-- 0007_detect
+CREATE TABLE IF NOT EXISTS nhi.usage_actor_state_all ON CLUSTER nhi_cluster AS nhi.usage_actor_state
+ENGINE = Distributed(nhi_cluster, nhi, usage_actor_state, cityHash64(host));
+
 -- 0008_tickets
 CREATE TABLE IF NOT EXISTS nhi.tickets ON CLUSTER nhi_cluster (
     ticket_id   String,

@@ -1,0 +1,52 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+)
+
+// located is one identity at one location on one host with its latest attrs.
+type located struct {
+	Host, NHIID, Location string
+	Attrs                 map[string]string
+}
+
+func attrMap(keys, values []string) map[string]string {
+	m := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if i < len(values) {
+			m[k] = values[i]
+		}
+	}
+	return m
+}
+
+// queryLocated runs an attr_state query returning host, nhi_id, location,
+// attr_keys, attr_values.
+func queryLocated(ctx context.Context, src Source, file string) ([]located, error) {
+	rows, err := src.query(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []located
+	for rows.Next() {
+		var l located
+		var keys, values []string
+		if err := rows.Scan(&l.Host, &l.NHIID, &l.Location, &keys, &values); err != nil {
+			return nil, fmt.Errorf("%s row: %w", file, err)
+		}
+		l.Attrs = attrMap(keys, values)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// clear records why a finding that the rule checked no longer holds, for
+// the resolution's evidence ("mode now 0600", "owner now alice").
+func (e *Env) clear(rule, nhiID, host, why string) {
+	if e.Cleared == nil {
+		e.Cleared = map[string]string{}
+	}
+	e.Cleared[findingID(rule, nhiID, host)] = why
+}

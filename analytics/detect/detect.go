@@ -1,0 +1,154 @@
+// Package detect holds the governance detectors: one file per rule, each
+// with its SQL beside it. The SQL reads the maintained aggregate tables
+// (never raw events) and returns facts; the Go side applies the policy
+// (thresholds, owner, environment, enabled, severity, exceptions) and turns
+// the facts into findings.Observation values with plain-sentence evidence.
+// Evidence names sources (files, logs, hosts) and never a secret or its
+// fingerprint.
+package detect
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/policy"
+)
+
+//go:embed *.sql
+var sqlFiles embed.FS
+
+// Source is where the detectors read: a connection and the name of each
+// table (database-qualified, the Distributed table on a cluster).
+type Source struct {
+	Conn  driver.Conn
+	Table func(name string) string
+}
+
+var tableRef = regexp.MustCompile(`\{(\w+)\}`)
+
+// query runs one embedded SQL file, its {table} references qualified.
+func (s Source) query(ctx context.Context, file string, args ...any) (driver.Rows, error) {
+	b, err := sqlFiles.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("detect: %s: %w", file, err)
+	}
+	sql := tableRef.ReplaceAllStringFunc(string(b), func(m string) string { return s.Table(m[1 : len(m)-1]) })
+	rows, err := s.Conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("detect: run %s: %w", file, err)
+	}
+	return rows, nil
+}
+
+// Finding is one observation with the policy's verdict on exceptions.
+type Finding struct {
+	findings.Observation
+	Exemption policy.Exemption
+}
+
+// Env is what every detector decides over: the policy, the clock and the
+// inventory. Unobservable collects the identities whose use no usage source
+// can see (set by the dormant detector): they are never dormant.
+type Env struct {
+	Policy       policy.Decider
+	Now          time.Time
+	Identities   map[string]*Identity
+	Unobservable map[string]string
+	// Covered names, by nhi_id, the usage source that covers an identity.
+	Covered map[string]string
+	// Cleared explains, by finding id, why a rule that was checked does not
+	// hold now; the analysis uses it as the resolution's evidence.
+	Cleared map[string]string
+}
+
+// NewEnv indexes identities by nhi_id.
+func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
+	env := &Env{Policy: p, Now: now.UTC(), Identities: map[string]*Identity{},
+		Unobservable: map[string]string{}, Covered: map[string]string{}}
+	for _, id := range ids {
+		env.Identities[id.NHIID] = id
+	}
+	return env
+}
+
+// sorted returns the identities in nhi_id order, so that every run emits
+// findings in the same order.
+func (e *Env) sorted() []*Identity {
+	out := make([]*Identity, 0, len(e.Identities))
+	for _, id := range e.Identities {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].NHIID < out[j].NHIID })
+	return out
+}
+
+// present returns the identity if it is still present (on host, when host is
+// given): nothing fires on an identity the latest full scans no longer list.
+func (e *Env) present(nhiID, host string) *Identity {
+	id := e.Identities[nhiID]
+	if id == nil || !id.StillPresent {
+		return nil
+	}
+	if host != "" && !contains(id.PresentHosts, host) {
+		return nil
+	}
+	return id
+}
+
+// emit builds a finding of rule on id (on host for per-host rules) when the
+// policy enables the rule for it; nil otherwise.
+func (e *Env) emit(rule string, id *Identity, host string, locations []string, evidence ...string) *Finding {
+	pid := id.Policy()
+	if !e.Policy.Enabled(rule, pid, host) {
+		return nil
+	}
+	own := id.owner(e.Policy)
+	hosts := id.PresentHosts
+	if host != "" {
+		hosts = []string{host}
+	}
+	if locations == nil {
+		locations = id.Locations
+	}
+	f := &Finding{Observation: findings.Observation{
+		Rule: rule, Severity: e.Policy.Severity(rule, pid, host), NHIID: id.NHIID, Kind: id.Kind,
+		Principal: id.Principal, Host: host, Hosts: hosts, Locations: locations,
+		Owner: own.Owner, OwnerStatus: own.Status, Evidence: evidence, Policy: e.Policy.Source(rule),
+	}}
+	f.Exemption = e.Policy.Exempt(rule, pid, host, e.Now)
+	return f
+}
+
+// firstHost is the host whose environment decides identity-level
+// thresholds: the first present host in name order, so it is stable.
+func (id *Identity) firstHost() string {
+	if len(id.PresentHosts) > 0 {
+		return id.PresentHosts[0]
+	}
+	if len(id.Hosts) > 0 {
+		return id.Hosts[0]
+	}
+	return ""
+}
+
+func findingID(rule, nhiID, host string) string { return findings.ID(rule, nhiID, host) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }

@@ -1,0 +1,92 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/policy"
+)
+
+// Identity is one identity of the inventory with its host-side age.
+type Identity struct {
+	NHIID, Kind, Principal, Fingerprint         string
+	Hosts, Locations, Accounts, FileOwners      []string
+	OwnerHints                                  []string
+	FirstSeen, ExpiresAt, CreatedAt, ModifiedAt time.Time
+	StillPresent                                bool
+	PresentHosts                                []string
+	LastUsed                                    time.Time
+	LastEvidence, LastSource                    string
+
+	own *policy.Ownership
+}
+
+// Policy is the identity as the policy sees it.
+func (id *Identity) Policy() policy.Identity {
+	return policy.Identity{NHIID: id.NHIID, Kind: id.Kind, Principal: id.Principal, Hosts: id.Hosts,
+		Locations: id.Locations, Accounts: id.Accounts, FileOwners: id.FileOwners, OwnerHints: id.OwnerHints}
+}
+
+// owner resolves ownership once per identity and analysis.
+func (id *Identity) owner(p policy.Decider) policy.Ownership {
+	if id.own == nil {
+		o := p.Owner(id.Policy())
+		id.own = &o
+	}
+	return *id.own
+}
+
+// Age is the earliest credible host evidence of the identity's creation
+// (file ctime or mtime); zero when the host gave none. It is never
+// first_seen: when the collector first heard of a key says nothing of
+// when it was written.
+func (id *Identity) Age() time.Time {
+	return earliest(id.CreatedAt, id.ModifiedAt)
+}
+
+// Known is when the identity was first known by any evidence: its host
+// age or, failing that, its first sighting.
+func (id *Identity) Known() time.Time {
+	return earliest(id.CreatedAt, id.ModifiedAt, id.FirstSeen)
+}
+
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.Unix() <= 0 {
+			continue
+		}
+		if out.IsZero() || t.Before(out) {
+			out = t.UTC()
+		}
+	}
+	return out
+}
+
+func set(t time.Time) bool { return t.Unix() > 0 }
+
+// LoadIdentities reads every identity with its age.
+func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
+	rows, err := src.query(ctx, "identities.sql")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Identity
+	for rows.Next() {
+		id := &Identity{}
+		var present uint8
+		if err := rows.Scan(&id.NHIID, &id.Kind, &id.Principal, &id.Fingerprint, &id.Hosts, &id.Locations,
+			&id.Accounts, &id.FileOwners, &id.OwnerHints, &id.FirstSeen, &id.ExpiresAt, &present,
+			&id.PresentHosts, &id.LastUsed, &id.LastEvidence, &id.LastSource, &id.CreatedAt, &id.ModifiedAt); err != nil {
+			return nil, fmt.Errorf("detect: identity row: %w", err)
+		}
+		id.StillPresent = present == 1
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detect: identities: %w", err)
+	}
+	return out, nil
+}

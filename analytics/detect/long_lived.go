@@ -1,0 +1,42 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+// passwordKinds rotate on the password clock (PCI DSS 8.3.9: 90 days).
+var passwordKinds = map[string]bool{"password": true, "netrc_password": true, "postgres_password": true,
+	"mysql_password": true, "git_credential": true}
+
+// long_lived reads its age from identities.sql (identity_age_state: the
+// earliest file ctime/mtime the hosts reported). An identity with no host
+// age evidence is not judged: first_seen would only say when the collector
+// heard of it. OS accounts have no secret to rotate.
+func detectLongLived(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+	return evalLongLived(env), nil
+}
+
+func evalLongLived(env *Env) []*Finding {
+	var out []*Finding
+	for _, id := range env.sorted() {
+		age := id.Age()
+		if !id.StillPresent || !set(age) || id.Kind == "os_service_account" {
+			continue
+		}
+		t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+		limit, what := t.MaxAge, "static keys and tokens"
+		if passwordKinds[id.Kind] {
+			limit, what = t.MaxPasswordAge, "passwords"
+		}
+		if env.Now.Sub(age) <= limit {
+			continue
+		}
+		out = append(out, keep(env.emit(findings.LongLived, id, "", nil,
+			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest file time its hosts report is %s",
+				days(env.Now.Sub(age)), days(limit), what, day(age))))...)
+	}
+	return out
+}

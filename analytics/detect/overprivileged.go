@@ -1,0 +1,68 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+func detectOverprivileged(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	facts, err := queryLocated(ctx, src, "overprivileged.sql")
+	if err != nil {
+		return nil, err
+	}
+	return evalOverprivileged(env, facts), nil
+}
+
+// adminGroups grant root or its equivalent (docker: any member can mount
+// the host's / into a container).
+var adminGroups = []string{"sudo", "wheel", "docker", "admin"}
+
+var nopasswdAll = regexp.MustCompile(`NOPASSWD:\s*ALL\s*$`)
+
+// privileges lists why an account is overprivileged, from the accounts
+// plugin's attrs (uid, groups, sudo, sudo_nopasswd).
+func privileges(account string, a map[string]string) []string {
+	var why []string
+	if a["uid"] == "0" && account != "root" {
+		why = append(why, fmt.Sprintf("account %s has uid 0: it is root under another name", account))
+	}
+	if a["sudo_nopasswd"] == "true" {
+		for _, r := range strings.Split(a["sudo"], "; ") {
+			if nopasswdAll.MatchString(strings.TrimSpace(r)) {
+				why = append(why, fmt.Sprintf("sudoers grants %s %q: any command as root without a password", account, r))
+			}
+		}
+	}
+	for _, g := range strings.Split(a["groups"], ",") {
+		if contains(adminGroups, strings.TrimSpace(g)) {
+			why = append(why, fmt.Sprintf("account %s is a member of group %s", account, g))
+		}
+	}
+	return why
+}
+
+// evalOverprivileged: a service account (never root itself, which is
+// privileged by definition) with root-equivalent rights, per host (NHI5).
+func evalOverprivileged(env *Env, facts []located) []*Finding {
+	var out []*Finding
+	for _, l := range facts {
+		id := env.present(l.NHIID, l.Host)
+		if id == nil || id.Kind != "os_service_account" {
+			continue
+		}
+		why := privileges(id.Principal, l.Attrs)
+		if len(why) == 0 {
+			env.clear(findings.Overprivileged, id.NHIID, l.Host, fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host))
+			continue
+		}
+		for i := range why {
+			why[i] += fmt.Sprintf(" on %s (from %s)", l.Host, l.Location)
+		}
+		out = append(out, keep(env.emit(findings.Overprivileged, id, l.Host, []string{l.Location}, why...))...)
+	}
+	return out
+}

@@ -1,0 +1,10 @@
+-- The accounts plugin's latest attrs of each OS account (uid, groups,
+-- sudo rules and whether they need no password), per host.
+SELECT host, nhi_id, location, attr_keys, attr_values
+FROM (
+    SELECT host, nhi_id, location, argMaxMerge(attr_keys) AS attr_keys, argMaxMerge(attr_values) AS attr_values
+    FROM {attr_state}
+    GROUP BY host, nhi_id, location
+)
+WHERE has(attr_keys, 'uid')
+ORDER BY host, nhi_id, location

@@ -1,0 +1,31 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+// ownerless and owner_departed need no SQL of their own: ownership is the
+// policy's decision over the inventory facts identities.sql reads (owner
+// hints, accounts, file owners, locations).
+func detectOwnerless(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+	return evalOwnerless(env), nil
+}
+
+func evalOwnerless(env *Env) []*Finding {
+	var out []*Finding
+	for _, id := range env.sorted() {
+		if !id.StillPresent {
+			continue
+		}
+		o := id.owner(env.Policy)
+		if o.Status != "none" {
+			env.clear(findings.Ownerless, id.NHIID, "", fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason))
+			continue
+		}
+		out = append(out, keep(env.emit(findings.Ownerless, id, "", nil, "no accountable owner: "+o.Reason))...)
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+)
+
+// spread is a secret and the hosts it is present on.
+type spread struct {
+	NHIID string
+	Hosts []string
+}
+
+func querySpread(ctx context.Context, src Source, file string) ([]spread, error) {
+	rows, err := src.query(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []spread
+	for rows.Next() {
+		var s spread
+		if err := rows.Scan(&s.NHIID, &s.Hosts); err != nil {
+			return nil, fmt.Errorf("%s row: %w", file, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// presentOn narrows a spread to the hosts the identity is still present on.
+func (e *Env) presentOn(s spread) (*Identity, []string) {
+	id := e.present(s.NHIID, "")
+	if id == nil {
+		return nil, nil
+	}
+	var hosts []string
+	for _, h := range s.Hosts {
+		if contains(id.PresentHosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return id, hosts
+}
+
+func detectReused(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+	facts, err := querySpread(ctx, src, "reused.sql")
+	if err != nil {
+		return nil, err
+	}
+	return evalReused(env, facts), nil
+}
+
+// evalReused: the same secret on more hosts than ReuseMaxHosts (default 1:
+// one secret per workload). Where hosts are in different environments the
+// strictest threshold applies.
+func evalReused(env *Env, facts []spread) []*Finding {
+	var out []*Finding
+	for _, s := range facts {
+		id, hosts := env.presentOn(s)
+		if id == nil {
+			continue
+		}
+		max := -1
+		for _, h := range hosts {
+			if m := env.Policy.Thresholds(id.Policy(), h).ReuseMaxHosts; max < 0 || m < max {
+				max = m
+			}
+		}
+		if len(hosts) <= max {
+			continue
+		}
+		out = append(out, keep(env.emit(findings.Reused, id, "", nil,
+			fmt.Sprintf("the same secret (matched by keyed fingerprint, not shown) is present on %d hosts: %s (policy: at most %d)",
+				len(hosts), strings.Join(hosts, ", "), max)))...)
+	}
+	return out
+}

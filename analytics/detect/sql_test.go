@@ -1,0 +1,164 @@
+package detect
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// fixtureSource is a fresh database holding the fixture's first phase.
+func fixtureSource(t *testing.T) (Source, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_detect")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database())
+		st.Close()
+	})
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ph := analyzetest.Phases()[0]
+	// Stored twice, as after a redelivery: the aggregates must not care.
+	for i := 0; i < 2; i++ {
+		if err := st.InsertEvents(ctx, ph.Events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Source{Conn: st.Conn(), Table: st.Table}, st
+}
+
+// TestQueries runs every detector's SQL against ClickHouse and checks the
+// facts it returns for the fixture.
+func TestQueries(t *testing.T) {
+	src, _ := fixtureSource(t)
+	ctx := context.Background()
+	day := func(n int) time.Time { return analyzetest.T0.Add(time.Duration(n) * 24 * time.Hour) }
+
+	ids, err := LoadIdentities(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*Identity{}
+	for _, id := range ids {
+		byID[id.NHIID] = id
+	}
+	if len(ids) != 6 {
+		t.Fatalf("identities: %d, want 6", len(ids))
+	}
+	r := byID[analyzetest.KeyReused]
+	if r == nil || !r.ModifiedAt.Equal(day(-700)) || !slices.Equal(r.PresentHosts, []string{"prod-web-1", "stg-app-1"}) || !r.StillPresent {
+		t.Fatalf("reused key: %+v", r)
+	}
+	if d := byID[analyzetest.KeyDeploy]; d == nil || !d.LastUsed.Equal(day(-120)) || d.LastEvidence != "ssh_login" {
+		t.Fatalf("deploy key usage: %+v", d)
+	}
+	if tok := byID[analyzetest.KeyToken]; tok == nil || !tok.ExpiresAt.Equal(day(7)) {
+		t.Fatalf("token expiry: %+v", tok)
+	}
+
+	sources, err := queryUsageSources(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []usageSource{
+		{"build-1", "sudo", "/var/log/auth.log", day(-2), day(-2)},
+		{"prod-web-2", "ssh_login", "/var/log/auth.log", day(-400), day(-1)},
+	}
+	if !slicesEqual(sources, want) {
+		t.Fatalf("usage sources %+v\nwant %+v", sources, want)
+	}
+
+	spread, err := querySpread(ctx, src, "reused.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spread) != 1 || spread[0].NHIID != analyzetest.KeyReused {
+		t.Fatalf("reused facts %+v", spread)
+	}
+	if cross, err := querySpread(ctx, src, "cross_environment.sql"); err != nil || len(cross) != 1 {
+		t.Fatalf("cross_environment facts %+v, %v", cross, err)
+	}
+
+	modes, err := queryFileModes(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(modes, func(m fileMode) bool {
+		return m.Host == "prod-web-1" && m.NHIID == analyzetest.KeyReused && m.Mode == "0644" && m.Owner == "root" && m.Account == "root"
+	}) || len(modes) != 5 {
+		t.Fatalf("file modes %+v", modes)
+	}
+
+	cmd, err := queryLocated(ctx, src, "secret_in_command_line.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmd) != 1 || cmd[0].NHIID != analyzetest.KeyWorker || cmd[0].Attrs["pid"] != "4242" {
+		t.Fatalf("cmdline facts %+v", cmd)
+	}
+	acct, err := queryLocated(ctx, src, "overprivileged.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acct) != 1 || acct[0].NHIID != analyzetest.KeyJenkins || acct[0].Attrs["groups"] != "jenkins,docker" {
+		t.Fatalf("account facts %+v", acct)
+	}
+	uses, err := queryAccountUses(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uses) != 1 || uses[0] != (accountUse{"build-1", analyzetest.KeyJenkins, "jenkins", "sudo", "alice", day(-2), "/var/log/auth.log"}) {
+		t.Fatalf("account uses %+v", uses)
+	}
+}
+
+func slicesEqual(a, b []usageSource) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Host != y.Host || x.Evidence != y.Evidence || x.Source != y.Source || !x.First.Equal(y.First) || !x.Last.Equal(y.Last) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestExposedFileMoved: a secret moved from a readable file to a private
+// one counts only at its current location.
+func TestExposedFileMoved(t *testing.T) {
+	src, st := fixtureSource(t)
+	ctx := context.Background()
+	at := analyzetest.T0.Add(48 * time.Hour)
+	moved := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindAWSAccessKey,
+		Principal: "AKIAFIXTUREREUSED001", Fingerprint: analyzetest.Fingerprint(analyzetest.SecretReused),
+		Location: "/etc/app/credentials", FileMode: "0600", Time: at}
+	moved.Complete("agent-prod-web-1", "prod-web-1", at)
+	if err := st.InsertEvents(ctx, []*event.Event{moved}); err != nil {
+		t.Fatal(err)
+	}
+	modes, err := queryFileModes(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onProd []fileMode
+	for _, m := range modes {
+		if m.Host == "prod-web-1" {
+			onProd = append(onProd, m)
+		}
+	}
+	if len(onProd) != 1 || onProd[0].Location != "/etc/app/credentials" {
+		t.Fatalf("prod-web-1 modes %+v", onProd)
+	}
+}
