@@ -294,7 +294,11 @@ func TestPermanentErrors(t *testing.T) {
 	}
 	bad := newConnector(t, Config{URL: srv.URL}, "wrong", nil)
 	attempts = 0
-	err = r.Do(ctx, func(ctx context.Context) error { attempts++; _, err := bad.Create(ctx, tickettest.Request()); return err })
+	err = r.Do(ctx, func(ctx context.Context) error {
+		attempts++
+		_, err := bad.Create(ctx, tickettest.Request())
+		return err
+	})
 	if e := wantStatus(t, err, http.StatusUnauthorized); e.Retryable || attempts != 1 || !strings.Contains(err.Error(), "jira credentials") {
 		t.Errorf("401: %v after %d attempts", err, attempts)
 	}
@@ -385,5 +389,14 @@ func TestREADMEAndSample(t *testing.T) {
 	}
 	if cfg := doc.Ticketing.Jira; doc.Ticketing.System != Name || validate(cfg) != nil || cfg.TokenEnv == "" || cfg.Timeout != 30*time.Second {
 		t.Errorf("sample config %+v: want a valid jira config with token_env", doc.Ticketing)
+	}
+}
+
+func TestSlowSiteIsRetryableTimeout(t *testing.T) {
+	_, srv, _ := setup(t, jiratest.Options{Latency: 300 * time.Millisecond}, Config{})
+	c := newConnector(t, Config{URL: srv.URL}, token, &http.Client{Timeout: 50 * time.Millisecond})
+	_, err := c.Find(t.Context(), "F-1")
+	if err == nil || !ticket.IsRetryable(err) || !strings.Contains(err.Error(), "jira find") {
+		t.Errorf("want a retryable jira find timeout, got %v", err)
 	}
 }

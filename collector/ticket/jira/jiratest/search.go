@@ -112,7 +112,7 @@ func (q query) matches(is *Issue) bool {
 }
 
 var (
-	orderRe  = regexp.MustCompile(`(?i)\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?\s*$`)
+	orderRe  = regexp.MustCompile(`(?i)(?:^|\s+)ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?\s*$`)
 	clauseRe = regexp.MustCompile(`^\s*(\w+)\s*=\s*(?:"([^"\\]*)"|([\w.-]+))\s*$`)
 	andRe    = regexp.MustCompile(`(?i)\s+AND\s+`)
 )

@@ -18,7 +18,8 @@
 //   - errors as {"errorMessages":[…],"errors":{…}}; 401 without valid basic
 //     auth (email + API token), 403 for a user without write permission, 429
 //     with Retry-After (seconds) and X-RateLimit-Reset (ISO 8601,
-//     yyyy-MM-ddTHH:mmZ) while throttled.
+//     yyyy-MM-ddTHH:mmZ) while throttled, and an optional latency on every
+//     answer (slow site).
 //
 // The workflow has statuses To Do (category new), In Progress
 // (indeterminate) and Done (done); every status can move to every other one.
@@ -44,6 +45,7 @@ type Options struct {
 	IssueTypes   []string      // default Task, Bug
 	IndexDelay   time.Duration // how long search/jql hides a new issue
 	MaxResults   int           // page size cap, default 100
+	Latency      time.Duration // every answer waits this long (slow site)
 	// ServiceDeskID and RequestTypeID accepted by the JSM endpoint.
 	ServiceDeskID, RequestTypeID string
 	Now                          func() time.Time
@@ -199,6 +201,13 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // ServeHTTP routes the REST subset.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Latency > 0 { // outside the lock: a slow answer must not stall others
+		select {
+		case <-time.After(s.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	route := r.Method + " " + pattern(r.URL.Path)
