@@ -400,3 +400,29 @@ func TestSlowSiteIsRetryableTimeout(t *testing.T) {
 		t.Errorf("want a retryable jira find timeout, got %v", err)
 	}
 }
+
+func TestServiceDeskCreate(t *testing.T) {
+	js, srv, c := setup(t, jiratest.Options{ServiceDeskID: "4", RequestTypeID: "27", IndexDelay: time.Hour},
+		Config{ServiceDesk: &ServiceDesk{ID: "4", RequestTypeID: "27"}})
+	ctx := t.Context()
+	req := tickettest.Request()
+	tk, err := c.Create(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js.Calls("POST /rest/servicedeskapi/request") != 1 || js.Calls("POST /rest/api/3/issue") != 0 {
+		t.Errorf("JSM mode must create through servicedeskapi only")
+	}
+	is := js.Issue(tk.ExternalID)
+	if is == nil || is.Labels[0] != Label(req.Key) || !strings.Contains(string(is.Description), `"type":"doc"`) || is.Priority != "" {
+		t.Fatalf("request %+v: want the label, an ADF description and no priority", is)
+	}
+	if found, err := c.Find(ctx, req.Key); err != nil || found == nil || found.ExternalID != tk.ExternalID {
+		t.Errorf("find after JSM create: %+v %v", found, err)
+	}
+	wrong := newConnector(t, Config{URL: srv.URL, ServiceDesk: &ServiceDesk{ID: "4", RequestTypeID: "99"}}, token, nil)
+	_, err = wrong.Create(ctx, req)
+	if e := wantStatus(t, err, http.StatusNotFound); e.Retryable || !strings.Contains(err.Error(), "request type") {
+		t.Errorf("unknown request type: %v", err)
+	}
+}

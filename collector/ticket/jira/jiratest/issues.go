@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -174,5 +175,5 @@ func (s *Server) comment(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	is.Comments = append(is.Comments, in.Body)
 	is.Updated = s.opts.Now()
-	reply(w, http.StatusCreated, map[string]any{"id": strconvI(len(is.Comments)), "body": in.Body, "created": is.Updated.Format(jiraTime)})
+	reply(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(len(is.Comments)), "body": in.Body, "created": is.Updated.Format(jiraTime)})
 }

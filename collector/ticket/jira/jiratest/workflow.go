@@ -8,8 +8,6 @@ import (
 	"strings"
 )
 
-func strconvI(n int) string { return strconv.Itoa(n) }
-
 // available lists the transitions offered from the issue's status.
 func (s *Server) available(is *Issue) []Transition {
 	var out []Transition
