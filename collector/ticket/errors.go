@@ -121,7 +121,8 @@ func Transport(system, op string, ctx context.Context, err error) error {
 }
 
 // remoteMessage extracts the remote's own error text: ServiceNow's
-// {"error":{"message","detail"}} or Jira's errorMessages / errors.
+// {"error":{"message","detail"}}, Jira's errorMessages / errors, or Jira
+// Service Management's errorMessage.
 func remoteMessage(body []byte) string {
 	var v struct {
 		Error *struct {
@@ -129,6 +130,7 @@ func remoteMessage(body []byte) string {
 			Detail  string `json:"detail"`
 		} `json:"error"`
 		ErrorMessages []string          `json:"errorMessages"`
+		ErrorMessage  string            `json:"errorMessage"`
 		Errors        map[string]string `json:"errors"`
 	}
 	if len(body) == 0 || json.Unmarshal(body, &v) != nil {
@@ -139,6 +141,7 @@ func remoteMessage(body []byte) string {
 		parts = appendNonEmpty(parts, v.Error.Message, v.Error.Detail)
 	}
 	parts = appendNonEmpty(parts, v.ErrorMessages...)
+	parts = appendNonEmpty(parts, v.ErrorMessage)
 	for _, k := range sortedKeys(v.Errors) {
 		parts = append(parts, k+": "+v.Errors[k])
 	}

@@ -33,6 +33,7 @@ func TestClassify(t *testing.T) {
 		{"404", 404, nil, `{"error":{"message":"No Record found","detail":"Record doesn't exist"},"status":"failure"}`, false, 0, "not found: No Record found; Record doesn't exist"},
 		{"409", 409, nil, "", false, 0, "conflict"},
 		{"400 jira errors", 400, nil, `{"errorMessages":[],"errors":{"summary":"Field required","labels":"bad"}}`, false, 0, "labels: bad; summary: Field required"},
+		{"404 jsm", 404, nil, `{"errorMessage":"The request type does not exist","i18nErrorMessage":{"i18nKey":"x"}}`, false, 0, "not found: The request type does not exist"},
 		{"429 seconds", 429, map[string]string{"Retry-After": "7"}, "", true, 7 * time.Second, "rate limited"},
 		{"503", 503, nil, "<html>", true, 0, "server error"},
 		{"500 retry-after", 500, map[string]string{"Retry-After": "2"}, "", true, 2 * time.Second, "server error"},
