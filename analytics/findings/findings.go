@@ -153,8 +153,13 @@ func target(from string, in Input) (string, string) {
 		return Accepted, "exception applies: " + in.ExemptWhy
 	case from == "":
 		return Open, "detected: " + first(in.Observed.Evidence)
-	case from == Resolved, from == Verifying:
+	case from == Resolved:
 		return Reopened, "holds again: " + first(in.Observed.Evidence)
+	case from == Verifying:
+		// Its ticket was closed: data from before the closure proves
+		// nothing. The ticket sync reopens it once full scans started
+		// after the closure still show it.
+		return Verifying, ""
 	case from == Accepted:
 		return Reopened, "exception no longer applies" + suffix(in.ExemptWhy)
 	}

@@ -43,7 +43,7 @@ func TestNext(t *testing.T) {
 		{"verifying resolves", stored(Verifying), Input{Rescanned: true}, Resolved, []string{"verifying->resolved"}},
 		{"resolved stays", stored(Resolved), Input{Rescanned: true}, Resolved, nil},
 		{"resolved holds again", stored(Resolved), Input{Observed: obs}, Reopened, []string{"resolved->reopened"}},
-		{"verifying holds", stored(Verifying), Input{Observed: obs}, Reopened, []string{"verifying->reopened"}},
+		{"verifying waits for the ticket sync", stored(Verifying), Input{Observed: obs}, Verifying, nil},
 		{"reopened stays", stored(Reopened), Input{Observed: obs}, Reopened, nil},
 		{"exempt new", nil, Input{Observed: obs, Exempt: true, ExemptWhy: "ok"}, Accepted, []string{"->accepted"}},
 		{"exempt open", stored(Open), Input{Observed: obs, Exempt: true}, Accepted, []string{"open->accepted"}},

@@ -37,7 +37,7 @@ const localCols = `external_id, key, type, title, body, priority, queue, due, la
 
 // PutLocalTicket writes a local ticket's new current row.
 func (s *Store) PutLocalTicket(ctx context.Context, t LocalTicket) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("local_tickets")+" (version, "+localCols+")")
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("local_tickets")+" (version, "+localCols+")")
 	if err != nil {
 		return fmt.Errorf("store: local ticket %s: %w", t.ExternalID, err)
 	}
@@ -54,7 +54,7 @@ func (s *Store) PutLocalTicket(ctx context.Context, t LocalTicket) error {
 // LocalTickets returns local tickets matching where (a condition on the
 // columns, with args), newest first.
 func (s *Store) localTickets(ctx context.Context, where string, args ...any) ([]LocalTicket, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+localCols+" FROM "+s.table("local_tickets")+" FINAL WHERE "+where+
+	rows, err := s.conn.Query(ctx, "SELECT "+localCols+" FROM "+s.Table("local_tickets")+" FINAL WHERE "+where+
 		" ORDER BY created_at DESC, external_id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: local tickets: %w", err)
@@ -88,7 +88,7 @@ func (s *Store) LocalTicket(ctx context.Context, externalID string) (LocalTicket
 
 // AddLocalNote records a comment or state change on a local ticket.
 func (s *Store) AddLocalNote(ctx context.Context, n LocalNote) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("local_ticket_notes")+" (external_id, at, author, kind, text)")
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("local_ticket_notes")+" (external_id, at, author, kind, text)")
 	if err != nil {
 		return fmt.Errorf("store: note on %s: %w", n.ExternalID, err)
 	}
@@ -103,7 +103,7 @@ func (s *Store) AddLocalNote(ctx context.Context, n LocalNote) error {
 
 // LocalNotes returns a local ticket's notes, oldest first.
 func (s *Store) LocalNotes(ctx context.Context, externalID string) ([]LocalNote, error) {
-	rows, err := s.conn.Query(ctx, "SELECT external_id, at, author, kind, text FROM "+s.table("local_ticket_notes")+
+	rows, err := s.conn.Query(ctx, "SELECT external_id, at, author, kind, text FROM "+s.Table("local_ticket_notes")+
 		" WHERE external_id = ? ORDER BY at", externalID)
 	if err != nil {
 		return nil, fmt.Errorf("store: notes on %s: %w", externalID, err)

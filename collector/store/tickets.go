@@ -50,17 +50,12 @@ type TicketEvent struct {
 	By       string    `json:"by"`
 }
 
-// table names a table for reads and writes: on a cluster, the Distributed one.
-func (s *Store) table(name string) string {
-	return s.cfg.Database + "." + name + distSuffix(s.cfg.Cluster)
-}
-
 const ticketCols = `ticket_id, system, external_id, url, type, finding_ids, state, owner, queue, priority,
 	severity, due, title, opened_at, closed_at, resolution, updated_at`
 
 // Tickets returns the current row of every ticket, by ticket id.
 func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+ticketCols+" FROM "+s.table("tickets")+" FINAL ORDER BY ticket_id")
+	rows, err := s.conn.Query(ctx, "SELECT "+ticketCols+" FROM "+s.Table("tickets")+" FINAL ORDER BY ticket_id")
 	if err != nil {
 		return nil, fmt.Errorf("store: tickets: %w", err)
 	}
@@ -81,7 +76,7 @@ func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
 // RecordTicket stores a ticket's new current row and the transition that
 // led to it, if any (ev.To != "").
 func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("tickets")+" (version, "+ticketCols+")")
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("tickets")+" (version, "+ticketCols+")")
 	if err != nil {
 		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
 	}
@@ -100,7 +95,7 @@ func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) e
 }
 
 func (s *Store) ticketEvent(ctx context.Context, ev TicketEvent) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
 	if err != nil {
 		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
 	}
@@ -115,7 +110,7 @@ func (s *Store) ticketEvent(ctx context.Context, ev TicketEvent) error {
 
 // TicketHistory returns a ticket's transitions, oldest first.
 func (s *Store) TicketHistory(ctx context.Context, ticketID string) ([]TicketEvent, error) {
-	rows, err := s.conn.Query(ctx, "SELECT ticket_id, at, from_state, to_state, why, by FROM "+s.table("ticket_events")+
+	rows, err := s.conn.Query(ctx, "SELECT ticket_id, at, from_state, to_state, why, by FROM "+s.Table("ticket_events")+
 		" WHERE ticket_id = ? ORDER BY at, to_state", ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("store: history of ticket %s: %w", ticketID, err)
@@ -140,7 +135,7 @@ func (s *Store) FreshScans(ctx context.Context, hosts []string, since time.Time)
 		SELECT host, plugin, max(started) AS latest FROM (
 			SELECT host, plugin, scan_id, maxMerge(started_at) AS started, maxMerge(full) AS full,
 				maxMerge(parts) AS parts, length(groupUniqArrayMerge(parts_seen)) AS got
-			FROM ` + s.table("scan_state") + `
+			FROM ` + s.Table("scan_state") + `
 			WHERE has(?, host)
 			GROUP BY host, plugin, scan_id
 		) WHERE full = 1 AND got >= parts

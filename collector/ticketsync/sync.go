@@ -1,0 +1,306 @@
+// Package ticketsync is where a ticket is executed: it takes the plan the
+// policy made (analytics/tickets), opens each ticket exactly once through
+// a connector via a durable outbox, polls the tickets' states, and closes
+// the loop no ticket automation closes: a closed ticket's findings wait
+// for full scans started after the closure, and a ticket whose problem is
+// still on the hosts is reopened by the data itself.
+package ticketsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/tickets"
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/ticket"
+	"github.com/nhiradar/nhiradar/internal/spool"
+)
+
+// DefaultVerifyWithin is how long a closed ticket waits for fresh scans
+// before it is flagged unverified (never assumed fixed).
+const DefaultVerifyWithin = 48 * time.Hour
+
+// Syncer executes ticket plans against one system.
+type Syncer struct {
+	Store  *store.Store
+	Conn   ticket.Connector
+	Retry  ticket.Retrier
+	Outbox *spool.Spool
+	Log    *slog.Logger
+	// Now is the clock, shared with the analysis it follows (--now).
+	Now          func() time.Time
+	VerifyWithin time.Duration
+	// version orders this run's finding rows after the analysis's.
+	version uint64
+}
+
+// Report is what one sync did.
+type Report struct {
+	Opened     int `json:"opened"`
+	Closed     int `json:"closed"`
+	Verified   int `json:"verified"`
+	Reopened   int `json:"reopened"`
+	Unverified int `json:"unverified"`
+	// Pending operations are in the outbox, waiting for the system.
+	Pending int `json:"pending"`
+	// Delayed says why the outbox could not be drained ("" when it was).
+	Delayed string `json:"delayed,omitempty"`
+}
+
+// op is one outbox entry: a ticket to open or reopen.
+type op struct {
+	Kind    string          `json:"kind"` // "open" or "reopen"
+	Request tickets.Request `json:"request"`
+	// Comment says why a ticket is reopened.
+	Comment string `json:"comment,omitempty"`
+}
+
+// Sync runs one round: enqueue what the plan wants, drain the outbox,
+// poll the open tickets, verify the closed ones.
+func (s *Syncer) Sync(ctx context.Context, plan []tickets.Request) (Report, error) {
+	now := s.now()
+	s.version = uint64(now.UnixNano())
+	var rep Report
+	recs, err := s.records(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err := s.enqueue(plan, recs); err != nil {
+		return rep, err
+	}
+	if err := s.verify(ctx, recs, &rep); err != nil {
+		return rep, err
+	}
+	if err := s.drain(ctx, &rep); err != nil {
+		return rep, err
+	}
+	if recs, err = s.records(ctx); err != nil {
+		return rep, err
+	}
+	if err := s.fixedOnHosts(ctx, recs, &rep); err != nil {
+		return rep, err
+	}
+	if recs, err = s.records(ctx); err != nil {
+		return rep, err
+	}
+	if err := s.poll(ctx, recs, &rep); err != nil {
+		return rep, err
+	}
+	rep.Pending = int(s.Outbox.Stats().Depth)
+	return rep, nil
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Syncer) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Syncer) records(ctx context.Context) (map[string]store.TicketRow, error) {
+	list, err := s.Store.Tickets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ticket sync: %w", err)
+	}
+	out := make(map[string]store.TicketRow, len(list))
+	for _, t := range list {
+		out[t.TicketID] = t
+	}
+	return out, nil
+}
+
+// enqueue puts every planned ticket that has no record yet into the
+// outbox, once: the outbox survives a crash, and executing an entry
+// twice finds the ticket the first run made.
+func (s *Syncer) enqueue(plan []tickets.Request, recs map[string]store.TicketRow) error {
+	pending, err := s.pending()
+	if err != nil {
+		return err
+	}
+	var add []spool.Record
+	for _, r := range plan {
+		if _, ok := recs[r.Key]; ok || pending[r.Key] {
+			continue
+		}
+		add = append(add, entry(op{Kind: "open", Request: r}))
+	}
+	return s.append(add)
+}
+
+func (s *Syncer) append(recs []spool.Record) error {
+	if err := s.Outbox.Append(recs...); err != nil {
+		return fmt.Errorf("ticket sync: outbox: %w", err)
+	}
+	return nil
+}
+
+func entry(o op) spool.Record {
+	b, _ := json.Marshal(o) // plain data: cannot fail
+	return spool.Record{Key: []byte(o.Request.Key), Value: b}
+}
+
+func (s *Syncer) pending() (map[string]bool, error) {
+	list, err := s.Outbox.Peek(1<<20, 1<<30)
+	if err != nil {
+		return nil, fmt.Errorf("ticket sync: outbox: %w", err)
+	}
+	out := map[string]bool{}
+	for _, e := range list {
+		out[string(e.Key)] = true
+	}
+	return out, nil
+}
+
+// drain executes the outbox in order. A system that stays unreachable
+// after the retries stops the drain: its tickets wait, none is lost, and
+// the delay is reported and logged with the system and the reason.
+func (s *Syncer) drain(ctx context.Context, rep *Report) error {
+	list, err := s.Outbox.Peek(1<<20, 1<<30)
+	if err != nil {
+		return fmt.Errorf("ticket sync: outbox: %w", err)
+	}
+	for _, e := range list {
+		var o op
+		if err := json.Unmarshal(e.Value, &o); err != nil {
+			s.log().Error("ticket outbox entry unreadable; dropped", "key", string(e.Key), "err", err)
+			if err := s.Outbox.Remove(e.Seq); err != nil {
+				return err
+			}
+			continue
+		}
+		err := s.execute(ctx, o, rep)
+		if ticket.IsRetryable(err) || errors.Is(err, context.Canceled) {
+			rep.Delayed = fmt.Sprintf("%s: %v", s.Conn.Name(), err)
+			s.log().Warn("tickets delayed: the ticket system is unreachable; they stay in the outbox",
+				"system", s.Conn.Name(), "pending", len(list), "err", err)
+			return nil
+		}
+		if err != nil {
+			s.log().Error("ticket operation refused by the ticket system; kept in the outbox",
+				"system", s.Conn.Name(), "key", o.Request.Key, "err", err)
+			continue
+		}
+		if err := s.Outbox.Remove(e.Seq); err != nil {
+			return fmt.Errorf("ticket sync: outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Syncer) execute(ctx context.Context, o op, rep *Report) error {
+	if o.Kind == "reopen" {
+		return s.reopen(ctx, o, rep)
+	}
+	return s.open(ctx, o.Request, rep)
+}
+
+// open finds the ticket by its key before creating it: a crash between a
+// create and its record, or an entry executed twice, never makes a second
+// ticket.
+func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error {
+	var found *ticket.Ticket
+	if err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		found, err = s.Conn.Find(ctx, r.Key)
+		return err
+	}); err != nil {
+		return err
+	}
+	t, how := ticket.Ticket{}, "opened"
+	if found != nil {
+		t, how = *found, "found already opened (an earlier run was cut short)"
+	} else if err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
+		t, err = s.Conn.Create(ctx, request(r))
+		return err
+	}); err != nil {
+		return err
+	}
+	now := s.now()
+	rec := store.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
+		Type: r.Type, FindingIDs: r.FindingIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
+		Priority: r.Priority, Severity: r.Severity, Due: r.Due, Title: r.Title, OpenedAt: now, UpdatedAt: now}
+	why := fmt.Sprintf("%s %s in %s for %s", how, t.ExternalID, s.Conn.Name(), strings.Join(r.FindingIDs, ", "))
+	if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: r.Key, At: now, To: store.TicketOpen, Why: why, By: "ticket-sync"}); err != nil {
+		return err
+	}
+	rep.Opened++
+	s.log().Info("ticket opened", "system", s.Conn.Name(), "ticket", t.ExternalID, "key", r.Key, "findings", len(r.FindingIDs))
+	return s.moveFindings(ctx, r.FindingIDs, []string{findings.Open}, findings.Ticketed,
+		fmt.Sprintf("ticket %s opened in %s", t.ExternalID, s.Conn.Name()))
+}
+
+// request renders the plan's request as connectors see it.
+func request(r tickets.Request) ticket.Request {
+	return ticket.Request{Key: r.Key, Title: r.Title, Body: r.Body, Priority: ticket.Priority(r.Priority),
+		Queue: r.Queue, Due: r.Due, Labels: r.Labels, Type: ticket.Type(r.Type)}
+}
+
+// poll asks the system for the state of every ticket it is working on; a
+// ticket it has closed moves to verifying, and so do its findings.
+func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep *Report) error {
+	for _, rec := range sorted(recs) {
+		if !rec.Active() || rec.System != s.Conn.Name() {
+			continue
+		}
+		var t ticket.Ticket
+		err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
+			t, err = s.Conn.Get(ctx, rec.ExternalID)
+			return err
+		})
+		if err != nil {
+			s.log().Warn("ticket state unknown: the ticket system did not answer", "system", s.Conn.Name(), "ticket", rec.ExternalID, "err", err)
+			continue
+		}
+		if !t.State.Done() {
+			continue
+		}
+		if err := s.closed(ctx, rec, t); err != nil {
+			return err
+		}
+		rep.Closed++
+	}
+	return nil
+}
+
+func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticket) error {
+	now := s.now()
+	from := rec.State
+	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = store.TicketVerifying, now, t.Resolution, now
+	why := fmt.Sprintf("closed in %s (%s); waiting for full scans of the hosts started after %s: a closed ticket is not the proof",
+		s.Conn.Name(), orNone(t.Resolution), now.Format(time.RFC3339))
+	if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: why, By: "ticket-sync"}); err != nil {
+		return err
+	}
+	s.log().Info("ticket closed; verifying against the next scans", "system", s.Conn.Name(), "ticket", rec.ExternalID)
+	return s.moveFindings(ctx, rec.FindingIDs, []string{findings.Open, findings.Ticketed, findings.Reopened}, findings.Verifying,
+		fmt.Sprintf("ticket %s closed (%s); waiting for fresh full scans", rec.ExternalID, orNone(t.Resolution)))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no resolution given"
+	}
+	return s
+}
+
+func sorted(recs map[string]store.TicketRow) []store.TicketRow {
+	out := make([]store.TicketRow, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TicketID < out[j].TicketID })
+	return out
+}

@@ -1,0 +1,262 @@
+package ticketsync
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/analyze"
+	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
+	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/policy"
+	"github.com/nhiradar/nhiradar/analytics/tickets"
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/ticket"
+	"github.com/nhiradar/nhiradar/collector/ticket/local"
+	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/internal/spool"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+type world struct {
+	t     *testing.T
+	st    *store.Store
+	pol   *policy.Policy
+	conn  *local.Connector
+	sync  *Syncer
+	clock time.Time
+}
+
+func newWorld(t *testing.T, conn func(*local.Connector) ticket.Connector) *world {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_tsync")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+st.Database())
+		st.Close()
+	})
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, st: st, pol: analyzetest.Policy(t)}
+	w.conn = &local.Connector{Store: st, Now: func() time.Time { return w.clock }}
+	outbox, err := spool.OpenStrict(filepath.Join(t.TempDir(), "outbox.db"), 64<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outbox.Close() })
+	var c ticket.Connector = w.conn
+	if conn != nil {
+		c = conn(w.conn)
+	}
+	w.sync = &Syncer{Store: st, Conn: c, Outbox: outbox, Now: func() time.Time { return w.clock },
+		Retry: ticket.Retrier{Attempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }}}
+	return w
+}
+
+// round is what the collector does on its schedule: analyse, plan, sync.
+func (w *world) round(at time.Time, evs ...*event.Event) Report {
+	w.t.Helper()
+	ctx := context.Background()
+	w.clock = at
+	if err := w.st.InsertEvents(ctx, evs); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := analyze.Run(ctx, w.st, analyze.Options{Policy: w.pol, Now: at}); err != nil {
+		w.t.Fatal(err)
+	}
+	return w.syncOnly(at)
+}
+
+func (w *world) syncOnly(at time.Time) Report {
+	w.t.Helper()
+	w.clock = at
+	fs, err := w.st.Findings(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	rep, err := w.sync.Sync(context.Background(), tickets.Plan(fs, w.pol, at))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return rep
+}
+
+func (w *world) finding(rule, nhiID string) findings.Finding {
+	w.t.Helper()
+	fs, err := w.st.Findings(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.Rule == rule && f.NHIID == nhiID {
+			return f
+		}
+	}
+	w.t.Fatalf("no %s finding on %s", rule, nhiID)
+	return findings.Finding{}
+}
+
+func (w *world) ticket(findingID string) store.TicketRow {
+	w.t.Helper()
+	list, err := w.st.Tickets(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, t := range list {
+		if t.TicketID == findingID {
+			return t
+		}
+	}
+	w.t.Fatalf("no ticket for %s", findingID)
+	return store.TicketRow{}
+}
+
+// exactlyOne checks the invariant every test keeps: one ticket record and
+// one local ticket per finding that has one.
+func (w *world) exactlyOne() {
+	w.t.Helper()
+	ctx := context.Background()
+	list, err := w.st.Tickets(ctx)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, t := range list {
+		lt, err := w.st.LocalTicketsByKey(ctx, t.TicketID)
+		if err != nil || len(lt) != 1 {
+			w.t.Errorf("finding %s has %d local tickets (%v), want exactly one", t.TicketID, len(lt), err)
+		}
+	}
+}
+
+func fullScan(host, plugin string, started time.Time, seen ...string) *event.Event {
+	e := &event.Event{Type: event.TypeScanCompleted, Plugin: plugin, ScanID: event.NewID(),
+		Scan: &event.Scan{Full: true, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: seen, Part: 1, Parts: 1}}
+	e.Complete("agent-"+host, host, started.Add(time.Minute))
+	return e
+}
+
+// TestVerificationLoop: tickets open once per finding; a ticket closed
+// after the fix is verified by the next full scans; one closed without the
+// fix is reopened by them, saying why.
+func TestVerificationLoop(t *testing.T) {
+	w := newWorld(t, nil)
+	ph := analyzetest.Phases()
+	rep := w.round(ph[0].Now, ph[0].Events...)
+	fs, _ := w.st.Findings(context.Background())
+	ticketed := 0
+	for _, f := range fs {
+		if tickets.Wanted(f.State) {
+			t.Errorf("finding %s %s still %s after the sync", f.FindingID, f.Rule, f.State)
+		}
+		if f.State == findings.Ticketed {
+			ticketed++
+		}
+	}
+	if rep.Opened == 0 || rep.Opened != ticketed || rep.Pending != 0 {
+		t.Fatalf("first round: %+v; want one ticket for each of the %d findings now ticketed", rep, ticketed)
+	}
+	if again := w.syncOnly(ph[0].Now.Add(time.Minute)); again.Opened != 0 {
+		t.Fatalf("second sync opened %d more tickets", again.Opened)
+	}
+	reused, dormant := w.finding(findings.Reused, analyzetest.KeyReused), w.finding(findings.Dormant, analyzetest.KeyDeploy)
+	if reused.State != findings.Ticketed || dormant.State != findings.Ticketed {
+		t.Fatalf("states after ticketing: reused %s, dormant %s", reused.State, dormant.State)
+	}
+
+	// The service desk closes both: the reused key is really removed
+	// (phase 2's scans), the dormant deploy key is not.
+	closeAt := ph[0].Now.Add(time.Hour)
+	for _, id := range []string{reused.FindingID, dormant.FindingID} {
+		if _, err := w.conn.Transition(context.Background(), w.ticket(id).ExternalID, local.StateResolved, "fixed", "done", "servicedesk"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := w.syncOnly(closeAt); rep.Closed != 2 {
+		t.Fatalf("closing round: %+v; want 2 closed", rep)
+	}
+	if got := w.finding(findings.Dormant, analyzetest.KeyDeploy).State; got != findings.Verifying {
+		t.Fatalf("dormant after its ticket closed: %s, want verifying", got)
+	}
+
+	// Before fresh scans of prod-web-2, the deploy ticket waits.
+	if rep := w.round(closeAt.Add(time.Minute)); rep.Reopened != 0 || w.ticket(dormant.FindingID).State != store.TicketVerifying {
+		t.Fatalf("no fresh scans yet: %+v, ticket %s; want it still verifying", rep, w.ticket(dormant.FindingID).State)
+	}
+
+	scansAfter := ph[1].Now.Add(-24 * time.Hour).Add(2 * time.Hour)
+	evs := append(ph[1].Events,
+		fullScan("prod-web-2", "sshkeys", scansAfter, analyzetest.KeyDeploy),
+		fullScan("prod-web-2", "credfiles", scansAfter, analyzetest.KeyHealthy))
+	rep = w.round(ph[1].Now, evs...)
+	if rep.Verified < 1 || rep.Reopened != 1 {
+		t.Fatalf("after the fresh scans: %+v; want the reused ticket verified and the dormant one reopened", rep)
+	}
+	if tk := w.ticket(reused.FindingID); tk.State != store.TicketVerified {
+		t.Errorf("reused ticket: %s, want verified", tk.State)
+	}
+	dt := w.ticket(dormant.FindingID)
+	if dt.State != store.TicketReopened || w.finding(findings.Dormant, analyzetest.KeyDeploy).State != findings.Reopened {
+		t.Fatalf("dormant ticket %s, finding %s; want both reopened", dt.State, w.finding(findings.Dormant, analyzetest.KeyDeploy).State)
+	}
+	lt, _, _ := w.st.LocalTicket(context.Background(), dt.ExternalID)
+	notes, _ := w.st.LocalNotes(context.Background(), dt.ExternalID)
+	if lt.State != local.StateOpen || !strings.Contains(notes[len(notes)-1].Text, "not backed by the data") {
+		t.Errorf("local ticket after reopening: %s, last note %q", lt.State, notes[len(notes)-1].Text)
+	}
+	history, _ := w.st.TicketHistory(context.Background(), dt.TicketID)
+	var path []string
+	for _, h := range history {
+		path = append(path, h.To)
+	}
+	if strings.Join(path, ">") != "open>verifying>reopened" {
+		t.Errorf("ticket history %v", path)
+	}
+	for _, s := range analyzetest.Secrets {
+		if strings.Contains(lt.Body+notes[len(notes)-1].Text, s) {
+			t.Error("a raw secret reached a ticket")
+		}
+	}
+	w.exactlyOne()
+}
+
+// lostReply creates the ticket and then fails as a connection reset after
+// the remote has it: the sync must not record it, and must not create it
+// twice either.
+type lostReply struct {
+	ticket.Connector
+	lose bool
+}
+
+func (l *lostReply) Create(ctx context.Context, r ticket.Request) (ticket.Ticket, error) {
+	t, err := l.Connector.Create(ctx, r)
+	if err == nil && l.lose {
+		return ticket.Ticket{}, &ticket.Error{System: "local", Op: "create", Retryable: true, Msg: "connection reset", Err: errors.New("EOF")}
+	}
+	return t, err
+}
+
+// TestCreateWithoutRecordMakesNoSecondTicket: the reply to a create is
+// lost (the remote has the ticket, the collector does not know): the
+// outbox keeps the entry, and the next round finds the ticket by its key.
+func TestCreateWithoutRecordMakesNoSecondTicket(t *testing.T) {
+	var lr *lostReply
+	w := newWorld(t, func(c *local.Connector) ticket.Connector { lr = &lostReply{Connector: c, lose: true}; return lr })
+	ph := analyzetest.Phases()
+	rep := w.round(ph[0].Now, ph[0].Events...)
+	if rep.Opened != 0 || rep.Pending == 0 || !strings.Contains(rep.Delayed, "connection reset") {
+		t.Fatalf("with lost replies: %+v; want nothing recorded, entries pending, the delay named", rep)
+	}
+	lr.lose = false
+	rep = w.syncOnly(ph[0].Now.Add(time.Minute))
+	if rep.Opened == 0 || rep.Pending != 0 {
+		t.Fatalf("after the system answers again: %+v", rep)
+	}
+	w.exactlyOne()
+}
