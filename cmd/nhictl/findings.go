@@ -20,8 +20,11 @@ import (
 )
 
 type analyzeCmd struct {
-	Policy string `help:"Policy file (default: the built-in policy)." type:"existingfile" placeholder:"FILE"`
-	Now    string `help:"Analysis clock, RFC 3339 (default now): for replay and tests." placeholder:"TIME"`
+	Policy    string `help:"Policy file (default: the built-in policy)." type:"existingfile" placeholder:"FILE"`
+	Now       string `help:"Analysis clock, RFC 3339 (default now): for replay and tests." placeholder:"TIME"`
+	DryRun    bool   `help:"Print the tickets the findings call for; open none." name:"dry-run"`
+	NoTickets bool   `help:"Update the findings only." name:"no-tickets"`
+	Outbox    string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
 }
 
 func (c *analyzeCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
@@ -47,7 +50,10 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeSummary(w, sum)
+	if err := writeSummary(w, sum); err != nil || c.NoTickets {
+		return err
+	}
+	return ticketRound(ctx, st, p, sum.Now, c.Outbox, c.DryRun, w)
 }
 
 func loadPolicy(file string) (*policy.Policy, error) {

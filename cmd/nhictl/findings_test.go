@@ -31,6 +31,7 @@ func TestAnalyzeFindingsExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	pol := analyzetest.PolicyFile(t)
+	outbox := filepath.Join(t.TempDir(), "outbox.db")
 	// The policy's temporary path is not part of the goldens.
 	clean := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(filepath.Dir(pol)), []byte("POLICYDIR")) }
 	var all bytes.Buffer
@@ -41,7 +42,7 @@ func TestAnalyzeFindingsExplain(t *testing.T) {
 			}
 		}
 		var out bytes.Buffer
-		if err := (&analyzeCmd{Policy: pol, Now: ph.Now.Format("2006-01-02T15:04:05Z")}).run(ctx, root, &out); err != nil {
+		if err := (&analyzeCmd{Policy: pol, Now: ph.Now.Format("2006-01-02T15:04:05Z"), Outbox: outbox}).run(ctx, root, &out); err != nil {
 			t.Fatal(err)
 		}
 		all.Write(out.Bytes())
@@ -65,7 +66,7 @@ func TestAnalyzeFindingsExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"long_lived (medium), reopened", "owner:     none (none): no owner rule",
-		"controls:  OWASP-NHI:NHI7", "open -> resolved by analyze: the latest complete full scans of prod-web-1, stg-app-1 no longer list it",
+		"controls:  OWASP-NHI:NHI7", "open -> ticketed by ticket-sync: ticket NHI-", "ticketed -> resolved by analyze: the latest complete full scans of prod-web-1, stg-app-1 no longer list it",
 		"resolved -> reopened"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("explain lacks %q:\n%s", want, out.String())
@@ -139,12 +140,16 @@ func checkFormats(t *testing.T, ctx context.Context, root *cli) {
 		}
 	}
 	out.Reset()
-	if err := (&findingsCmd{Output: "jsonl", Owner: "alice", State: "open", Severity: "high"}).run(ctx, root, &out); err != nil {
+	// Once a ticket is open for it, a finding is ticketed.
+	if err := (&findingsCmd{Output: "jsonl", Owner: "alice", State: "ticketed", Severity: "high"}).run(ctx, root, &out); err != nil {
 		t.Fatal(err)
+	}
+	if out.Len() == 0 {
+		t.Fatal("jsonl: no ticketed high finding of alice")
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var f findings.Finding
-		if err := json.Unmarshal([]byte(line), &f); err != nil || f.Owner != "alice" || f.State != "open" || f.Severity != "high" {
+		if err := json.Unmarshal([]byte(line), &f); err != nil || f.Owner != "alice" || f.State != "ticketed" || f.Severity != "high" {
 			t.Fatalf("jsonl line %q: %v", line, err)
 		}
 	}
@@ -170,7 +175,7 @@ func noSecret(t *testing.T, what string, b []byte) {
 // TestCLIParses: the new commands and flags parse as documented.
 func TestCLIParses(t *testing.T) {
 	var c cli
-	k, err := kong.New(&c, kong.Name("nhictl"))
+	k, err := kong.New(&c, options()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ type cli struct {
 	Analyze    analyzeCmd   `cmd:"" help:"Run every detector once and update the findings; print a summary by rule, severity and state."`
 	Findings   findingsCmd  `cmd:"" help:"List findings."`
 	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
+	Tickets    ticketsCmd   `cmd:"" help:"List and work tickets; local tickets are closed, reopened and commented here."`
 }
 
 func (c *cli) open(ctx context.Context) (*store.Store, error) {
@@ -33,7 +34,7 @@ func (c *cli) open(ctx context.Context) (*store.Store, error) {
 
 func main() {
 	var c cli
-	kctx := kong.Parse(&c, kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory."), kong.UsageOnError())
+	kctx := kong.Parse(&c, options()...)
 	ctx, stop := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
@@ -44,4 +45,18 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+// options are nhictl's parser settings, shared with the tests.
+func options() []kong.Option {
+	return []kong.Option{kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory and work its findings and tickets."),
+		kong.UsageOnError(), kong.Vars{"user": currentUser()}}
+}
+
+// currentUser names who works a local ticket by default.
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "nhictl"
 }

@@ -133,10 +133,17 @@ func (s *Syncer) enqueue(plan []tickets.Request, recs map[string]store.TicketRow
 	}
 	var add []spool.Record
 	for _, r := range plan {
-		if _, ok := recs[r.Key]; ok || pending[r.Key] {
-			continue
+		rec, ok := recs[r.Key]
+		switch {
+		case pending[r.Key]:
+		case !ok:
+			add = append(add, entry(op{Kind: "open", Request: r}))
+		case rec.State == store.TicketVerified:
+			// Fixed and verified once, and back since: the same ticket
+			// again, not a second one.
+			add = append(add, entry(op{Kind: "reopen", Request: r,
+				Comment: "NHI Radar reopened this ticket: the problem is back on the hosts. " + r.Body}))
 		}
-		add = append(add, entry(op{Kind: "open", Request: r}))
 	}
 	return s.append(add)
 }

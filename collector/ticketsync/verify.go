@@ -180,7 +180,7 @@ func (s *Syncer) reopen(ctx context.Context, o op, rep *Report) error {
 	from := rec.State
 	rec.State, rec.ExternalID, rec.UpdatedAt, rec.ClosedAt, rec.Resolution = store.TicketReopened, t.ExternalID, now, time.Time{}, ""
 	rep.Reopened++
-	s.log().Info("ticket reopened: its closure was not backed by the scans", "system", s.Conn.Name(), "ticket", t.ExternalID)
+	s.log().Info("ticket reopened", "why", o.Comment, "system", s.Conn.Name(), "ticket", t.ExternalID)
 	return s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State,
 		Why: how + ": " + o.Comment, By: "ticket-sync"})
 }

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/policy"
+	"github.com/nhiradar/nhiradar/analytics/tickets"
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/ticket"
+	"github.com/nhiradar/nhiradar/collector/ticket/local"
+	"github.com/nhiradar/nhiradar/collector/ticketsync"
+	"github.com/nhiradar/nhiradar/internal/spool"
+)
+
+type ticketsCmd struct {
+	List    ticketsListCmd    `cmd:"" default:"withargs" help:"List tickets (the default)."`
+	Show    ticketsShowCmd    `cmd:"" help:"Show one ticket: its findings, notes and history."`
+	Close   ticketsCloseCmd   `cmd:"" help:"Close a local ticket, as the service desk does (the next scans verify it)."`
+	Reopen  ticketsReopenCmd  `cmd:"" help:"Reopen a local ticket."`
+	Comment ticketsCommentCmd `cmd:"" help:"Add a note to a local ticket."`
+}
+
+type ticketsListCmd struct {
+	State  string `help:"Only tickets in this state (open, verifying, verified, reopened, unverified)."`
+	Owner  string `help:"Only this owner's tickets."`
+	Output string `help:"Output format." enum:"table,json,jsonl,csv" default:"table" short:"o"`
+}
+
+func (c *ticketsListCmd) Run(ctx context.Context, root *cli) error {
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	all, err := st.Tickets(ctx)
+	if err != nil {
+		return err
+	}
+	out := []store.TicketRow{}
+	for _, t := range all {
+		if (c.State == "" || t.State == c.State) && (c.Owner == "" || t.Owner == c.Owner) {
+			out = append(out, t)
+		}
+	}
+	return writeTickets(os.Stdout, c.Output, out)
+}
+
+func writeTickets(w io.Writer, format string, ts []store.TicketRow) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ts)
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		for _, t := range ts {
+			if err := enc.Encode(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"ticket_id", "system", "external_id", "type", "state", "owner", "queue", "priority", "due", "finding_ids", "title"})
+		for _, t := range ts {
+			_ = cw.Write([]string{t.TicketID, t.System, t.ExternalID, t.Type, t.State, t.Owner, t.Queue, t.Priority,
+				stamp(t.Due), strings.Join(t.FindingIDs, ";"), t.Title})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TICKET\tSYSTEM\tSTATE\tOWNER\tPRIORITY\tDUE\tFINDINGS\tTITLE")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.ExternalID, t.System, t.State, orDash(t.Owner), t.Priority,
+			t.Due.Format("2006-01-02"), len(t.FindingIDs), t.Title)
+	}
+	fmt.Fprintf(tw, "\n%d tickets\n", len(ts))
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+type ticketsShowCmd struct {
+	ID string `arg:"" help:"Ticket id (NHI-… for local tickets, the system's id, or the finding id it is keyed by)."`
+}
+
+func (c *ticketsShowCmd) Run(ctx context.Context, root *cli) error {
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := findTicket(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	w := os.Stdout
+	fmt.Fprintf(w, "Ticket %s (%s, %s) — %s\n", t.ExternalID, t.System, t.Type, t.Title)
+	fmt.Fprintf(w, "State: %s   Owner: %s   Queue: %s   Priority: %s   Due: %s\n", t.State, orDash(t.Owner),
+		orDash(t.Queue), t.Priority, t.Due.Format("2006-01-02"))
+	fmt.Fprintf(w, "Findings: %s\n", strings.Join(t.FindingIDs, ", "))
+	if t.System == local.Name {
+		if lt, ok, err := st.LocalTicket(ctx, t.ExternalID); err == nil && ok {
+			fmt.Fprintf(w, "\n%s\n", lt.Body)
+		}
+		notes, err := st.LocalNotes(ctx, t.ExternalID)
+		if err != nil {
+			return err
+		}
+		if len(notes) > 0 {
+			fmt.Fprintln(w, "Notes:")
+		}
+		for _, n := range notes {
+			fmt.Fprintf(w, "  %s  %-10s %s: %s\n", n.At.Format(time.RFC3339), n.Kind, n.Author, n.Text)
+		}
+	}
+	hist, err := st.TicketHistory(ctx, t.TicketID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "History:")
+	for _, h := range hist {
+		fmt.Fprintf(w, "  %s  %s -> %s  (%s) %s\n", h.At.Format(time.RFC3339), orDash(h.From), h.To, h.By, h.Why)
+	}
+	return nil
+}
+
+// findTicket accepts what a person has at hand: the system's ticket id or
+// the finding id the ticket is keyed by.
+func findTicket(ctx context.Context, st *store.Store, id string) (store.TicketRow, error) {
+	all, err := st.Tickets(ctx)
+	if err != nil {
+		return store.TicketRow{}, err
+	}
+	for _, t := range all {
+		if t.ExternalID == id || t.TicketID == id || contains(t.FindingIDs, id) {
+			return t, nil
+		}
+	}
+	return store.TicketRow{}, fmt.Errorf("no ticket %s in database %s (nhictl tickets lists them)", id, st.Database())
+}
+
+type ticketsCloseCmd struct {
+	ID         string `arg:"" help:"Local ticket id (NHI-…) or its finding id."`
+	Note       string `help:"What was done."`
+	Resolution string `help:"Resolution: fixed, or for a recertification certified or revoke." default:"fixed" enum:"fixed,certified,revoke,wont_fix"`
+	By         string `help:"Who closes it." default:"${user}"`
+}
+
+func (c *ticketsCloseCmd) Run(ctx context.Context, root *cli) error {
+	return transition(ctx, root, c.ID, local.StateResolved, c.Resolution, c.Note, c.By)
+}
+
+type ticketsReopenCmd struct {
+	ID   string `arg:"" help:"Local ticket id (NHI-…) or its finding id."`
+	Note string `help:"Why."`
+	By   string `help:"Who reopens it." default:"${user}"`
+}
+
+func (c *ticketsReopenCmd) Run(ctx context.Context, root *cli) error {
+	return transition(ctx, root, c.ID, local.StateOpen, "", c.Note, c.By)
+}
+
+type ticketsCommentCmd struct {
+	ID   string `arg:"" help:"Local ticket id (NHI-…) or its finding id."`
+	Note string `arg:"" help:"The comment."`
+	By   string `help:"Who writes it." default:"${user}"`
+}
+
+func (c *ticketsCommentCmd) Run(ctx context.Context, root *cli) error {
+	st, t, err := localTicket(ctx, root, c.ID)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.AddLocalNote(ctx, store.LocalNote{ExternalID: t.ExternalID, At: time.Now().UTC(), Author: c.By, Kind: "comment", Text: c.Note})
+}
+
+func transition(ctx context.Context, root *cli, id, state, resolution, note, by string) error {
+	st, t, err := localTicket(ctx, root, id)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conn := &local.Connector{Store: st}
+	if _, err := conn.Transition(ctx, t.ExternalID, state, resolution, note, by); err != nil {
+		return err
+	}
+	fmt.Printf("%s %s; the next `nhictl analyze` picks it up\n", t.ExternalID, state)
+	return nil
+}
+
+func localTicket(ctx context.Context, root *cli, id string) (*store.Store, store.TicketRow, error) {
+	st, err := root.open(ctx)
+	if err != nil {
+		return nil, store.TicketRow{}, err
+	}
+	t, err := findTicket(ctx, st, id)
+	if err == nil && t.System != local.Name {
+		err = fmt.Errorf("ticket %s is in %s: work it there (nhictl works local tickets only)", t.ExternalID, t.System)
+	}
+	if err != nil {
+		st.Close()
+		return nil, t, err
+	}
+	return st, t, nil
+}
+
+// ticketRound plans the tickets the findings call for and, unless dryRun,
+// executes the plan: open, poll, verify, reopen.
+func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time, outbox string, dryRun bool, w io.Writer) error {
+	fs, err := st.Findings(ctx)
+	if err != nil {
+		return err
+	}
+	plan := tickets.Plan(fs, p, now)
+	if dryRun {
+		return writePlan(w, plan)
+	}
+	conn, err := connector(p, st, now)
+	if err != nil {
+		return err
+	}
+	ob, err := openOutbox(outbox, st.Database())
+	if err != nil {
+		return err
+	}
+	defer ob.Close()
+	s := &ticketsync.Syncer{Store: st, Conn: conn, Outbox: ob, Now: func() time.Time { return now }}
+	rep, err := s.Sync(ctx, plan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nTickets (%s): %d opened, %d closed by the service desk, %d verified by the scans, %d reopened, %d unverified, %d waiting in the outbox\n",
+		conn.Name(), rep.Opened, rep.Closed, rep.Verified, rep.Reopened, rep.Unverified, rep.Pending)
+	if rep.Delayed != "" {
+		fmt.Fprintf(w, "Delayed: %s\n", rep.Delayed)
+	}
+	return nil
+}
+
+func connector(p *policy.Policy, st *store.Store, now time.Time) (ticket.Connector, error) {
+	if s := p.Ticketing.System; s != "" && s != local.Name {
+		return nil, fmt.Errorf("ticketing system %s: nhictl analyze opens local tickets; %s tickets are opened by nhi-collector with its ticketing connection settings", s, s)
+	}
+	// The analysis clock: a replay (--now) files its tickets at its own time.
+	return &local.Connector{Store: st, Now: func() time.Time { return now }}, nil
+}
+
+// openOutbox opens the outbox, by default one per database under the
+// user's state directory.
+func openOutbox(path, db string) (*spool.Spool, error) {
+	if path == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("outbox: no state directory (%w); pass --outbox FILE", err)
+		}
+		path = filepath.Join(dir, "nhiradar", "outbox-"+db+".db")
+	}
+	ob, err := spool.OpenStrict(path, 256<<20, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	return ob, nil
+}
+
+func writePlan(w io.Writer, plan []tickets.Request) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nWOULD OPEN\tPRIORITY\tQUEUE\tDUE\tFINDINGS\tTITLE")
+	for _, r := range plan {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Key, r.Priority, orDash(r.Queue), r.Due.Format("2006-01-02"), len(r.FindingIDs), r.Title)
+	}
+	fmt.Fprintf(tw, "\n%d tickets would be opened (dry run: nothing was)\n", len(plan))
+	return tw.Flush()
+}
