@@ -75,22 +75,21 @@ func (s *Syncer) Sync(ctx context.Context, plan []tickets.Request) (Report, erro
 	if err := s.enqueue(plan, recs); err != nil {
 		return rep, err
 	}
-	if err := s.verify(ctx, recs, &rep); err != nil {
-		return rep, err
-	}
+	// Open what is new, close what the scans show fixed, learn what the
+	// service desk closed, decide the closures the scans can now judge,
+	// and execute the reopenings that decided.
 	if err := s.drain(ctx, &rep); err != nil {
 		return rep, err
 	}
-	if recs, err = s.records(ctx); err != nil {
-		return rep, err
+	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify} {
+		if recs, err = s.records(ctx); err != nil {
+			return rep, err
+		}
+		if err := stage(ctx, recs, &rep); err != nil {
+			return rep, err
+		}
 	}
-	if err := s.fixedOnHosts(ctx, recs, &rep); err != nil {
-		return rep, err
-	}
-	if recs, err = s.records(ctx); err != nil {
-		return rep, err
-	}
-	if err := s.poll(ctx, recs, &rep); err != nil {
+	if err := s.drain(ctx, &rep); err != nil {
 		return rep, err
 	}
 	rep.Pending = int(s.Outbox.Stats().Depth)
@@ -219,20 +218,23 @@ func (s *Syncer) execute(ctx context.Context, o op, rep *Report) error {
 // create and its record, or an entry executed twice, never makes a second
 // ticket.
 func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error {
-	var found *ticket.Ticket
-	if err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
-		found, err = s.Conn.Find(ctx, r.Key)
-		return err
-	}); err != nil {
-		return err
-	}
-	t, how := ticket.Ticket{}, "opened"
-	if found != nil {
-		t, how = *found, "found already opened (an earlier run was cut short)"
-	} else if err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
+	var t ticket.Ticket
+	how := "opened"
+	// Find before every attempt: a create whose answer was lost has made
+	// the ticket, and the retry must find it rather than make another.
+	err := s.Retry.Do(ctx, func(ctx context.Context) error {
+		found, err := s.Conn.Find(ctx, r.Key)
+		if err != nil {
+			return err
+		}
+		if found != nil {
+			t, how = *found, "found already opened (an earlier attempt's answer was lost)"
+			return nil
+		}
 		t, err = s.Conn.Create(ctx, request(r))
 		return err
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	now := s.now()
@@ -283,11 +285,14 @@ func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep 
 }
 
 func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticket) error {
-	now := s.now()
+	now, closedAt := s.now(), t.UpdatedAt.UTC()
+	if closedAt.IsZero() || closedAt.After(now) {
+		closedAt = now // the system did not say when: from now on
+	}
 	from := rec.State
-	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = store.TicketVerifying, now, t.Resolution, now
+	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = store.TicketVerifying, closedAt, t.Resolution, now
 	why := fmt.Sprintf("closed in %s (%s); waiting for full scans of the hosts started after %s: a closed ticket is not the proof",
-		s.Conn.Name(), orNone(t.Resolution), now.Format(time.RFC3339))
+		s.Conn.Name(), orNone(t.Resolution), closedAt.Format(time.RFC3339))
 	if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: why, By: "ticket-sync"}); err != nil {
 		return err
 	}

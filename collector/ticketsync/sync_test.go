@@ -226,37 +226,58 @@ func TestVerificationLoop(t *testing.T) {
 	w.exactlyOne()
 }
 
-// lostReply creates the ticket and then fails as a connection reset after
-// the remote has it: the sync must not record it, and must not create it
-// twice either.
-type lostReply struct {
+// flaky loses the answer to its first create (the remote has the ticket,
+// the caller does not know) and is down from then on, refusing
+// everything, as a system that goes away right after a create.
+type flaky struct {
 	ticket.Connector
-	lose bool
+	lost bool
+	down bool
 }
 
-func (l *lostReply) Create(ctx context.Context, r ticket.Request) (ticket.Ticket, error) {
-	t, err := l.Connector.Create(ctx, r)
-	if err == nil && l.lose {
-		return ticket.Ticket{}, &ticket.Error{System: "local", Op: "create", Retryable: true, Msg: "connection reset", Err: errors.New("EOF")}
+var errReset = &ticket.Error{System: "local", Op: "create", Retryable: true, Msg: "connection reset", Err: errors.New("EOF")}
+
+func (f *flaky) Find(ctx context.Context, key string) (*ticket.Ticket, error) {
+	if f.down {
+		return nil, errReset
+	}
+	return f.Connector.Find(ctx, key)
+}
+
+func (f *flaky) Create(ctx context.Context, r ticket.Request) (ticket.Ticket, error) {
+	t, err := f.Connector.Create(ctx, r)
+	if err == nil && !f.lost {
+		f.lost, f.down = true, true
+		return ticket.Ticket{}, errReset
 	}
 	return t, err
 }
 
-// TestCreateWithoutRecordMakesNoSecondTicket: the reply to a create is
-// lost (the remote has the ticket, the collector does not know): the
-// outbox keeps the entry, and the next round finds the ticket by its key.
+// TestCreateWithoutRecordMakesNoSecondTicket: the system creates a
+// ticket and goes away before answering (the collector cannot record it),
+// and the collector restarts: the outbox still holds the entry, and the
+// next round finds the ticket by its key instead of making a second one.
 func TestCreateWithoutRecordMakesNoSecondTicket(t *testing.T) {
-	var lr *lostReply
-	w := newWorld(t, func(c *local.Connector) ticket.Connector { lr = &lostReply{Connector: c, lose: true}; return lr })
+	f := &flaky{}
+	w := newWorld(t, func(c *local.Connector) ticket.Connector { f.Connector = c; return f })
 	ph := analyzetest.Phases()
 	rep := w.round(ph[0].Now, ph[0].Events...)
 	if rep.Opened != 0 || rep.Pending == 0 || !strings.Contains(rep.Delayed, "connection reset") {
-		t.Fatalf("with lost replies: %+v; want nothing recorded, entries pending, the delay named", rep)
+		t.Fatalf("system gone after a create: %+v; want nothing recorded, entries pending, the delay named", rep)
 	}
-	lr.lose = false
+	// A new collector process: the same outbox file, a fresh syncer.
+	path := w.sync.Outbox.Path()
+	w.sync.Outbox.Close()
+	ob, err := spool.OpenStrict(path, 64<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close() })
+	f.down = false
+	w.sync = &Syncer{Store: w.st, Conn: f, Outbox: ob, Now: w.sync.Now, Retry: w.sync.Retry}
 	rep = w.syncOnly(ph[0].Now.Add(time.Minute))
-	if rep.Opened == 0 || rep.Pending != 0 {
-		t.Fatalf("after the system answers again: %+v", rep)
+	if rep.Opened == 0 || rep.Pending != 0 || rep.Delayed != "" {
+		t.Fatalf("after the restart: %+v; want every ticket recorded", rep)
 	}
 	w.exactlyOne()
 }

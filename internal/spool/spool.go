@@ -177,3 +177,6 @@ func putInt(b *bbolt.Bucket, k []byte, v int64) error {
 	binary.BigEndian.PutUint64(buf[:], uint64(v))
 	return b.Put(k, buf[:])
 }
+
+// Path is the spool's file.
+func (s *Spool) Path() string { return s.db.Path() }
