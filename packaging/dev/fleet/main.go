@@ -164,6 +164,8 @@ owners:
       owner: platform
     - match: {path: "/srv/app/**"}
       owner: payments
+    - match: {kind: os_service_account}
+      owner: platform
 ticketing:
   system: local
   default_queue: nhi-triage
