@@ -24,6 +24,7 @@ type RT struct {
 	Password     string
 	TokenFile    string
 	PasswordFile string
+	PidFile      string // rt-server's pid file, for tests of the script
 	env          []string
 }
 
@@ -119,6 +120,8 @@ func (rt *RT) readEnv() error {
 			rt.TokenFile = v
 		case "NHI_RT_PASSWORD_FILE":
 			rt.PasswordFile = v
+		case "NHI_RT_PID_FILE":
+			rt.PidFile = v
 		}
 	}
 	return nil

@@ -486,17 +486,20 @@ case "${1:-}" in
   up) clickhouse_up; kafka_up ;;
   up-kafka) kafka_up ;;
   up-clickhouse) clickhouse_up ;;
-  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  # RT is started on demand (up-rt, by its tests); down stops it too when it runs.
+  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid"
+        if running "$RT_RUN/rt.pid"; then stop rt "$RT_RUN/rt.pid"; fi ;;
   down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" ;;
   down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" ;;
   up-zookeeper) zookeeper_up ;;
   down-zookeeper) stop zookeeper "$ZK_RUN/zookeeper.pid" ;;
-  status) status ;;
+  status) rc=0; status || rc=$?; if [[ -e "$RT_RUN/rt.pid" ]]; then rt_status || true; fi; exit "$rc" ;;
   up-rt) rt_up ;;
   down-rt) stop rt "$RT_RUN/rt.pid" ;;
   status-rt) rt_status ;;
   env-rt) echo "NHI_RT_URL=http://127.0.0.1:$RT_PORT"; echo "NHI_RT_USER=$RT_USER"
-          echo "NHI_RT_TOKEN_FILE=$RT_RUN/api.token"; echo "NHI_RT_PASSWORD_FILE=$RT_RUN/api.password" ;;
+          echo "NHI_RT_TOKEN_FILE=$RT_RUN/api.token"; echo "NHI_RT_PASSWORD_FILE=$RT_RUN/api.password"
+          echo "NHI_RT_PID_FILE=$RT_RUN/rt.pid" ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
   *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt" >&2; exit 2 ;;
 esac

@@ -285,7 +285,15 @@ func TestStoppedRTIsRetryable(t *testing.T) {
 	if _, err := c.Find(t.Context(), "F-before-stop"); err != nil {
 		t.Fatalf("find on a running RT: %v", err)
 	}
+	pid := readPid(t, rt.PidFile)
+	rt.Do(t, "up-rt") // a second up-rt with RT running must leave it alone
+	if again := readPid(t, rt.PidFile); again != pid {
+		t.Errorf("second up-rt replaced rt-server: pid %s, then %s", pid, again)
+	}
 	rt.Do(t, "down-rt")
+	if _, err := os.Stat(rt.PidFile); !os.IsNotExist(err) {
+		t.Errorf("down-rt left the pid file: %v", err)
+	}
 	_, err := c.Find(t.Context(), "F-while-stopped")
 	if !ticket.IsRetryable(err) || !strings.Contains(err.Error(), "rt find") {
 		t.Fatalf("find on a stopped RT: want a retryable error naming rt find, got %v", err)
@@ -295,4 +303,13 @@ func TestStoppedRTIsRetryable(t *testing.T) {
 	if err := r.Do(t.Context(), func(ctx context.Context) error { _, err := c.Find(ctx, "F-after-start"); return err }); err != nil {
 		t.Fatalf("find after up-rt: %v", err)
 	}
+}
+
+func readPid(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+		t.Fatalf("pid file %s: %q, %v", file, b, err)
+	}
+	return strings.TrimSpace(string(b))
 }
