@@ -16,16 +16,21 @@ import (
 
 // RT is a running Request Tracker 5 (packaging/dev/services.sh up-rt) and
 // its API user nhi-radar, which REST2 accepts with the auth token
-// ("Authorization: token …") or with basic auth and the password.
+// ("Authorization: token …") or with basic auth and the password, and a
+// user that may only read the queue (basic auth), for permission errors.
 type RT struct {
-	URL          string // web root; REST2 is below URL/REST/2.0/
-	User         string
-	Token        string
-	Password     string
-	TokenFile    string
-	PasswordFile string
-	PidFile      string // rt-server's pid file, for tests of the script
-	env          []string
+	URL            string // web root; REST2 is below URL/REST/2.0/
+	User           string
+	Token          string
+	Password       string
+	TokenFile      string
+	PasswordFile   string
+	Viewer         string
+	ViewerPassword string
+	PidFile        string // rt-server's pid file, for tests of the script
+	viewerFile     string
+	current        bool // the database was built from today's initialdata
+	env            []string
 }
 
 var (
@@ -41,7 +46,7 @@ func RequestTracker(t testing.TB) *RT {
 	t.Helper()
 	rtOnce.Do(func() {
 		rt := &RT{env: os.Environ()}
-		if rtErr = rt.readEnv(); rtErr == nil && rt.load() == nil && rt.answers() {
+		if rtErr = rt.readEnv(); rtErr == nil && rt.current && rt.load() == nil && rt.answers() {
 			rtMain = rt
 			return
 		}
@@ -122,21 +127,28 @@ func (rt *RT) readEnv() error {
 			rt.PasswordFile = v
 		case "NHI_RT_PID_FILE":
 			rt.PidFile = v
+		case "NHI_RT_VIEWER":
+			rt.Viewer = v
+		case "NHI_RT_VIEWER_PASSWORD_FILE":
+			rt.viewerFile = v
+		case "NHI_RT_DATA_CURRENT":
+			rt.current = v == "1"
 		}
 	}
 	return nil
 }
 
 func (rt *RT) load() error {
-	tok, err := os.ReadFile(rt.TokenFile)
-	if err != nil {
-		return err
+	for _, f := range []struct {
+		path string
+		dst  *string
+	}{{rt.TokenFile, &rt.Token}, {rt.PasswordFile, &rt.Password}, {rt.viewerFile, &rt.ViewerPassword}} {
+		b, err := os.ReadFile(filepath.Clean(f.path))
+		if err != nil {
+			return err
+		}
+		*f.dst = strings.TrimSpace(string(b))
 	}
-	pw, err := os.ReadFile(filepath.Clean(rt.PasswordFile))
-	if err != nil {
-		return err
-	}
-	rt.Token, rt.Password = strings.TrimSpace(string(tok)), strings.TrimSpace(string(pw))
 	return nil
 }
 

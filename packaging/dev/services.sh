@@ -401,26 +401,34 @@ EOF
 rt_env() { env RT_SITE_CONFIG="$RT_RUN/RT_SiteConfig.pm" RT_SITE_CONFIG_DIR="$RT_RUN/site.d" "$@"; }
 
 # rt_init_db: schema and core data, then packaging/dev/rt/initialdata (queue,
-# custom field, API user, auth token). A marker says it completed; a partial
-# database from an interrupted run is thrown away and built again.
+# custom field, API users, auth token). The marker holds the initialdata's
+# checksum: a partial database from an interrupted run, or one built from an
+# older initialdata, is thrown away and built again (it holds only test data).
 rt_init_db() {
-  [[ -f "$RT_RUN/data/initialised" ]] && return
-  log "rt: initialising the SQLite database $RT_RUN/data/rt.db"
-  rm -f "$RT_RUN/data/rt.db" "$RT_RUN/api.token" "$RT_RUN/auth.header"
+  rt_data_current && return
+  log "rt: initialising the SQLite database $RT_RUN/data/rt.db from $HERE/rt/initialdata"
+  rm -f "$RT_RUN/data/rt.db" "$RT_RUN/data/initialised" "$RT_RUN/api.token" "$RT_RUN/auth.header"
   ( umask 077
-    [[ -s "$RT_RUN/api.password" ]] || printf '%s\n' "${NHI_RT_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}" >"$RT_RUN/api.password"
-    head -c 18 /dev/urandom | base64 >"$RT_RUN/root.password" )
+    [[ -s "$RT_RUN/api.password" ]] || printf '%s\n' "${NHI_RT_PASSWORD:-$(random_secret)}" >"$RT_RUN/api.password"
+    [[ -s "$RT_RUN/viewer.password" ]] || random_secret >"$RT_RUN/viewer.password"
+    random_secret >"$RT_RUN/root.password" )
   rt_env /usr/sbin/rt-setup-database-5 --action init --skip-create --root-password-file "$RT_RUN/root.password" \
       >"$RT_RUN/logs/setup-database.log" 2>&1 \
     || { tail -20 "$RT_RUN/logs/setup-database.log" >&2; die "rt: rt-setup-database --action init failed (log: $RT_RUN/logs/setup-database.log)"; }
-  NHI_RT_PASSWORD="$(cat "$RT_RUN/api.password")" NHI_RT_TOKEN_FILE="$RT_RUN/api.token" \
+  NHI_RT_PASSWORD="$(cat "$RT_RUN/api.password")" NHI_RT_VIEWER_PASSWORD="$(cat "$RT_RUN/viewer.password")" \
+    NHI_RT_TOKEN_FILE="$RT_RUN/api.token" \
     rt_env /usr/sbin/rt-setup-database-5 --action insert --skip-create --datafile "$HERE/rt/initialdata" \
       >>"$RT_RUN/logs/setup-database.log" 2>&1 \
     || { tail -20 "$RT_RUN/logs/setup-database.log" >&2; die "rt: loading $HERE/rt/initialdata failed (log: $RT_RUN/logs/setup-database.log)"; }
   [[ -s "$RT_RUN/api.token" ]] || die "rt: initialdata did not write the auth token $RT_RUN/api.token (log: $RT_RUN/logs/setup-database.log)"
   ( umask 077; printf 'Authorization: token %s\n' "$(cat "$RT_RUN/api.token")" >"$RT_RUN/auth.header" )
-  touch "$RT_RUN/data/initialised"
+  rt_data_sum >"$RT_RUN/data/initialised"
 }
+
+random_secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+rt_data_sum() { sha256sum "$HERE/rt/initialdata" | cut -d' ' -f1; }
+# rt_data_current: the database was built, completely, from today's initialdata.
+rt_data_current() { [[ -s "$RT_RUN/data/initialised" && "$(cat "$RT_RUN/data/initialised")" == "$(rt_data_sum)" ]]; }
 
 # rt_ready: REST2 answers an authenticated request for the NHI Radar queue, so
 # the database, the API user and its token all work; the token is read by curl
@@ -433,7 +441,11 @@ rt_ready() {
 
 rt_up() {
   local pidfile="$RT_RUN/rt.pid"
-  if running "$pidfile" && rt_ready; then log "rt: already running (pid $(cat "$pidfile"), http://127.0.0.1:$RT_PORT)"; return; fi
+  if running "$pidfile" && rt_ready; then
+    if rt_data_current; then log "rt: already running (pid $(cat "$pidfile"), http://127.0.0.1:$RT_PORT)"; return; fi
+    log "rt: $HERE/rt/initialdata changed since the database was built: restarting with a new one"
+    stop rt "$pidfile"
+  fi
   claim_port rt "$RT_PORT" "$pidfile"
   command -v curl >/dev/null || die "rt: curl not found (the readiness check uses it); install curl"
   install_rt
@@ -499,7 +511,9 @@ case "${1:-}" in
   status-rt) rt_status ;;
   env-rt) echo "NHI_RT_URL=http://127.0.0.1:$RT_PORT"; echo "NHI_RT_USER=$RT_USER"
           echo "NHI_RT_TOKEN_FILE=$RT_RUN/api.token"; echo "NHI_RT_PASSWORD_FILE=$RT_RUN/api.password"
-          echo "NHI_RT_PID_FILE=$RT_RUN/rt.pid" ;;
+          echo "NHI_RT_PID_FILE=$RT_RUN/rt.pid"
+          echo "NHI_RT_VIEWER=nhi-radar-viewer"; echo "NHI_RT_VIEWER_PASSWORD_FILE=$RT_RUN/viewer.password"
+          if rt_data_current; then echo "NHI_RT_DATA_CURRENT=1"; else echo "NHI_RT_DATA_CURRENT=0"; fi ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
   *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ package rt
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -312,4 +313,40 @@ func readPid(t *testing.T, file string) string {
 		t.Fatalf("pid file %s: %q, %v", file, b, err)
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// TestReadOnlyUserInRT: a user who may only see the queue gets final 403s
+// that name the missing right, and RT's refusal of a status change (a 200
+// with "Permission Denied") is not mistaken for a ticket that cannot reopen.
+func TestReadOnlyUserInRT(t *testing.T) {
+	rt := devservices.RequestTracker(t)
+	ctx := t.Context()
+	c := tokenConn(t, rt.URL, rt.Token, nil)
+	viewer := basicConn(t, rt.URL, rt.Viewer, rt.ViewerPassword, nil)
+	req := tickettest.Request()
+	req.Key = devservices.UniqueName("F")
+	_, err := viewer.Create(ctx, req)
+	var e *ticket.Error
+	if !asTicketError(err, &e) || e.Status != http.StatusForbidden || e.Retryable ||
+		!strings.Contains(err.Error(), "permissions") || !strings.Contains(err.Error(), "No permission to create tickets") {
+		t.Errorf("read-only create: want a final 403 with RT's reason, got %v", err)
+	}
+	tk, err := c.Create(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(ctx, tk.ExternalID, "", "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := viewer.Get(ctx, tk.ExternalID); err != nil || got.State != ticket.StateResolved {
+		t.Errorf("read-only get: %+v, %v; want resolved", got, err)
+	}
+	_, err = viewer.Reopen(ctx, tk.ExternalID, "x")
+	if errors.Is(err, ticket.ErrCannotReopen) || !asTicketError(err, &e) || e.Status != http.StatusForbidden ||
+		e.Retryable || !strings.Contains(err.Error(), "ModifyTicket") {
+		t.Errorf("read-only reopen: want a final 403 naming ModifyTicket, got %v", err)
+	}
+	if got, _ := c.Get(ctx, tk.ExternalID); got.State != ticket.StateResolved {
+		t.Errorf("ticket changed by a read-only user: %+v", got)
+	}
 }

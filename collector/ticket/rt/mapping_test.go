@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -129,5 +132,36 @@ func TestConfigNeedsCredential(t *testing.T) {
 	if _, err := New(Config{URL: "http://x", TokenEnv: "NHI_TEST_RT_UNSET_VAR"}, nil); err == nil ||
 		!strings.Contains(err.Error(), "NHI_TEST_RT_UNSET_VAR") {
 		t.Errorf("an unset token variable must be named, got %v", err)
+	}
+}
+
+// fakeRT keeps every ticket resolved and refuses status changes the way RT
+// does when a lifecycle lacks the transition: 200 and a message.
+func fakeRT(t *testing.T) *Connector {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method {
+		case http.MethodGet:
+			_, _ = io.WriteString(w, `{"id":1,"Status":"resolved","LastUpdated":"2026-12-02T10:00:00Z"}`)
+		case http.MethodPut:
+			_, _ = io.WriteString(w, `["Ticket 1: Can't change status to open"]`)
+		default:
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `["Comments added"]`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{URL: srv.URL, TokenFile: secretFile(t, "1-2-x")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRefusedReopenIsCannotReopen(t *testing.T) {
+	got, err := fakeRT(t).Reopen(t.Context(), "1", "still there")
+	if !errors.Is(err, ticket.ErrCannotReopen) || !got.State.Done() || !strings.Contains(err.Error(), "resolved") {
+		t.Errorf("want ErrCannotReopen naming RT's status, got %+v, %v", got, err)
 	}
 }

@@ -158,7 +158,9 @@ func (c *Connector) Reopen(ctx context.Context, id, comment string) (ticket.Tick
 }
 
 // setStatus changes the status and reads the ticket back: REST2 answers 200
-// with a list of messages even when RT refused the change.
+// with a list of messages even when RT refused the change. A refusal for
+// want of rights becomes a final 403, because it needs an admin, not a
+// retry or a new ticket; any other refusal leaves the ticket as RT has it.
 func (c *Connector) setStatus(ctx context.Context, op, id, status string) (ticket.Ticket, error) {
 	p, err := ticketPath(id, "")
 	if err != nil {
@@ -172,10 +174,15 @@ func (c *Connector) setStatus(ctx context.Context, op, id, status string) (ticke
 	if err != nil {
 		return ticket.Ticket{}, ticket.WithOp(err, op)
 	}
-	if c.state(status) != t.State {
-		c.log.WarnContext(ctx, "RT did not take the status change", "ticket", id, "want", status,
-			"rt_messages", strings.Join(msgs, "; "))
+	if c.state(status) == t.State {
+		return t, nil
 	}
+	said := strings.Join(msgs, "; ")
+	if strings.Contains(said, "Permission Denied") {
+		return t, &ticket.Error{System: Name, Op: op, Status: http.StatusForbidden,
+			Msg: "permission denied: the rt user needs ModifyTicket on the ticket's queue: " + said}
+	}
+	c.log.WarnContext(ctx, "RT did not take the status change", "ticket", id, "want", status, "rt_messages", said)
 	return t, nil
 }
 
