@@ -246,15 +246,23 @@ install_clickhouse() {
   if ! apt-cache policy clickhouse-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
   fi
-  # The package tries to start a system service; keep that out of the way, we run our own.
+  apt_install clickhouse clickhouse-server clickhouse-client
+  exec 8>&-
+}
+
+# apt_install NAME PACKAGE...: install without starting the system services
+# the packages ship (we run our own instances), log in CACHE_DIR/NAME-apt.log.
+apt_install() {
+  local name=$1; shift
+  local aptlog="$CACHE_DIR/$name-apt.log"
   as_root bash -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d.nhi; chmod +x /usr/sbin/policy-rc.d.nhi'
   local had_policy=0; [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
   [[ $had_policy == 0 ]] && as_root cp /usr/sbin/policy-rc.d.nhi /usr/sbin/policy-rc.d
-  as_root apt-get install -y -q clickhouse-server clickhouse-client >"$CACHE_DIR/clickhouse-apt.log" 2>&1 \
-    || { [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d; tail -20 "$CACHE_DIR/clickhouse-apt.log" >&2; die "clickhouse: apt-get install failed (log: $CACHE_DIR/clickhouse-apt.log)"; }
+  local rc=0
+  as_root apt-get install -y -q -o DPkg::Lock::Timeout=600 "$@" >"$aptlog" 2>&1 || rc=$?
   [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d
   as_root rm -f /usr/sbin/policy-rc.d.nhi
-  exec 8>&-
+  (( rc == 0 )) || { tail -20 "$aptlog" >&2; die "$name: apt-get install $* failed (log: $aptlog)"; }
 }
 
 write_clickhouse_config() {
@@ -333,11 +341,15 @@ clickhouse_up() {
 
 # ---------------------------------------------------------------- Request Tracker
 
-RT_PACKAGES=(request-tracker5 rt5-db-sqlite rt5-standalone)
+# curl is the readiness probe's client.
+RT_PACKAGES=(request-tracker5 rt5-db-sqlite rt5-standalone curl)
 
 # rt_installed: the packages' files are there, with the SQLite driver and the
 # Starlet server rt-server needs (a half-removed install fails here, not later).
-rt_installed() { [[ -x "$RT_SHARE/libexec/rt-server" && -x /usr/sbin/rt-setup-database-5 ]] && perl -MStarlet -MDBD::SQLite -e1 2>/dev/null; }
+rt_installed() {
+  [[ -x "$RT_SHARE/libexec/rt-server" && -x /usr/sbin/rt-setup-database-5 ]] && command -v curl >/dev/null &&
+    perl -MStarlet -MDBD::SQLite -e1 2>/dev/null
+}
 
 # install_rt: Debian 12's RT 5 with SQLite and the standalone (Plack) server.
 # The debconf answers keep apt from asking anything and from creating a
@@ -346,7 +358,7 @@ install_rt() {
   rt_installed && return
   exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "rt: another install holds $CACHE_DIR/install.lock"
   rt_installed && { exec 8>&-; return; }
-  log "rt: installing Debian's ${RT_PACKAGES[*]} (a few minutes on a fresh machine)"
+  log "rt: installing Debian's ${RT_PACKAGES[*]} (about a minute on a fresh machine)"
   export DEBIAN_FRONTEND=noninteractive
   as_root debconf-set-selections <<EOF || die "rt: debconf-set-selections failed (is debconf installed?)"
 request-tracker5 request-tracker5/dbconfig-install boolean false
@@ -362,9 +374,8 @@ EOF
     as_root apt-get update -q >/dev/null || die "rt: apt-get update failed"
   fi
   local start=$SECONDS
-  as_root apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${RT_PACKAGES[@]}" \
-      >"$CACHE_DIR/rt-apt.log" 2>&1 \
-    || { tail -20 "$CACHE_DIR/rt-apt.log" >&2; die "rt: apt-get install ${RT_PACKAGES[*]} failed (log: $CACHE_DIR/rt-apt.log)"; }
+  # Its mail transport (exim4, a dependency) would start as a system service: apt_install stops that.
+  apt_install rt --no-install-recommends "${RT_PACKAGES[@]}"
   log "rt: installed in $((SECONDS - start))s"
   exec 8>&-
 }
@@ -372,7 +383,7 @@ EOF
 # write_rt_config: RT reads only this file and directory (RT_SITE_CONFIG,
 # RT_SITE_CONFIG_DIR), so the packaged /etc/request-tracker5 never matters.
 write_rt_config() {
-  mkdir -p "$RT_RUN"/{data,logs,var,mason_data,session_data,site.d}
+  mkdir -p "$RT_RUN"/{data,logs,mason_data,session_data,site.d}
   cat >"$RT_RUN/RT_SiteConfig.pm" <<EOF
 Set(\$rtname, 'nhiradar.test');
 Set(\$Organization, 'nhiradar.test');
@@ -447,7 +458,6 @@ rt_up() {
     stop rt "$pidfile"
   fi
   claim_port rt "$RT_PORT" "$pidfile"
-  command -v curl >/dev/null || die "rt: curl not found (the readiness check uses it); install curl"
   install_rt
   write_rt_config
   rt_init_db
