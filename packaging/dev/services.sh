@@ -243,11 +243,18 @@ install_clickhouse() {
   log "clickhouse: installing Debian's clickhouse-server and clickhouse-client"
   mkdir -p "$HOME_DIR"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-cache policy clickhouse-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  if ! apt_has_candidate clickhouse-server; then
     as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
   fi
   apt_install clickhouse clickhouse-server clickhouse-client
   exec 8>&-
+}
+
+# apt_has_candidate PACKAGE: the package lists know PACKAGE. (Not a pipe into
+# grep -q: under pipefail, apt-cache's SIGPIPE would read as "unknown".)
+apt_has_candidate() {
+  local policy; policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+  [[ $policy =~ Candidate:\ [0-9] ]]
 }
 
 # apt_install NAME PACKAGE...: install without starting the system services
@@ -370,7 +377,7 @@ request-tracker5 request-tracker5/webbaseurl string http://127.0.0.1:$RT_PORT
 request-tracker5 request-tracker5/handle-siteconfig-permissions boolean true
 request-tracker5 request-tracker5/install-cronjobs boolean false
 EOF
-  if ! apt-cache policy request-tracker5 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  if ! apt_has_candidate request-tracker5; then
     as_root apt-get update -q >/dev/null || die "rt: apt-get update failed"
   fi
   local start=$SECONDS
