@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Development services for NHI Radar: a single-node Apache Kafka (KRaft) broker
-# and a ClickHouse server, installed and started without Docker.
+# and a ClickHouse server, installed and started without Docker; on request
+# (up-rt) a Request Tracker 5 for the rt ticket connector's tests.
 #
 #   packaging/dev/services.sh up|down|status|env
+#   packaging/dev/services.sh up-rt|down-rt|status-rt|env-rt
 #
 # Idempotent: a second `up` is a no-op, `down` stops only what `up` started
 # (pid files). Everything is configurable through the environment:
@@ -24,6 +26,9 @@
 #                       remote_servers, macros: what a node of a test cluster needs)
 #   NHI_ZOOKEEPER_PORT  ZooKeeper for ClickHouse clusters, started only by up-zookeeper
 #                       (default 12181)
+#   NHI_RT_PORT         Request Tracker's web and REST2 port on 127.0.0.1 (default 19080)
+#   NHI_RT_PASSWORD     password of the RT API user nhi-radar, used when the database is
+#                       first initialised (default: a random one, kept in run/rt/api.password)
 #   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
 set -euo pipefail
 
@@ -39,6 +44,7 @@ CH_HTTP_PORT="${NHI_CLICKHOUSE_HTTP_PORT:-18123}"
 CH_INTERSERVER_PORT="${NHI_CLICKHOUSE_INTERSERVER_PORT:-}"
 ZK_PORT="${NHI_ZOOKEEPER_PORT:-12181}"
 ZK_VERSION="$(sed -n 's:.*<zookeeper.version>\(.*\)</zookeeper.version>.*:\1:p' "$HERE/zookeeper/pom.xml")"
+RT_PORT="${NHI_RT_PORT:-19080}"
 TIMEOUT="${NHI_SERVICES_TIMEOUT:-120}"
 
 CACHE_DIR="${NHI_SERVICES_CACHE:-$HOME_DIR}"
@@ -47,6 +53,10 @@ KAFKA_RUN="$HOME_DIR/run/kafka"
 CH_RUN="$HOME_DIR/run/clickhouse"
 ZK_LIBS="$CACHE_DIR/zookeeper-$ZK_VERSION/libs"
 ZK_RUN="$HOME_DIR/run/zookeeper"
+RT_RUN="$HOME_DIR/run/rt"
+RT_SHARE=/usr/share/request-tracker5
+RT_USER=nhi-radar
+RT_QUEUE="NHI Radar"
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
@@ -233,18 +243,33 @@ install_clickhouse() {
   log "clickhouse: installing Debian's clickhouse-server and clickhouse-client"
   mkdir -p "$HOME_DIR"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-cache policy clickhouse-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  if ! apt_has_candidate clickhouse-server; then
     as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
   fi
-  # The package tries to start a system service; keep that out of the way, we run our own.
+  apt_install clickhouse clickhouse-server clickhouse-client
+  exec 8>&-
+}
+
+# apt_has_candidate PACKAGE: the package lists know PACKAGE. (Not a pipe into
+# grep -q: under pipefail, apt-cache's SIGPIPE would read as "unknown".)
+apt_has_candidate() {
+  local policy; policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+  [[ $policy =~ Candidate:\ [0-9] ]]
+}
+
+# apt_install NAME PACKAGE...: install without starting the system services
+# the packages ship (we run our own instances), log in CACHE_DIR/NAME-apt.log.
+apt_install() {
+  local name=$1; shift
+  local aptlog="$CACHE_DIR/$name-apt.log"
   as_root bash -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d.nhi; chmod +x /usr/sbin/policy-rc.d.nhi'
   local had_policy=0; [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
   [[ $had_policy == 0 ]] && as_root cp /usr/sbin/policy-rc.d.nhi /usr/sbin/policy-rc.d
-  as_root apt-get install -y -q clickhouse-server clickhouse-client >"$CACHE_DIR/clickhouse-apt.log" 2>&1 \
-    || { [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d; tail -20 "$CACHE_DIR/clickhouse-apt.log" >&2; die "clickhouse: apt-get install failed (log: $CACHE_DIR/clickhouse-apt.log)"; }
+  local rc=0
+  as_root apt-get install -y -q -o DPkg::Lock::Timeout=600 "$@" >"$aptlog" 2>&1 || rc=$?
   [[ $had_policy == 0 ]] && as_root rm -f /usr/sbin/policy-rc.d
   as_root rm -f /usr/sbin/policy-rc.d.nhi
-  exec 8>&-
+  (( rc == 0 )) || { tail -20 "$aptlog" >&2; die "$name: apt-get install $* failed (log: $aptlog)"; }
 }
 
 write_clickhouse_config() {
@@ -321,6 +346,147 @@ clickhouse_up() {
   log "clickhouse: ready"
 }
 
+# ---------------------------------------------------------------- Request Tracker
+
+# curl is the readiness probe's client.
+RT_PACKAGES=(request-tracker5 rt5-db-sqlite rt5-standalone curl)
+
+# rt_installed: the packages' files are there, with the SQLite driver and the
+# Starlet server rt-server needs (a half-removed install fails here, not later).
+rt_installed() {
+  [[ -x "$RT_SHARE/libexec/rt-server" && -x /usr/sbin/rt-setup-database-5 ]] && command -v curl >/dev/null &&
+    perl -MStarlet -MDBD::SQLite -e1 2>/dev/null
+}
+
+# install_rt: Debian 12's RT 5 with SQLite and the standalone (Plack) server.
+# The debconf answers keep apt from asking anything and from creating a
+# database through dbconfig-common: up-rt keeps its own under run/rt.
+install_rt() {
+  rt_installed && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "rt: another install holds $CACHE_DIR/install.lock"
+  rt_installed && { exec 8>&-; return; }
+  log "rt: installing Debian's ${RT_PACKAGES[*]} (about a minute on a fresh machine)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root debconf-set-selections <<EOF || die "rt: debconf-set-selections failed (is debconf installed?)"
+request-tracker5 request-tracker5/dbconfig-install boolean false
+request-tracker5 request-tracker5/rtname string nhiradar.test
+request-tracker5 request-tracker5/organization string nhiradar.test
+request-tracker5 request-tracker5/correspondaddress string rt@nhiradar.test
+request-tracker5 request-tracker5/commentaddress string rt-comment@nhiradar.test
+request-tracker5 request-tracker5/webbaseurl string http://127.0.0.1:$RT_PORT
+request-tracker5 request-tracker5/handle-siteconfig-permissions boolean true
+request-tracker5 request-tracker5/install-cronjobs boolean false
+EOF
+  if ! apt_has_candidate request-tracker5; then
+    as_root apt-get update -q >/dev/null || die "rt: apt-get update failed"
+  fi
+  local start=$SECONDS
+  # Its mail transport (exim4, a dependency) would start as a system service: apt_install stops that.
+  apt_install rt --no-install-recommends "${RT_PACKAGES[@]}"
+  log "rt: installed in $((SECONDS - start))s"
+  exec 8>&-
+}
+
+# write_rt_config: RT reads only this file and directory (RT_SITE_CONFIG,
+# RT_SITE_CONFIG_DIR), so the packaged /etc/request-tracker5 never matters.
+write_rt_config() {
+  mkdir -p "$RT_RUN"/{data,logs,mason_data,session_data,site.d}
+  cat >"$RT_RUN/RT_SiteConfig.pm" <<EOF
+Set(\$rtname, 'nhiradar.test');
+Set(\$Organization, 'nhiradar.test');
+Set(\$Timezone, 'UTC');
+Set(\$WebDomain, '127.0.0.1');
+Set(\$WebPort, $RT_PORT);
+Set(\$WebPath, '');
+Set(\$WebBaseURL, 'http://127.0.0.1:$RT_PORT');
+Set(\$DatabaseType, 'SQLite');
+Set(\$DatabaseName, '$RT_RUN/data/rt.db');
+Set(\$MasonDataDir, '$RT_RUN/mason_data');
+Set(\$MasonSessionDir, '$RT_RUN/session_data');
+Set(\$LogToSyslog, undef);
+Set(\$LogToSTDERR, 'warning');
+Set(\$LogToFile, 'info');
+Set(\$LogDir, '$RT_RUN/logs');
+Set(\$LogToFileNamed, 'rt.log');
+# No MTA in a dev box: outgoing mail (autoreplies, notifications) goes to an mbox file.
+Set(\$MailCommand, 'mbox');
+Set(\$CorrespondAddress, 'rt@nhiradar.test');
+Set(\$CommentAddress, 'rt-comment@nhiradar.test');
+1;
+EOF
+}
+
+rt_env() { env RT_SITE_CONFIG="$RT_RUN/RT_SiteConfig.pm" RT_SITE_CONFIG_DIR="$RT_RUN/site.d" "$@"; }
+
+# rt_init_db: schema and core data, then packaging/dev/rt/initialdata (queue,
+# custom field, API users, auth token). The marker holds the initialdata's
+# checksum: a partial database from an interrupted run, or one built from an
+# older initialdata, is thrown away and built again (it holds only test data).
+rt_init_db() {
+  rt_data_current && return
+  log "rt: initialising the SQLite database $RT_RUN/data/rt.db from $HERE/rt/initialdata"
+  rm -f "$RT_RUN/data/rt.db" "$RT_RUN/data/initialised" "$RT_RUN/api.token" "$RT_RUN/auth.header"
+  ( umask 077
+    [[ -s "$RT_RUN/api.password" ]] || printf '%s\n' "${NHI_RT_PASSWORD:-$(random_secret)}" >"$RT_RUN/api.password"
+    [[ -s "$RT_RUN/viewer.password" ]] || random_secret >"$RT_RUN/viewer.password"
+    random_secret >"$RT_RUN/root.password" )
+  rt_env /usr/sbin/rt-setup-database-5 --action init --skip-create --root-password-file "$RT_RUN/root.password" \
+      >"$RT_RUN/logs/setup-database.log" 2>&1 \
+    || { tail -20 "$RT_RUN/logs/setup-database.log" >&2; die "rt: rt-setup-database --action init failed (log: $RT_RUN/logs/setup-database.log)"; }
+  NHI_RT_PASSWORD="$(cat "$RT_RUN/api.password")" NHI_RT_VIEWER_PASSWORD="$(cat "$RT_RUN/viewer.password")" \
+    NHI_RT_TOKEN_FILE="$RT_RUN/api.token" \
+    rt_env /usr/sbin/rt-setup-database-5 --action insert --skip-create --datafile "$HERE/rt/initialdata" \
+      >>"$RT_RUN/logs/setup-database.log" 2>&1 \
+    || { tail -20 "$RT_RUN/logs/setup-database.log" >&2; die "rt: loading $HERE/rt/initialdata failed (log: $RT_RUN/logs/setup-database.log)"; }
+  [[ -s "$RT_RUN/api.token" ]] || die "rt: initialdata did not write the auth token $RT_RUN/api.token (log: $RT_RUN/logs/setup-database.log)"
+  ( umask 077; printf 'Authorization: token %s\n' "$(cat "$RT_RUN/api.token")" >"$RT_RUN/auth.header" )
+  rt_data_sum >"$RT_RUN/data/initialised"
+}
+
+random_secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+rt_data_sum() { sha256sum "$HERE/rt/initialdata" | cut -d' ' -f1; }
+# rt_data_current: the database was built, completely, from today's initialdata.
+rt_data_current() { [[ -s "$RT_RUN/data/initialised" && "$(cat "$RT_RUN/data/initialised")" == "$(rt_data_sum)" ]]; }
+
+# rt_ready: REST2 answers an authenticated request for the NHI Radar queue, so
+# the database, the API user and its token all work; the token is read by curl
+# from a file, never put on a command line.
+rt_ready() {
+  [[ -s "$RT_RUN/auth.header" ]] || return 1
+  curl -fsS -m 5 -o /dev/null -H "@$RT_RUN/auth.header" \
+    "http://127.0.0.1:$RT_PORT/REST/2.0/queue/${RT_QUEUE// /%20}" 2>>"$RT_RUN/logs/ready.log"
+}
+
+rt_up() {
+  local pidfile="$RT_RUN/rt.pid"
+  if running "$pidfile" && rt_ready; then
+    if rt_data_current; then log "rt: already running (pid $(cat "$pidfile"), http://127.0.0.1:$RT_PORT)"; return; fi
+    log "rt: $HERE/rt/initialdata changed since the database was built: restarting with a new one"
+    stop rt "$pidfile"
+  fi
+  claim_port rt "$RT_PORT" "$pidfile"
+  install_rt
+  write_rt_config
+  rt_init_db
+  log "rt: starting $(dpkg-query -W -f '${Version}' request-tracker5 2>/dev/null) on http://127.0.0.1:$RT_PORT"
+  # Starlet (prefork); two workers are enough for tests and spare a small machine.
+  nohup setsid env RT_SITE_CONFIG="$RT_RUN/RT_SiteConfig.pm" RT_SITE_CONFIG_DIR="$RT_RUN/site.d" \
+    "$RT_SHARE/libexec/rt-server" --host 127.0.0.1 --port "$RT_PORT" --max-workers 2 \
+    --access-log "$RT_RUN/logs/access.log" </dev/null >"$RT_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
+  echo $! >"$pidfile"
+  local deadline=$((SECONDS + TIMEOUT))
+  until rt_ready; do
+    running "$pidfile" || { tail -30 "$RT_RUN/logs/stdout.log" "$RT_RUN/logs/rt.log" >&2 2>/dev/null; die "rt: rt-server exited during start (logs in $RT_RUN/logs)"; }
+    (( SECONDS < deadline )) || die "rt: not ready after ${TIMEOUT}s (logs in $RT_RUN/logs, last error in ready.log)"
+    sleep 0.5
+  done
+  log "rt: ready (user $RT_USER; token in $RT_RUN/api.token, password in $RT_RUN/api.password)"
+}
+
+rt_status() {
+  if running "$RT_RUN/rt.pid" && rt_ready; then echo "rt: running pid $(cat "$RT_RUN/rt.pid") http://127.0.0.1:$RT_PORT"; else echo "rt: stopped"; return 3; fi
+}
+
 # ---------------------------------------------------------------- commands
 
 stop() {
@@ -349,12 +515,22 @@ case "${1:-}" in
   up) clickhouse_up; kafka_up ;;
   up-kafka) kafka_up ;;
   up-clickhouse) clickhouse_up ;;
-  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  # RT is started on demand (up-rt, by its tests); down stops it too when it runs.
+  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid"
+        if running "$RT_RUN/rt.pid"; then stop rt "$RT_RUN/rt.pid"; fi ;;
   down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" ;;
   down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" ;;
   up-zookeeper) zookeeper_up ;;
   down-zookeeper) stop zookeeper "$ZK_RUN/zookeeper.pid" ;;
-  status) status ;;
+  status) rc=0; status || rc=$?; if [[ -e "$RT_RUN/rt.pid" ]]; then rt_status || true; fi; exit "$rc" ;;
+  up-rt) rt_up ;;
+  down-rt) stop rt "$RT_RUN/rt.pid" ;;
+  status-rt) rt_status ;;
+  env-rt) echo "NHI_RT_URL=http://127.0.0.1:$RT_PORT"; echo "NHI_RT_USER=$RT_USER"
+          echo "NHI_RT_TOKEN_FILE=$RT_RUN/api.token"; echo "NHI_RT_PASSWORD_FILE=$RT_RUN/api.password"
+          echo "NHI_RT_PID_FILE=$RT_RUN/rt.pid"
+          echo "NHI_RT_VIEWER=nhi-radar-viewer"; echo "NHI_RT_VIEWER_PASSWORD_FILE=$RT_RUN/viewer.password"
+          if rt_data_current; then echo "NHI_RT_DATA_CURRENT=1"; else echo "NHI_RT_DATA_CURRENT=0"; fi ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
-  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt" >&2; exit 2 ;;
 esac
