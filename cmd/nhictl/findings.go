@@ -25,6 +25,7 @@ type analyzeCmd struct {
 	DryRun    bool   `help:"Print the tickets the findings call for; open none." name:"dry-run"`
 	NoTickets bool   `help:"Update the findings only." name:"no-tickets"`
 	Outbox    string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
+	Ticketing string `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE"`
 }
 
 func (c *analyzeCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
@@ -53,7 +54,7 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if err := writeSummary(w, sum); err != nil || c.NoTickets {
 		return err
 	}
-	return ticketRound(ctx, st, p, sum.Now, c.Outbox, c.DryRun, w)
+	return ticketRound(ctx, st, p, sum.Now, c, w)
 }
 
 func loadPolicy(file string) (*policy.Policy, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
+	"github.com/nhiradar/nhiradar/collector/ticket/systems"
 	"github.com/nhiradar/nhiradar/collector/ticketsync"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
@@ -223,25 +224,28 @@ func localTicket(ctx context.Context, root *cli, id string) (*store.Store, store
 
 // ticketRound plans the tickets the findings call for and, unless dryRun,
 // executes the plan: open, poll, verify, reopen.
-func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time, outbox string, dryRun bool, w io.Writer) error {
+func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time, c *analyzeCmd, w io.Writer) error {
 	fs, err := st.Findings(ctx)
 	if err != nil {
 		return err
 	}
 	plan := tickets.Plan(fs, p, now)
-	if dryRun {
+	if c.DryRun {
 		return writePlan(w, plan)
 	}
-	conn, err := connector(p, st, now)
+	conn, err := connector(p, st, now, c.Ticketing)
 	if err != nil {
 		return err
 	}
-	ob, err := openOutbox(outbox, st.Database())
+	ob, err := openOutbox(c.Outbox, st.Database())
 	if err != nil {
 		return err
 	}
 	defer ob.Close()
 	s := &ticketsync.Syncer{Store: st, Conn: conn, Outbox: ob, Now: func() time.Time { return now }}
+	if conn.Name() != local.Name {
+		s.Namespace = st.Database() // a shared system keeps this database's tickets apart
+	}
 	rep, err := s.Sync(ctx, plan)
 	if err != nil {
 		return err
@@ -254,12 +258,18 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 	return nil
 }
 
-func connector(p *policy.Policy, st *store.Store, now time.Time) (ticket.Connector, error) {
-	if s := p.Ticketing.System; s != "" && s != local.Name {
-		return nil, fmt.Errorf("ticketing system %s: nhictl analyze opens local tickets; %s tickets are opened by nhi-collector with its ticketing connection settings", s, s)
+// connector opens the system the policy names; every system but local
+// needs its connection settings (--ticketing FILE).
+func connector(p *policy.Policy, st *store.Store, now time.Time, settings string) (ticket.Connector, error) {
+	var s systems.Settings
+	if settings != "" {
+		var err error
+		if s, err = systems.Load(settings); err != nil {
+			return nil, err
+		}
 	}
-	// The analysis clock: a replay (--now) files its tickets at its own time.
-	return &local.Connector{Store: st, Now: func() time.Time { return now }}, nil
+	// The analysis clock: a replay (--now) files its local tickets at its own time.
+	return systems.Open(p.Ticketing.System, s, st, func() time.Time { return now })
 }
 
 // openOutbox opens the outbox, by default one per database under the

@@ -37,6 +37,9 @@ type Syncer struct {
 	// Now is the clock, shared with the analysis it follows (--now).
 	Now          func() time.Time
 	VerifyWithin time.Duration
+	// Namespace goes before every correlation key the system sees, so that
+	// two NHI Radar installations (or databases) can share one system.
+	Namespace string
 	// version orders this run's finding rows after the analysis's.
 	version uint64
 }
@@ -223,7 +226,7 @@ func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error
 	// Find before every attempt: a create whose answer was lost has made
 	// the ticket, and the retry must find it rather than make another.
 	err := s.Retry.Do(ctx, func(ctx context.Context) error {
-		found, err := s.Conn.Find(ctx, r.Key)
+		found, err := s.Conn.Find(ctx, s.remoteKey(r.Key))
 		if err != nil {
 			return err
 		}
@@ -231,7 +234,7 @@ func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error
 			t, how = *found, "found already opened (an earlier attempt's answer was lost)"
 			return nil
 		}
-		t, err = s.Conn.Create(ctx, request(r))
+		t, err = s.Conn.Create(ctx, s.request(r))
 		return err
 	})
 	if err != nil {
@@ -251,9 +254,16 @@ func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error
 		fmt.Sprintf("ticket %s opened in %s", t.ExternalID, s.Conn.Name()))
 }
 
+func (s *Syncer) remoteKey(k string) string {
+	if s.Namespace == "" {
+		return k
+	}
+	return s.Namespace + ":" + k
+}
+
 // request renders the plan's request as connectors see it.
-func request(r tickets.Request) ticket.Request {
-	return ticket.Request{Key: r.Key, Title: r.Title, Body: r.Body, Priority: ticket.Priority(r.Priority),
+func (s *Syncer) request(r tickets.Request) ticket.Request {
+	return ticket.Request{Key: s.remoteKey(r.Key), Title: r.Title, Body: r.Body, Priority: ticket.Priority(r.Priority),
 		Queue: r.Queue, Due: r.Due, Labels: r.Labels, Type: ticket.Type(r.Type)}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
+	rtconn "github.com/nhiradar/nhiradar/collector/ticket/rt"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -280,4 +281,51 @@ func TestCreateWithoutRecordMakesNoSecondTicket(t *testing.T) {
 		t.Fatalf("after the restart: %+v; want every ticket recorded", rep)
 	}
 	w.exactlyOne()
+}
+
+// TestRequestTracker runs the loop against the real Request Tracker:
+// one ticket per finding, a closure in RT without the fix reopened by the
+// next scans, nothing duplicated on a second round.
+func TestRequestTracker(t *testing.T) {
+	r := devservices.RequestTracker(t)
+	w := newWorld(t, func(*local.Connector) ticket.Connector {
+		c, err := rtconn.New(rtconn.Config{URL: r.URL, TokenFile: r.TokenFile}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+	w.sync.Namespace = w.st.Database()
+	ph := analyzetest.Phases()
+	rep := w.round(ph[0].Now, ph[0].Events...)
+	if rep.Opened == 0 || rep.Pending != 0 {
+		t.Fatalf("first round in RT: %+v", rep)
+	}
+	if again := w.syncOnly(ph[0].Now.Add(time.Minute)); again.Opened != 0 {
+		t.Fatalf("second round opened %d more RT tickets", again.Opened)
+	}
+	dormant := w.finding(findings.Dormant, analyzetest.KeyDeploy)
+	tk := w.ticket(dormant.FindingID)
+	if err := w.sync.Conn.Close(context.Background(), tk.ExternalID, "fixed", "closed by the service desk"); err != nil {
+		t.Fatal(err)
+	}
+	// RT stamps the closure with its own (later) clock: the sync takes the
+	// closure at its own time then, and the scans after it judge it.
+	closed := ph[0].Now.Add(time.Hour)
+	if rep := w.syncOnly(closed); rep.Closed != 1 {
+		t.Fatalf("poll after the RT closure: %+v", rep)
+	}
+	evs := []*event.Event{fullScan("prod-web-2", "sshkeys", closed.Add(time.Minute), analyzetest.KeyDeploy),
+		fullScan("prod-web-2", "credfiles", closed.Add(time.Minute), analyzetest.KeyHealthy)}
+	if rep := w.round(closed.Add(time.Hour), evs...); rep.Reopened != 1 {
+		t.Fatalf("after fresh scans: %+v; want the RT ticket reopened", rep)
+	}
+	got, err := w.sync.Conn.Get(context.Background(), tk.ExternalID)
+	if err != nil || got.State.Done() {
+		t.Fatalf("RT ticket %s after the reopening: %+v, %v", tk.ExternalID, got, err)
+	}
+	found, err := w.sync.Conn.Find(context.Background(), w.st.Database()+":"+dormant.FindingID)
+	if err != nil || found == nil || found.ExternalID != tk.ExternalID {
+		t.Fatalf("the key finds %+v (%v), want the one ticket %s", found, err, tk.ExternalID)
+	}
 }

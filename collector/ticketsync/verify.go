@@ -186,8 +186,8 @@ func (s *Syncer) reopen(ctx context.Context, o op, rep *Report) error {
 }
 
 func (s *Syncer) replace(ctx context.Context, rec store.TicketRow, o op) (ticket.Ticket, error) {
-	req := request(o.Request)
-	req.Key = rec.TicketID + "-" + fmt.Sprint(s.now().Unix())
+	req := s.request(o.Request)
+	req.Key = s.remoteKey(rec.TicketID + "-" + fmt.Sprint(s.now().Unix()))
 	req.Body = fmt.Sprintf("Replaces %s, closed without the fix.\n\n%s", rec.ExternalID, o.Comment)
 	var t ticket.Ticket
 	err := s.Retry.Do(ctx, func(ctx context.Context) (err error) {
