@@ -76,34 +76,55 @@ func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
 // RecordTicket stores a ticket's new current row and the transition that
 // led to it, if any (ev.To != "").
 func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("tickets")+" (version, "+ticketCols+")")
-	if err != nil {
+	var evs []TicketEvent
+	if ev.To != "" {
+		evs = []TicketEvent{ev}
+	}
+	if err := s.RecordTickets(ctx, []TicketRow{t}, evs); err != nil {
 		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
 	}
-	if err := b.Append(uint64(time.Now().UnixNano()), t.TicketID, t.System, t.ExternalID, t.URL, t.Type,
-		orEmpty(t.FindingIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
-		t.OpenedAt, t.ClosedAt, t.Resolution, t.UpdatedAt); err != nil {
-		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
-	}
-	if ev.To == "" {
-		return nil
-	}
-	return s.ticketEvent(ctx, ev)
+	return nil
 }
 
-func (s *Store) ticketEvent(ctx context.Context, ev TicketEvent) error {
+// RecordTickets stores many tickets' rows and transitions in one insert
+// each: ClickHouse makes a part of every insert, and a sync opening
+// thousands of tickets must not make thousands of parts.
+func (s *Store) RecordTickets(ctx context.Context, ts []TicketRow, evs []TicketEvent) error {
+	if len(ts) > 0 {
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("tickets")+" (version, "+ticketCols+")")
+		if err != nil {
+			return fmt.Errorf("store: record tickets: %w", err)
+		}
+		version := uint64(time.Now().UnixNano())
+		for _, t := range ts {
+			if err := b.Append(version, t.TicketID, t.System, t.ExternalID, t.URL, t.Type,
+				orEmpty(t.FindingIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
+				t.OpenedAt, t.ClosedAt, t.Resolution, t.UpdatedAt); err != nil {
+				return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+			}
+		}
+		if err := b.Send(); err != nil {
+			return fmt.Errorf("store: record %d tickets: %w", len(ts), err)
+		}
+	}
+	return s.ticketEvents(ctx, evs)
+}
+
+func (s *Store) ticketEvents(ctx context.Context, evs []TicketEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
 	if err != nil {
-		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+		return fmt.Errorf("store: ticket events: %w", err)
 	}
-	if err := b.Append(ev.TicketID, ev.At, ev.From, ev.To, ev.Why, ev.By); err != nil {
-		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+	for _, ev := range evs {
+		if err := b.Append(ev.TicketID, ev.At, ev.From, ev.To, ev.Why, ev.By); err != nil {
+			return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+		return fmt.Errorf("store: %d ticket events: %w", len(evs), err)
 	}
 	return nil
 }

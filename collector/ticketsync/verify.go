@@ -208,19 +208,25 @@ func (s *Syncer) comment(ctx context.Context, rec store.TicketRow, text string) 
 // moveFindings records a ticket-driven state change of the findings now
 // in one of the from states.
 func (s *Syncer) moveFindings(ctx context.Context, ids, from []string, to, why string) error {
+	whys := make(map[string]string, len(ids))
+	for _, id := range ids {
+		whys[id] = why
+	}
+	return s.moveFindingsEach(ctx, whys, from, to)
+}
+
+// moveFindingsEach is moveFindings with a reason per finding id.
+func (s *Syncer) moveFindingsEach(ctx context.Context, whys map[string]string, from []string, to string) error {
 	all, err := s.Store.Findings(ctx)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
-	}
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
 	}
 	now := s.now()
 	var rows []findings.Finding
 	var ts []findings.Transition
 	for _, f := range all {
-		if !want[f.FindingID] || !contains(from, f.State) {
+		why, want := whys[f.FindingID]
+		if !want || !contains(from, f.State) {
 			continue
 		}
 		ts = append(ts, findings.Transition{FindingID: f.FindingID, From: f.State, To: to, At: now, Why: why, By: "ticket-sync"})

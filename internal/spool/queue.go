@@ -137,3 +137,35 @@ func (s *Spool) Remove(seq uint64) error {
 	s.setStats(st)
 	return nil
 }
+
+// RemoveEntries deletes exactly the entries with these sequence numbers,
+// in one transaction: a queue whose consumer may skip an entry it could
+// not execute (and must keep it) while it removes the ones after it.
+func (s *Spool) RemoveEntries(seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	var st Stats
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		ev, m := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+		st = readStats(m)
+		for _, seq := range seqs {
+			v := ev.Get(seqKey(seq))
+			if v == nil {
+				continue // already gone
+			}
+			n := int(binary.BigEndian.Uint32(v))
+			st.Bytes -= entrySize(n, len(v)-4-n)
+			st.Depth--
+			if err := ev.Delete(seqKey(seq)); err != nil {
+				return err
+			}
+		}
+		return putStats(m, st)
+	})
+	if err != nil {
+		return fmt.Errorf("spool: remove %d entries: %w", len(seqs), err)
+	}
+	s.setStats(st)
+	return nil
+}

@@ -277,3 +277,31 @@ func TestStrictRefusesInsteadOfDropping(t *testing.T) {
 		t.Fatalf("after a refused append: %d entries, dropped %d; want the first entry only, nothing dropped", len(got), s.Stats().Dropped)
 	}
 }
+
+// TestRemoveEntries: only the entries named go, the ones before them
+// stay, and the stats follow, also after a reopen.
+func TestRemoveEntries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	s := open(t, path, 1<<20)
+	for i := 1; i <= 5; i++ {
+		if err := s.Append(rec(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	es, _ := s.Peek(10, 1<<20)
+	if err := s.RemoveEntries(es[1].Seq, es[3].Seq, es[3].Seq+100); err != nil {
+		t.Fatal(err)
+	}
+	es, _ = s.Peek(10, 1<<20)
+	if got := strings.Join(values(es), ","); got != "event-000001,event-000003,event-000005" {
+		t.Fatalf("after RemoveEntries: %v", got)
+	}
+	if st := s.Stats(); st.Depth != 3 || st.Bytes != 3*entrySize(6, 12) {
+		t.Fatalf("Stats = %+v", st)
+	}
+	s.Close()
+	s = open(t, path, 1<<20)
+	if st := s.Stats(); st.Depth != 3 {
+		t.Fatalf("Stats after reopen = %+v", st)
+	}
+}
