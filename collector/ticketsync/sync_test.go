@@ -329,3 +329,35 @@ func TestRequestTracker(t *testing.T) {
 		t.Fatalf("the key finds %+v (%v), want the one ticket %s", found, err, tk.ExternalID)
 	}
 }
+
+// refusing refuses to create the ticket for one key, as a system whose
+// validation rejects a request.
+type refusing struct {
+	ticket.Connector
+	key string
+}
+
+func (r *refusing) Create(ctx context.Context, req ticket.Request) (ticket.Ticket, error) {
+	if req.Key == r.key {
+		return ticket.Ticket{}, &ticket.Error{System: "local", Op: "create", Status: 400, Msg: "request rejected"}
+	}
+	return r.Connector.Create(ctx, req)
+}
+
+// TestRefusedEntryStaysInTheOutbox: an entry the system refuses stays in
+// the outbox while the ones after it are recorded and removed, and the
+// next round opens it once the system takes it.
+func TestRefusedEntryStaysInTheOutbox(t *testing.T) {
+	r := &refusing{key: "kill-1"}
+	w := newWorld(t, func(c *local.Connector) ticket.Connector { r.Connector = c; return r })
+	rep, err := w.sync.Sync(context.Background(), killPlan())
+	if err != nil || rep.Opened != 2 || rep.Pending != 1 {
+		t.Fatalf("with kill-1 refused: %+v, %v; want two opened and kill-1 pending", rep, err)
+	}
+	r.key = ""
+	rep, err = w.sync.Sync(context.Background(), killPlan())
+	if err != nil || rep.Opened != 1 || rep.Pending != 0 {
+		t.Fatalf("once the system takes it: %+v, %v; want kill-1 opened, nothing pending", rep, err)
+	}
+	w.exactlyOne()
+}
