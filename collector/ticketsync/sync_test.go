@@ -3,6 +3,7 @@ package ticketsync
 import (
 	"context"
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
 	rtconn "github.com/nhiradar/nhiradar/collector/ticket/rt"
+	"github.com/nhiradar/nhiradar/collector/ticket/servicenow"
+	"github.com/nhiradar/nhiradar/collector/ticket/servicenow/sntest"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -360,4 +363,39 @@ func TestRefusedEntryStaysInTheOutbox(t *testing.T) {
 		t.Fatalf("once the system takes it: %+v, %v; want kill-1 opened, nothing pending", rep, err)
 	}
 	w.exactlyOne()
+}
+
+// TestLongThrottleWaitsInTheOutbox: a run of 429s longer than the
+// retrier's attempts stops the drain, names the delay and keeps every
+// entry; the next round, once the system takes requests again, opens
+// each ticket once.
+func TestLongThrottleWaitsInTheOutbox(t *testing.T) {
+	st := killStore(t)
+	sn := sntest.New(sntest.Options{Token: killToken})
+	srv := httptest.NewServer(sn)
+	t.Cleanup(srv.Close)
+	t.Setenv(envToken, killToken)
+	conn, err := servicenow.New(servicenow.Config{URL: srv.URL, TokenEnv: envToken}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := spool.OpenStrict(filepath.Join(t.TempDir(), "outbox.db"), 64<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ob.Close() })
+	waited := 0
+	s := &Syncer{Store: st, Conn: conn, Outbox: ob, Retry: ticket.Retrier{
+		Sleep: func(context.Context, time.Duration) error { waited++; return nil }}}
+	// A round drains twice (before and after the polls): as many 429s in
+	// a row as the default attempts, for each.
+	sn.Throttle(10)
+	rep, err := s.Sync(context.Background(), killPlan())
+	if err != nil || rep.Opened != 0 || rep.Pending != 3 || !strings.Contains(rep.Delayed, "rate limited") || waited != 8 {
+		t.Fatalf("throttled: %+v, %v, %d waits; want nothing opened, 3 pending, the delay named, 8 waits", rep, err, waited)
+	}
+	rep, err = s.Sync(context.Background(), killPlan())
+	if err != nil || rep.Opened != 3 || rep.Pending != 0 || sn.Len() != 3 {
+		t.Fatalf("next round: %+v, %v, %d incidents; want 3 opened once each", rep, err, sn.Len())
+	}
 }
