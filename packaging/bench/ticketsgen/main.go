@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/tickets"
@@ -34,6 +35,7 @@ type config struct {
 	addr     string
 	database string
 	dir      string
+	profile  string
 }
 
 func main() {
@@ -43,13 +45,20 @@ func main() {
 	flag.StringVar(&c.addr, "clickhouse", "127.0.0.1:19000", "ClickHouse native address")
 	flag.StringVar(&c.database, "database", "", "fresh database for the store (created)")
 	flag.StringVar(&c.dir, "dir", "", "directory for the outbox file")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if c.database == "" || c.dir == "" {
 		slog.Error("ticketsgen: -database and -dir are required")
 		os.Exit(2)
 	}
+	stop, err := startProfile(c.profile)
+	if err != nil {
+		slog.Error("ticketsgen: cpu profile", "err", err)
+		os.Exit(1)
+	}
 	res, err := run(context.Background(), c)
+	stop()
 	if err != nil {
 		slog.Error("ticketsgen failed", "err", err)
 		os.Exit(1)
@@ -58,6 +67,23 @@ func main() {
 	if res.duplicates() != 0 || res.missing() != 0 {
 		os.Exit(1)
 	}
+}
+
+// startProfile starts a CPU profile into path ("": none) and returns
+// what stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // bench is one run's world: the limited contract server, the store and
