@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -174,23 +173,6 @@ func (s *Syncer) pending() (map[string]bool, error) {
 	return out, nil
 }
 
-// recordBatch bounds how many opened tickets are recorded together: one
-// store insert, one findings update and one outbox transaction per batch
-// rather than per ticket. Recorded one by one, a sync spent most of its
-// time in ClickHouse inserts and reached a fraction of a 100 requests/s
-// system's rate (packaging/bench/tickets.sh). A crash before a batch is
-// recorded loses nothing: its entries are still in the outbox, and the
-// find before every create finds their tickets.
-const recordBatch = 50
-
-// opened is a ticket the system has made and the sync has not recorded.
-type opened struct {
-	seq uint64
-	req tickets.Request
-	t   ticket.Ticket
-	how string
-}
-
 // drain executes the outbox in order. A system that stays unreachable
 // after the retries stops the drain: its tickets wait, none is lost, and
 // the delay is reported and logged with the system and the reason.
@@ -199,38 +181,33 @@ func (s *Syncer) drain(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return fmt.Errorf("ticket sync: outbox: %w", err)
 	}
-	var batch []opened
+	d := &drainer{s: s, rep: rep, rec: s.startRecorder(ctx, rep)}
 	for _, e := range list {
 		var o op
 		if err := json.Unmarshal(e.Value, &o); err != nil {
 			s.log().Error("ticket outbox entry unreadable; dropped", "key", string(e.Key), "err", err)
 			if err := s.remove(e.Seq); err != nil {
-				return err
+				return d.abort(err)
 			}
 			continue
 		}
-		var err error
-		if o.Kind == "reopen" {
-			err = s.reopenEntry(ctx, e.Seq, o, &batch, rep)
-		} else {
-			err = s.openEntry(ctx, e.Seq, o.Request, &batch, rep)
-		}
+		err := d.execute(ctx, e.Seq, o)
 		if ticket.IsRetryable(err) || errors.Is(err, context.Canceled) {
 			rep.Delayed = fmt.Sprintf("%s: %v", s.Conn.Name(), err)
 			s.log().Warn("tickets delayed: the ticket system is unreachable; they stay in the outbox",
 				"system", s.Conn.Name(), "pending", len(list), "err", err)
-			return s.recordOpened(ctx, &batch, rep)
+			return d.finish()
 		}
 		var stored *storeError
 		if errors.As(err, &stored) {
-			return stored.err
+			return d.abort(stored.err)
 		}
 		if err != nil {
 			s.log().Error("ticket operation refused by the ticket system; kept in the outbox",
 				"system", s.Conn.Name(), "key", o.Request.Key, "err", err)
 		}
 	}
-	return s.recordOpened(ctx, &batch, rep)
+	return d.finish()
 }
 
 // storeError is a failure of the store (or the outbox) rather than of the
@@ -242,38 +219,6 @@ func (e *storeError) Error() string { return e.err.Error() }
 func (s *Syncer) remove(seqs ...uint64) error {
 	if err := s.Outbox.RemoveEntries(seqs...); err != nil {
 		return fmt.Errorf("ticket sync: outbox: %w", err)
-	}
-	return nil
-}
-
-// openEntry opens the entry's ticket and adds it to the batch, recording
-// the batch once it is full.
-func (s *Syncer) openEntry(ctx context.Context, seq uint64, r tickets.Request, batch *[]opened, rep *Report) error {
-	t, how, err := s.open(ctx, r)
-	if err != nil {
-		return err
-	}
-	*batch = append(*batch, opened{seq: seq, req: r, t: t, how: how})
-	if len(*batch) < recordBatch {
-		return nil
-	}
-	if err := s.recordOpened(ctx, batch, rep); err != nil {
-		return &storeError{err}
-	}
-	return nil
-}
-
-// reopenEntry records what is opened so far, then reopens and records
-// the ticket on its own, as it reads the records.
-func (s *Syncer) reopenEntry(ctx context.Context, seq uint64, o op, batch *[]opened, rep *Report) error {
-	if err := s.recordOpened(ctx, batch, rep); err != nil {
-		return &storeError{err}
-	}
-	if err := s.reopen(ctx, o, rep); err != nil {
-		return err
-	}
-	if err := s.remove(seq); err != nil {
-		return &storeError{err}
 	}
 	return nil
 }
@@ -299,43 +244,6 @@ func (s *Syncer) open(ctx context.Context, r tickets.Request) (ticket.Ticket, st
 		return err
 	})
 	return t, how, err
-}
-
-// recordOpened records the batch's tickets, moves their findings to
-// ticketed, and only then removes their entries from the outbox.
-func (s *Syncer) recordOpened(ctx context.Context, batch *[]opened, rep *Report) error {
-	if len(*batch) == 0 {
-		return nil
-	}
-	now := s.now()
-	rows := make([]store.TicketRow, 0, len(*batch))
-	evs := make([]store.TicketEvent, 0, len(*batch))
-	moves := map[string]string{}
-	seqs := make([]uint64, 0, len(*batch))
-	for _, o := range *batch {
-		r, t := o.req, o.t
-		rows = append(rows, store.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
-			Type: r.Type, FindingIDs: r.FindingIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
-			Priority: r.Priority, Severity: r.Severity, Due: r.Due, Title: r.Title, OpenedAt: now, UpdatedAt: now})
-		why := fmt.Sprintf("%s %s in %s for %s", o.how, t.ExternalID, s.Conn.Name(), strings.Join(r.FindingIDs, ", "))
-		evs = append(evs, store.TicketEvent{TicketID: r.Key, At: now, To: store.TicketOpen, Why: why, By: "ticket-sync"})
-		for _, id := range r.FindingIDs {
-			moves[id] = fmt.Sprintf("ticket %s opened in %s", t.ExternalID, s.Conn.Name())
-		}
-		seqs = append(seqs, o.seq)
-	}
-	if err := s.Store.RecordTickets(ctx, rows, evs); err != nil {
-		return fmt.Errorf("ticket sync: %w", err)
-	}
-	for _, o := range *batch {
-		s.log().Info("ticket opened", "system", s.Conn.Name(), "ticket", o.t.ExternalID, "key", o.req.Key, "findings", len(o.req.FindingIDs))
-	}
-	rep.Opened += len(*batch)
-	if err := s.moveFindingsEach(ctx, moves, []string{findings.Open}, findings.Ticketed); err != nil {
-		return err
-	}
-	*batch = (*batch)[:0]
-	return s.remove(seqs...)
 }
 
 func (s *Syncer) remoteKey(k string) string {
