@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nhiradar/nhiradar/analytics/detect"
+	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
@@ -24,6 +26,7 @@ import (
 
 type ticketsCmd struct {
 	List    ticketsListCmd    `cmd:"" default:"withargs" help:"List tickets (the default)."`
+	Answer  ticketsAnswerCmd  `cmd:"" help:"Answer a review for one identity: certify or revoke."`
 	Show    ticketsShowCmd    `cmd:"" help:"Show one ticket: its findings, notes and history."`
 	Close   ticketsCloseCmd   `cmd:"" help:"Close a local ticket, as the service desk does (the next scans verify it)."`
 	Reopen  ticketsReopenCmd  `cmd:"" help:"Reopen a local ticket."`
@@ -167,6 +170,35 @@ func (c *ticketsCloseCmd) Run(ctx context.Context, root *cli) error {
 	return transition(ctx, root, c.ID, local.StateResolved, c.Resolution, c.Note, c.By)
 }
 
+type ticketsAnswerCmd struct {
+	ID       string `arg:"" help:"The review ticket (NHI-… or its key r-…)."`
+	NHIID    string `arg:"" help:"The identity (nhi_id) answered for."`
+	Decision string `arg:"" help:"certify or revoke." enum:"certify,revoke"`
+	Note     string `help:"Why."`
+	By       string `help:"Who answers." default:"${user}"`
+}
+
+func (c *ticketsAnswerCmd) Run(ctx context.Context, root *cli) error {
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := findTicket(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if t.Type != tickets.Recertification || !contains(t.NHIIDs, c.NHIID) {
+		return fmt.Errorf("ticket %s is not a review of %s", t.ExternalID, c.NHIID)
+	}
+	d := store.Decision{NHIID: c.NHIID, Decision: c.Decision, By: c.By, At: time.Now().UTC(), TicketID: t.TicketID, Note: c.Note}
+	if err := st.RecordDecisions(ctx, []store.Decision{d}); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s %s; it takes effect when the review is closed\n", t.ExternalID, c.Decision, c.NHIID)
+	return nil
+}
+
 type ticketsReopenCmd struct {
 	ID   string `arg:"" help:"Local ticket id (NHI-…) or its finding id."`
 	Note string `help:"Why."`
@@ -230,6 +262,11 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 		return err
 	}
 	plan := tickets.Plan(fs, p, now)
+	reviews, err := reviewPlan(ctx, st, p, fs, now)
+	if err != nil {
+		return err
+	}
+	plan = append(plan, reviews...)
 	if c.DryRun {
 		return writePlan(w, plan)
 	}
@@ -256,6 +293,36 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 		fmt.Fprintf(w, "Delayed: %s\n", rep.Delayed)
 	}
 	return nil
+}
+
+// reviewPlan plans the recertification tickets due now, leaving out the
+// identities already under review.
+func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []findings.Finding, now time.Time) ([]tickets.Request, error) {
+	ids, err := detect.LoadIdentities(ctx, detect.Source{Conn: st.Conn(), Table: st.Table})
+	if err != nil {
+		return nil, err
+	}
+	decided, err := st.Decisions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	past := map[string]tickets.Past{}
+	for _, d := range decided {
+		past[d.NHIID] = tickets.Past{Decision: d.Decision, At: d.At}
+	}
+	recs, err := st.Tickets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inReview := map[string]bool{}
+	for _, t := range recs {
+		if t.Type == tickets.Recertification && t.Active() {
+			for _, id := range t.NHIIDs {
+				inReview[id] = true
+			}
+		}
+	}
+	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past), inReview, now), nil
 }
 
 // connector opens the system the policy names; every system but local

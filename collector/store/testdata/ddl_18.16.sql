@@ -734,3 +734,17 @@ CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes  (
 ) ENGINE = MergeTree()
 ORDER BY (external_id, at);
 
+-- 0009_reviews
+ALTER TABLE nhi.tickets  ADD COLUMN nhi_ids Array(String) AFTER finding_ids;
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions  (
+    nhi_id    String,
+    decision  String,
+    by        String,
+    at        DateTime,
+    ticket_id String,
+    note      String
+) ENGINE = MergeTree()
+ORDER BY (nhi_id, at);
+

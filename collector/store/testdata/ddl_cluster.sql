@@ -696,3 +696,28 @@ ORDER BY (external_id, at);
 CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes_all ON CLUSTER nhi_cluster AS nhi.local_ticket_notes
 ENGINE = Distributed(nhi_cluster, nhi, local_ticket_notes, cityHash64(external_id));
 
+-- 0009_reviews
+ALTER TABLE nhi.tickets ON CLUSTER nhi_cluster ADD COLUMN nhi_ids Array(String) AFTER finding_ids;
+
+-- 0009_reviews
+DROP TABLE IF EXISTS nhi.tickets_all ON CLUSTER nhi_cluster;
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.tickets_all ON CLUSTER nhi_cluster AS nhi.tickets
+ENGINE = Distributed(nhi_cluster, nhi, tickets, cityHash64(ticket_id));
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions ON CLUSTER nhi_cluster (
+    nhi_id    String,
+    decision  String,
+    by        String,
+    at        DateTime,
+    ticket_id String,
+    note      String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/review_decisions', '{replica}')
+ORDER BY (nhi_id, at);
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions_all ON CLUSTER nhi_cluster AS nhi.review_decisions
+ENGINE = Distributed(nhi_cluster, nhi, review_decisions, cityHash64(nhi_id));
+
