@@ -721,3 +721,48 @@ ORDER BY (nhi_id, at);
 CREATE TABLE IF NOT EXISTS nhi.review_decisions_all ON CLUSTER nhi_cluster AS nhi.review_decisions
 ENGINE = Distributed(nhi_cluster, nhi, review_decisions, cityHash64(nhi_id));
 
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_source Array(String) AFTER scan_unreadable;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_evidence Array(String) AFTER scan_coverage_source;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_from Array(DateTime) AFTER scan_coverage_evidence;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_to Array(DateTime) AFTER scan_coverage_from;
+
+-- 0010_coverage
+DROP TABLE IF EXISTS nhi.events_all ON CLUSTER nhi_cluster;
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.events_all ON CLUSTER nhi_cluster AS nhi.events
+ENGINE = Distributed(nhi_cluster, nhi, events, cityHash64(event_id));
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.coverage_state ON CLUSTER nhi_cluster (
+    host         String,
+    evidence     String,
+    source       String,
+    covered_from AggregateFunction(min, DateTime),
+    covered_to   AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/coverage_state', '{replica}')
+ORDER BY (host, evidence, source);
+
+-- 0010_coverage
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.coverage_state_mv ON CLUSTER nhi_cluster TO nhi.coverage_state AS
+SELECT
+    host, cov_evidence AS evidence, cov_source AS source,
+    minState(cov_from) AS covered_from,
+    maxState(cov_to)   AS covered_to
+FROM nhi.events
+ARRAY JOIN scan_coverage_source AS cov_source, scan_coverage_evidence AS cov_evidence,
+    scan_coverage_from AS cov_from, scan_coverage_to AS cov_to
+WHERE type = 'scan_completed'
+GROUP BY host, evidence, source;
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.coverage_state_all ON CLUSTER nhi_cluster AS nhi.coverage_state
+ENGINE = Distributed(nhi_cluster, nhi, coverage_state, cityHash64(host));
+
