@@ -25,7 +25,7 @@ type usageSource struct {
 func coverEvidence(kind string) []string {
 	switch kind {
 	case "os_service_account":
-		return []string{"ssh_login", "su", "sudo"}
+		return []string{"ssh_login", "su", "sudo", "login"}
 	case "ssh_authorized_key":
 		return []string{"ssh_login"}
 	}

@@ -70,6 +70,13 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 		// A log that cannot be read is a warning: the others still count.
 		root.Note(f, readLog(root, f, now, loc, pos, agg.add, rch))
 	}
+	// Login records: read whole in full scans only (they have no positions).
+	if req.Full {
+		for _, f := range wtmpFiles {
+			root.Note(f, readWtmp(root, f, agg.add, rch))
+		}
+		root.Note("/var/log/lastlog", readLastlog(root, list, agg.add))
+	}
 	if err := pos.save(req.StateDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: save read positions: %w", Name, err))
 	}
@@ -104,7 +111,11 @@ func (r *reach) report(emit sdk.Emit) error {
 	}
 	sort.Strings(sources)
 	for _, s := range sources {
-		if err := sdk.Covered(emit, s, coverEvidence, r.spans[s][0], r.spans[s][1]); err != nil {
+		ev := coverEvidence
+		if s == "/var/log/wtmp" {
+			ev = []event.Evidence{event.EvidenceLogin}
+		}
+		if err := sdk.Covered(emit, s, ev, r.spans[s][0], r.spans[s][1]); err != nil {
 			return err
 		}
 	}
