@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/cmd/nhictl/report"
@@ -47,6 +49,11 @@ func TestReportInChromium(t *testing.T) {
 	page, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dir := os.Getenv("NHI_REPORT_KEEP"); dir != "" { // to look at the fixture's report
+		if err := os.WriteFile(filepath.Join(dir, "report.html"), page, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	noSecret(t, "report", page)
 	selfContained(t, page)
@@ -124,25 +131,70 @@ func selfContained(t *testing.T, page []byte) {
 }
 
 // render runs headless Chromium on url and returns what it printed on
-// stdout; any console error or uncaught exception on stderr fails the test.
+// stdout; any console message or uncaught exception fails the test.
 func render(t *testing.T, chromium, url string, args ...string) string {
+	t.Helper()
+	stdout, stderr := runChromium(t, chromium, url, args...)
+	if lines := consoleLines(stderr); len(lines) > 0 {
+		t.Fatalf("console messages while rendering %s:\n%s", url, strings.Join(lines, "\n"))
+	}
+	return stdout
+}
+
+func runChromium(t *testing.T, chromium, url string, args ...string) (stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	argv := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
 		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000"}, args...)
 	cmd := exec.CommandContext(ctx, chromium, append(argv, url)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+		t.Fatalf("chromium %v: %v\n%s", args, err, errs.String())
 	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") {
-			t.Fatalf("console message while rendering: %s", line)
+	return out.String(), errs.String()
+}
+
+// consoleLines are Chromium's log lines of the page's console (console.*,
+// uncaught exceptions, Content-Security-Policy refusals).
+func consoleLines(stderr string) []string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Uncaught") {
+			out = append(out, line)
 		}
 	}
-	return stdout.String()
+	return out
+}
+
+// TestChromiumShowsConsoleErrors: the console check above can fail — a page
+// that logs an error and throws is seen on both counts.
+func TestChromiumShowsConsoleErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "boom.html")
+	if err := os.WriteFile(file, []byte(`<!DOCTYPE html><html><body><script>console.error("nhi-check"); throw new Error("nhi-boom");</script></body></html>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr := runChromium(t, devservices.Chromium(t), "file://"+file, "--dump-dom")
+	lines := strings.Join(consoleLines(stderr), "\n")
+	if !strings.Contains(lines, `"nhi-check"`) || !strings.Contains(lines, "Uncaught Error: nhi-boom") {
+		t.Fatalf("chromium's log lacks the page's console error or exception:\n%s", stderr)
+	}
+}
+
+// TestEmptyReportInChromium: a database with nothing yet still gives a page
+// that renders without errors, every chart saying "No data.".
+func TestEmptyReportInChromium(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "empty.html")
+	if err := writeReport(file, report.Build(report.Input{Now: time.Now(), Database: "empty"})); err != nil {
+		t.Fatal(err)
+	}
+	dom := render(t, devservices.Chromium(t), "file://"+file+"#sort=findings-list:severity", "--dump-dom")
+	body := attrMap(regexp.MustCompile(`<body[^>]*>`).FindString(dom))
+	if body["data-ready"] != "1" || body["data-errors"] != "0" || body["data-charts"] != "0" ||
+		strings.Count(dom, "No data.") < 8 || !strings.Contains(dom, `data-sorted="severity:asc"`) {
+		t.Fatalf("empty report: body %v, %d empty charts", body, strings.Count(dom, "No data."))
+	}
 }
 
 var (
@@ -258,5 +310,25 @@ func checkScreenshot(t *testing.T, file string) {
 	variance := sq/n - (sum/n)*(sum/n)
 	if sd := math.Sqrt(variance); sd < 10 || coloured/n < 0.01 {
 		t.Fatalf("screenshot %dx%d looks blank: luminance sd %.1f, %.2f%% coloured pixels", b.Dx(), b.Dy(), sd, 100*coloured/n)
+	}
+}
+
+// TestReportCLIParses: report needs --html; --policy and --now are optional.
+func TestReportCLIParses(t *testing.T) {
+	var c cli
+	k, err := kong.New(&c, options()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Parse([]string{"report", "--html", "out.html", "--now", reportNow}); err != nil ||
+		filepath.Base(c.Report.HTML) != "out.html" || c.Report.Now != reportNow {
+		t.Fatalf("report flags: %v %+v", err, c.Report)
+	}
+	var fresh cli
+	if k, err = kong.New(&fresh, options()...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Parse([]string{"report"}); err == nil || !strings.Contains(err.Error(), "--html") {
+		t.Fatalf("report without --html: %v", err)
 	}
 }
