@@ -63,10 +63,11 @@ func TestReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	chromium := devservices.Chromium(t)
-	dom := render(t, chromium, "file://"+file+"#sort=findings-list:principal:desc", "--dump-dom")
+	dom := render(t, chromium, "file://"+file+"#sort=findings-list:principal:desc,agents-list:spool:desc,tickets-list:fix", "--dump-dom")
 	checkRendered(t, dom, page)
 	checkText(t, dom)
 	checkSorted(t, dom, all)
+	checkNumericSorts(t, dom)
 	shot := filepath.Join(t.TempDir(), "report.png")
 	render(t, chromium, "file://"+file, "--screenshot="+shot, "--window-size=1280,2400")
 	checkScreenshot(t, shot)
@@ -278,6 +279,30 @@ func checkSorted(t *testing.T, dom string, all []findings.Finding) {
 	if len(got) != len(all) || !strings.Contains(table, `data-sorted="principal:desc"`) ||
 		!strings.Contains(table, `data-key="principal" tabindex="0" aria-sort="descending"`) {
 		t.Fatal("table does not say it is sorted by principal, descending")
+	}
+}
+
+// checkNumericSorts: columns with numbers sort as numbers (42 before 7
+// descending, where text would put 7 first), blanks after numbers.
+func checkNumericSorts(t *testing.T, dom string) {
+	t.Helper()
+	agents := regexp.MustCompile(`<tr data-agent="([^"]+)"`).FindAllStringSubmatch(dom, -1)
+	if len(agents) != 2 || agents[0][1] != "agent-prod-web-1" || !strings.Contains(dom, `data-sorted="spool:desc"`) {
+		t.Fatalf("agents by spool depth, descending: %v", agents)
+	}
+	fix := regexp.MustCompile(`<td data-sort="([0-9.]*)">[0-9.]*</td><td>\[NHI Radar\]`).FindAllStringSubmatch(dom, -1)
+	var days []string
+	for _, m := range fix {
+		days = append(days, m[1])
+	}
+	// Six verified tickets (the fixture's), ascending, then the rest blank.
+	got := strings.Join(days, " ")
+	if len(days) != 12 || !strings.HasSuffix(got, strings.Repeat(" ", 6)) || !sort.SliceIsSorted(days[:6], func(i, j int) bool {
+		a, _ := strconv.ParseFloat(days[i], 64)
+		b, _ := strconv.ParseFloat(days[j], 64)
+		return a < b
+	}) || days[0] == "" || days[5] == "" {
+		t.Fatalf("tickets by days to verified fix: %q", days)
 	}
 }
 

@@ -127,8 +127,9 @@ type TicketRow struct {
 // AgentRow is one line of the agents table.
 type AgentRow struct {
 	Agent
-	LastSeenAgo string
-	Stale       bool
+	LastSeenAgo     string
+	LastSeenSeconds int64
+	Stale           bool
 }
 
 // StaleAfter is how long without a heartbeat (sent once a minute) makes an
@@ -487,7 +488,7 @@ func agentRows(as []Agent, now time.Time) []AgentRow {
 	out := make([]AgentRow, 0, len(as))
 	for _, a := range as {
 		ago := now.Sub(a.LastSeen)
-		out = append(out, AgentRow{Agent: a, LastSeenAgo: ago.Round(time.Minute).String(), Stale: ago > StaleAfter})
+		out = append(out, AgentRow{Agent: a, LastSeenAgo: ago.Round(time.Minute).String(), LastSeenSeconds: int64(ago.Seconds()), Stale: ago > StaleAfter})
 	}
 	return out
 }

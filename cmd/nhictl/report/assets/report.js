@@ -96,15 +96,18 @@
     });
   }
 
-  // A link to #sort=TABLE:KEY[:desc] opens the page sorted, by clicking the
-  // heading as a reader would (and so the tests drive the same code).
+  // A link to #sort=TABLE:KEY[:desc][,TABLE:KEY…] opens the page sorted, by
+  // clicking the headings as a reader would (so the tests drive that code).
   function sortFromHash() {
-    var m = /^#sort=([\w-]+):(\w+)(?::(asc|desc))?$/.exec(location.hash);
+    var m = /^#sort=(.+)$/.exec(location.hash);
     if (!m) return;
-    var th = document.querySelector("#" + m[1] + " th[data-key='" + m[2] + "']");
-    if (!th) throw new Error("no sortable column " + m[1] + ":" + m[2]);
-    th.click();
-    if (m[3] === "desc") th.click();
+    m[1].split(",").forEach(function (spec) {
+      var p = /^([\w-]+):(\w+)(?::(asc|desc))?$/.exec(spec);
+      var th = p && document.querySelector("#" + p[1] + " th[data-key='" + p[2] + "']");
+      if (!th) throw new Error("no sortable column " + spec);
+      th.click();
+      if (p[3] === "desc") th.click();
+    });
   }
 
   try {
