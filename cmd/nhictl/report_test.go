@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"image/png"
 	"math"
 	"os"
@@ -57,6 +58,7 @@ func TestReportInChromium(t *testing.T) {
 	}
 	noSecret(t, "report", page)
 	selfContained(t, page)
+	chartsGolden(t, page)
 
 	all, err := st.Findings(ctx)
 	if err != nil {
@@ -129,6 +131,22 @@ func selfContained(t *testing.T, page []byte) {
 	if !bytes.Contains(page, []byte("Chart.js v4.6.1")) || !bytes.Contains(page, []byte("default-src 'none'")) {
 		t.Fatal("page lacks the inlined Chart.js or its Content-Security-Policy")
 	}
+}
+
+// chartsGolden holds the chart data the page embeds for the fixture
+// equal to testdata/report-charts.golden.json (go test -update rewrites it).
+func chartsGolden(t *testing.T, page []byte) {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script>const NHI_CHARTS = (.*?);</script>`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("page holds no chart data")
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, bytes.TrimSpace(m[1]), "", "  "); err != nil {
+		t.Fatalf("chart data is not JSON: %v", err)
+	}
+	out.WriteByte('\n')
+	golden(t, filepath.Join("testdata", "report-charts.golden.json"), out.Bytes())
 }
 
 // render runs headless Chromium on url and returns what it printed on
