@@ -2,7 +2,6 @@ package devservices
 
 import (
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -26,12 +25,12 @@ func Chromium(t testing.TB) string {
 			return
 		}
 		out, err := exec.Command("bash", Script(), "install-chromium").CombinedOutput()
-		chromiumErr, chromiumLogs = err, string(out)
-		if err == nil {
-			// The script prints the installed path last.
-			lines := strings.Split(strings.TrimSpace(chromiumLogs), "\n")
-			chromiumPath = lines[len(lines)-1]
+		chromiumLogs = string(out)
+		if err != nil {
+			chromiumErr = err
+			return
 		}
+		chromiumPath, chromiumErr = exec.LookPath("chromium")
 	})
 	if chromiumErr != nil {
 		t.Fatalf("installing chromium: %v\n%s", chromiumErr, chromiumLogs)
