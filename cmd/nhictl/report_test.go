@@ -232,8 +232,8 @@ func checkRendered(t *testing.T, dom string, page []byte) {
 	}
 	canvases := canvasRe.FindAllString(dom, -1)
 	// Each chart with data has a canvas; the fixture has data for all of
-	// them: identities (3), findings (2), controls (5 frameworks), tickets (2), agents.
-	if want := strconv.Itoa(len(canvases)); attrs["data-charts"] != want || len(canvases) < 13 {
+	// them: identities (3), findings (2), controls (5 frameworks), tickets (2), agents (3).
+	if want := strconv.Itoa(len(canvases)); attrs["data-charts"] != want || len(canvases) != 15 {
 		t.Fatalf("%s charts drawn, %d canvases", attrs["data-charts"], len(canvases))
 	}
 	for _, c := range canvases {
@@ -265,7 +265,7 @@ func checkText(t *testing.T, dom string) {
 		`<span class="n" id="sum-agents">2</span>`, "1 stale, 1 dropping events",
 		"owner_departed", "secret_in_command_line", "cross_environment", "OWASP-NHI:NHI7", "PCI-DSS-4.0:8.6.2",
 		"Active findings by control: NIST CSF 2.0", "Time to verified fix", "median time to verified fix: ",
-		"prod-web-1", "1.4.2", "2h0m0s <b>stale</b>",
+		"prod-web-1", "1.4.2", "2h0m0s <b>stale</b>", "Agents by version",
 	} {
 		if !strings.Contains(dom, want) {
 			t.Fatalf("rendered page lacks %q", want)

@@ -192,7 +192,7 @@ func Build(in Input) Report {
 	r.Charts = append(r.Charts, findingCharts(in.Findings)...)
 	r.Charts = append(r.Charts, controlCharts(in.Findings)...)
 	r.Charts = append(r.Charts, ticketCharts(in.Tickets, in.TicketEvents, fix)...)
-	r.Charts = append(r.Charts, agentChart(in.Agents))
+	r.Charts = append(r.Charts, agentCharts(in.Agents, in.Now)...)
 	r.Findings = findingRows(in.Findings)
 	r.Tickets = ticketRows(in.Tickets, fix)
 	r.Agents = agentRows(in.Agents, in.Now)
@@ -424,7 +424,28 @@ func days1(d time.Duration) float64 {
 	return float64(int64(d.Hours()/24*10+0.5)) / 10
 }
 
-func agentChart(as []Agent) Chart {
+// agentCharts: how each agent's spool and drops stand, how long since each
+// was heard from, and which versions run (upgrades roll out agent by agent).
+func agentCharts(as []Agent, now time.Time) []Chart {
+	seen := Chart{ID: "agents-last-seen", Section: "agents", Title: "Agents: minutes since the last heartbeat", Type: "bar",
+		Horizontal: true, Unit: "minutes", Caption: fmt.Sprintf("Heartbeats come once a minute; past %s an agent counts as stale.", StaleAfter),
+		Series: []Series{{Label: "minutes since last heartbeat", Color: palette[5]}}}
+	versions := uniq(as, func(a Agent) string { return a.Version })
+	ver := Chart{ID: "agents-version", Section: "agents", Title: "Agents by version", Type: "doughnut",
+		Caption: "The version each agent reported last.", Labels: versions,
+		Series: []Series{{Label: "agents", Data: make([]float64, len(versions))}}}
+	for i := range versions {
+		ver.Series[0].Colors = append(ver.Series[0].Colors, palette[i%len(palette)])
+	}
+	for _, a := range as {
+		seen.Labels = append(seen.Labels, a.Host)
+		seen.Series[0].Data = append(seen.Series[0].Data, float64(int64(now.Sub(a.LastSeen).Minutes())))
+		ver.Series[0].Data[index(versions, a.Version)]++
+	}
+	return []Chart{spoolChart(as), seen, ver}
+}
+
+func spoolChart(as []Agent) Chart {
 	c := Chart{ID: "agents", Section: "agents", Title: "Agents: spool depth and dropped events", Type: "bar",
 		Caption: "From each agent's last heartbeat: events waiting in its spool, events it had to drop.",
 		Series:  []Series{{Label: "spool depth", Color: palette[0]}, {Label: "dropped", Color: palette[3]}}}

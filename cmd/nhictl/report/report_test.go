@@ -159,6 +159,9 @@ func TestBuildTicketsAndAgents(t *testing.T) {
 	if s.Agents != 2 || s.StaleAgents != 1 || s.AgentsWithDrops != 1 || r.Agents[0].Stale || !r.Agents[1].Stale {
 		t.Fatalf("agents %+v %+v", s, r.Agents)
 	}
+	if m := series(t, chart(t, r, "agents-last-seen"), "minutes since last heartbeat"); m["h1"] != 1 || m["h2"] != 60 {
+		t.Fatalf("minutes since last heartbeat %v", m)
+	}
 	if Build(Input{Now: now}).Summary.MedianFix != "-" {
 		t.Fatal("median of no fix")
 	}
