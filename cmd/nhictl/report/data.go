@@ -428,7 +428,7 @@ func days1(d time.Duration) float64 {
 // was heard from, and which versions run (upgrades roll out agent by agent).
 func agentCharts(as []Agent, now time.Time) []Chart {
 	seen := Chart{ID: "agents-last-seen", Section: "agents", Title: "Agents: minutes since the last heartbeat", Type: "bar",
-		Horizontal: true, Unit: "minutes", Caption: fmt.Sprintf("Heartbeats come once a minute; past %s an agent counts as stale.", StaleAfter),
+		Horizontal: true, Unit: "minutes", Caption: fmt.Sprintf("Heartbeats come once a minute; past %d minutes an agent counts as stale.", int(StaleAfter.Minutes())),
 		Series: []Series{{Label: "minutes since last heartbeat", Color: palette[5]}}}
 	versions := uniq(as, func(a Agent) string { return a.Version })
 	ver := Chart{ID: "agents-version", Section: "agents", Title: "Agents by version", Type: "doughnut",
