@@ -25,6 +25,7 @@ type cli struct {
 	Findings   findingsCmd  `cmd:"" help:"List findings."`
 	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
 	Tickets    ticketsCmd   `cmd:"" help:"List and work tickets; local tickets are closed, reopened and commented here."`
+	Report     reportCmd    `cmd:"" help:"Write the HTML report: charts of identities, findings, controls, tickets and agents; sortable finding tables."`
 }
 
 func (c *cli) open(ctx context.Context) (*store.Store, error) {
