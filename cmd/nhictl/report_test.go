@@ -80,7 +80,7 @@ func TestReportInChromium(t *testing.T) {
 func analysedFixture(t *testing.T, ctx context.Context) (*cli, string, *store.Store) {
 	t.Helper()
 	root := &cli{ClickHouse: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhictl_report"), User: "default"}
-	st, err := root.open(ctx)
+	st, err := root.connect(ctx) // the test creates the database
 	if err != nil {
 		t.Fatal(err)
 	}
