@@ -68,8 +68,25 @@ func (c *runCmd) governanceService(st *store.Store, reg prometheus.Registerer, l
 	if err != nil {
 		return nil, err
 	}
+	clock, err := c.clock()
+	if err != nil {
+		return nil, err
+	}
 	return &governance.Service{Store: st, Policy: p, Settings: settings, OutboxPath: outbox,
-		Every: c.AnalyzeEvery, AfterScans: c.AnalyzeAfterScans, Metrics: governance.NewMetrics(reg), Log: log}, nil
+		Every: c.AnalyzeEvery, AfterScans: c.AnalyzeAfterScans, Metrics: governance.NewMetrics(reg), Log: log, Now: clock}, nil
+}
+
+// clock is the analysis clock: the wall clock, or the fixed --analyze-now
+// that replays and tests compare runs with.
+func (c *runCmd) clock() (func() time.Time, error) {
+	if c.AnalyzeNow == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, c.AnalyzeNow)
+	if err != nil {
+		return nil, fmt.Errorf("--analyze-now: %w", err)
+	}
+	return func() time.Time { return t.UTC() }, nil
 }
 
 func (c *runCmd) outboxPath(db string) (string, error) {

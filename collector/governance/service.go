@@ -45,7 +45,7 @@ func (s *Service) Lead(ctx context.Context) {
 	t := &term{s: s}
 	defer t.close()
 	// A new leader does not know when the previous one last ran: run now.
-	mark := t.run(ctx, time.Time{})
+	mark := t.run(ctx, ScanMark{})
 	every := time.NewTimer(s.Every)
 	defer every.Stop()
 	poll := time.NewTicker(s.poll())
@@ -76,29 +76,39 @@ func (s *Service) poll() time.Duration {
 	return 10 * time.Second
 }
 
-// scansSince reports whether full scans were stored after mark. An error
-// is logged and read as "no": the interval still brings the next round.
-func (s *Service) scansSince(ctx context.Context, mark time.Time) bool {
-	latest, err := LatestFullScan(ctx, s.Store)
+// scansSince reports whether full scans were stored since mark was
+// taken. An error is logged and read as "no": the interval still brings
+// the next round.
+func (s *Service) scansSince(ctx context.Context, mark ScanMark) bool {
+	now, err := LatestFullScans(ctx, s.Store)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log().Warn("governance: cannot tell whether new full scans arrived", "err", err)
 		}
 		return false
 	}
-	return latest.After(mark)
+	return now != mark
 }
 
-// LatestFullScan is when the newest full scan_completed event was stored
-// (the server's ingest clock, so that every collector's ingest counts
-// and agents' clocks do not matter).
-func LatestFullScan(ctx context.Context, st *store.Store) (time.Time, error) {
-	var t time.Time
-	q := "SELECT max(ingested_at) FROM " + st.Table("events") + " WHERE type = 'scan_completed' AND scan_full = 1"
-	if err := st.Conn().QueryRow(ctx, q).Scan(&t); err != nil {
-		return t, fmt.Errorf("latest full scan: %w", err)
+// ScanMark says how far the stored full scans reach: the newest one's
+// ingest time (the server's clock, so that every collector's ingest
+// counts and agents' clocks do not matter) and how many there are, since
+// ingested_at has whole seconds and a scan stored in the same second as
+// the mark must still count. A merge that drops a duplicate changes the
+// count too: that costs one extra round, never a missed one.
+type ScanMark struct {
+	Latest time.Time
+	N      uint64
+}
+
+// LatestFullScans reads the mark of the full scan_completed events stored now.
+func LatestFullScans(ctx context.Context, st *store.Store) (ScanMark, error) {
+	var m ScanMark
+	q := "SELECT max(ingested_at), count() FROM " + st.Table("events") + " WHERE type = 'scan_completed' AND scan_full = 1"
+	if err := st.Conn().QueryRow(ctx, q).Scan(&m.Latest, &m.N); err != nil {
+		return m, fmt.Errorf("latest full scans: %w", err)
 	}
-	return t, nil
+	return m, nil
 }
 
 func (s *Service) log() *slog.Logger {
@@ -125,8 +135,8 @@ func (t *term) close() {
 // run runs one round and returns the full-scan mark it covered: the
 // latest full scan stored before it started (mark unchanged if unknown),
 // so that scans arriving during the round bring another.
-func (t *term) run(ctx context.Context, mark time.Time) time.Time {
-	if latest, err := LatestFullScan(ctx, t.s.Store); err == nil {
+func (t *term) run(ctx context.Context, mark ScanMark) ScanMark {
+	if latest, err := LatestFullScans(ctx, t.s.Store); err == nil {
 		mark = latest
 	}
 	start := time.Now()
