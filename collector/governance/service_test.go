@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,4 +178,32 @@ func value(c prometheus.Collector) float64 {
 		return m.Gauge.GetValue()
 	}
 	return m.Counter.GetValue()
+}
+
+// TestFailedRoundRetried: a round that cannot run (its outbox cannot be
+// created) is logged with the reason and counted, and the next round
+// runs once the cause is gone; Lead itself never gives up.
+func TestFailedRoundRetried(t *testing.T) {
+	st := openStore(t)
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "state")
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(prometheus.NewRegistry())
+	logs := &testlog.Buffer{}
+	svc := &Service{Store: st, Policy: analyzetest.Policy(t), OutboxPath: filepath.Join(blocker, "outbox.db"),
+		Every: 500 * time.Millisecond, Metrics: m, Log: bufLog(logs), Now: func() time.Time { return analyzetest.T0 }}
+	leadService(t, svc)
+	waitMetric(t, "rounds failed", m.Rounds.WithLabelValues("error"), 1, 60*time.Second)
+	if !strings.Contains(logs.String(), "governance round failed; the next round retries") || !strings.Contains(logs.String(), "outbox") {
+		t.Fatalf("no log line naming the failed round and its outbox:\n%s", logs)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitMetric(t, "rounds ok after the cause is gone", m.Rounds.WithLabelValues("ok"), 1, 60*time.Second)
+	if ts, err := st.Tickets(context.Background()); err != nil || len(ts) == 0 {
+		t.Fatalf("tickets after the retried round: %d (%v), want the findings'", len(ts), err)
+	}
 }
