@@ -2,6 +2,7 @@ package governance
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/collector/store"
@@ -166,18 +166,20 @@ func mustSettings(url string) systems.Settings {
 	return s
 }
 
-// value reads one gauge or counter.
+// value reads one gauge or counter through a registry of its own (what
+// /metrics would show), so the test needs no Prometheus model types.
 func value(c prometheus.Collector) float64 {
-	ch := make(chan prometheus.Metric, 1)
-	c.Collect(ch)
-	var m dto.Metric
-	if err := (<-ch).Write(&m); err != nil {
-		panic(err)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		panic(fmt.Sprintf("gather: %d families (%v)", len(mfs), err))
 	}
-	if m.Gauge != nil {
-		return m.Gauge.GetValue()
+	m := mfs[0].GetMetric()[0]
+	if m.GetGauge() != nil {
+		return m.GetGauge().GetValue()
 	}
-	return m.Counter.GetValue()
+	return m.GetCounter().GetValue()
 }
 
 // TestFailedRoundRetried: a round that cannot run (its outbox cannot be
