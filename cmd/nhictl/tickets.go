@@ -21,6 +21,7 @@ import (
 
 type ticketsCmd struct {
 	List    ticketsListCmd    `cmd:"" default:"withargs" help:"List tickets (the default)."`
+	Answer  ticketsAnswerCmd  `cmd:"" help:"Answer a review for one identity: certify or revoke."`
 	Show    ticketsShowCmd    `cmd:"" help:"Show one ticket: its findings, notes and history."`
 	Close   ticketsCloseCmd   `cmd:"" help:"Close a local ticket, as the service desk does (the next scans verify it)."`
 	Reopen  ticketsReopenCmd  `cmd:"" help:"Reopen a local ticket."`
@@ -162,6 +163,35 @@ type ticketsCloseCmd struct {
 
 func (c *ticketsCloseCmd) Run(ctx context.Context, root *cli) error {
 	return transition(ctx, root, c.ID, local.StateResolved, c.Resolution, c.Note, c.By)
+}
+
+type ticketsAnswerCmd struct {
+	ID       string `arg:"" help:"The review ticket (NHI-… or its key r-…)."`
+	NHIID    string `arg:"" help:"The identity (nhi_id) answered for."`
+	Decision string `arg:"" help:"certify or revoke." enum:"certify,revoke"`
+	Note     string `help:"Why."`
+	By       string `help:"Who answers." default:"${user}"`
+}
+
+func (c *ticketsAnswerCmd) Run(ctx context.Context, root *cli) error {
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := findTicket(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if t.Type != tickets.Recertification || !contains(t.NHIIDs, c.NHIID) {
+		return fmt.Errorf("ticket %s is not a review of %s", t.ExternalID, c.NHIID)
+	}
+	d := store.Decision{NHIID: c.NHIID, Decision: c.Decision, By: c.By, At: time.Now().UTC(), TicketID: t.TicketID, Note: c.Note}
+	if err := st.RecordDecisions(ctx, []store.Decision{d}); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s %s; it takes effect when the review is closed\n", t.ExternalID, c.Decision, c.NHIID)
+	return nil
 }
 
 type ticketsReopenCmd struct {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze"
+	"github.com/nhiradar/nhiradar/analytics/detect"
+	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
@@ -73,13 +75,49 @@ func (r *Round) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// Plan reads the current findings and returns the tickets they call for.
+// Plan reads the current findings and returns the tickets they call for:
+// remediation tickets, and the recertification reviews due now.
 func Plan(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time) ([]tickets.Request, error) {
 	fs, err := st.Findings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ticket plan: %w", err)
 	}
-	return tickets.Plan(fs, p, now), nil
+	plan := tickets.Plan(fs, p, now)
+	reviews, err := reviewPlan(ctx, st, p, fs, now)
+	if err != nil {
+		return nil, fmt.Errorf("ticket plan: reviews: %w", err)
+	}
+	return append(plan, reviews...), nil
+}
+
+// reviewPlan plans the recertification tickets due now, leaving out the
+// identities already under review.
+func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []findings.Finding, now time.Time) ([]tickets.Request, error) {
+	ids, err := detect.LoadIdentities(ctx, detect.Source{Conn: st.Conn(), Table: st.Table})
+	if err != nil {
+		return nil, err
+	}
+	decided, err := st.Decisions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	past := map[string]tickets.Past{}
+	for _, d := range decided {
+		past[d.NHIID] = tickets.Past{Decision: d.Decision, At: d.At}
+	}
+	recs, err := st.Tickets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inReview := map[string]bool{}
+	for _, t := range recs {
+		if t.Type == tickets.Recertification && t.Active() {
+			for _, id := range t.NHIIDs {
+				inReview[id] = true
+			}
+		}
+	}
+	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past), inReview, now), nil
 }
 
 // SyncConfig is what a ticket sync needs besides the plan.

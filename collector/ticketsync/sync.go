@@ -84,7 +84,7 @@ func (s *Syncer) Sync(ctx context.Context, plan []tickets.Request) (Report, erro
 	if err := s.drain(ctx, &rep); err != nil {
 		return rep, err
 	}
-	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify} {
+	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify, s.overdue} {
 		if recs, err = s.records(ctx); err != nil {
 			return rep, err
 		}
@@ -242,9 +242,9 @@ func (s *Syncer) open(ctx context.Context, r tickets.Request, rep *Report) error
 	}
 	now := s.now()
 	rec := store.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
-		Type: r.Type, FindingIDs: r.FindingIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
+		Type: r.Type, FindingIDs: r.FindingIDs, NHIIDs: r.NHIIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
 		Priority: r.Priority, Severity: r.Severity, Due: r.Due, Title: r.Title, OpenedAt: now, UpdatedAt: now}
-	why := fmt.Sprintf("%s %s in %s for %s", how, t.ExternalID, s.Conn.Name(), strings.Join(r.FindingIDs, ", "))
+	why := fmt.Sprintf("%s %s in %s for %s", how, t.ExternalID, s.Conn.Name(), strings.Join(append(r.FindingIDs, r.NHIIDs...), ", "))
 	if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: r.Key, At: now, To: store.TicketOpen, Why: why, By: "ticket-sync"}); err != nil {
 		return err
 	}
@@ -295,6 +295,9 @@ func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep 
 }
 
 func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticket) error {
+	if rec.Type == tickets.Recertification {
+		return s.reviewed(ctx, rec, t.Resolution, "the reviewer (closed in "+s.Conn.Name()+")")
+	}
 	now, closedAt := s.now(), t.UpdatedAt.UTC()
 	if closedAt.IsZero() || closedAt.After(now) {
 		closedAt = now // the system did not say when: from now on
