@@ -39,7 +39,8 @@ ch -q "DROP DATABASE IF EXISTS $DB" || fail "ClickHouse on $NHI_CLICKHOUSE_ADDR 
 
 step "collector: Kafka topic $NHI_KAFKA_TOPIC -> ClickHouse"
 LOG=$(mktemp)
-bin/nhi-collector run --batch-wait 300ms >"$LOG" 2>&1 &
+# --analyze-every 0: the demo runs each analysis itself, with its policy and clock.
+bin/nhi-collector run --batch-wait 300ms --analyze-every 0 >"$LOG" 2>&1 &
 COLLECTOR=$!
 cleanup() { kill "$COLLECTOR" 2>/dev/null; wait "$COLLECTOR" 2>/dev/null; rm -f "$LOG"; }
 trap 'rc=$?; cleanup; [[ $rc -ne 0 ]] && printf "\ndemo failed at step \"%s\" (exit %d); the lines above say why. Services: packaging/dev/services.sh status\n" "$STEP" "$rc" >&2' EXIT
