@@ -52,7 +52,7 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.2.0", Description: "credentials in well-known files, parsed by structure"}
+	return sdk.Info{Name: Name, Version: "0.3.0", Description: "credentials in well-known files, parsed by structure"}
 }
 
 // input is what a parser receives. Content may hold secrets: a parser
@@ -75,6 +75,10 @@ type finding struct {
 	hints       []string
 	attrs       map[string]string
 	expires     *time.Time
+	// account runs what holds the credential (a unit's User=, a cron
+	// job's user) when the file says; empty means the home's account or
+	// the file owner.
+	account string
 	// location is set when the credential sits in another file than the one
 	// parsed (a systemd unit's EnvironmentFile=).
 	location string
@@ -232,6 +236,9 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 			Kind: f.kind, Principal: f.principal, Fingerprint: f.fingerprint,
 			Location: loc, Key: f.key, FileOwner: m.Owner, FileMode: m.Mode,
 			Account: account, ModifiedAt: &mod, ExpiresAt: f.expires, OwnerHints: f.hints, Attrs: f.attrs,
+		}
+		if f.account != "" {
+			e.Account = f.account
 		}
 		if e.Account == "" {
 			e.Account = m.Owner

@@ -10,7 +10,19 @@ import (
 )
 
 // assignment is one NAME=value pair from an env file, unit or crontab.
-type assignment struct{ name, value string }
+type assignment struct {
+	name, value string
+	// source says where in a unit or crontab it was found (attrs.source);
+	// empty in a plain env file.
+	source string
+	// account runs the command that holds it (a cron job's user); empty
+	// means the parser's or the file's account.
+	account string
+	// structured is a value the command's syntax defines as a credential
+	// (curl -u's password, an Authorization header): only placeholders are
+	// decoys, whatever the value looks like.
+	structured bool
+}
 
 var (
 	secretName    = regexp.MustCompile(`(?i)secret|token|passw(or)?d|pwd$|api_?key|access_?key|private_?key|credential|auth`)
@@ -33,7 +45,7 @@ func parseAssignments(in input, path string, content []byte) []assignment {
 		if !ok || strings.HasPrefix(line, "#") || !validName(strings.TrimSpace(name)) {
 			return
 		}
-		out = append(out, assignment{strings.TrimSpace(name), unquote(strings.TrimSpace(value))})
+		out = append(out, assignment{name: strings.TrimSpace(name), value: unquote(strings.TrimSpace(value))})
 	})
 	return out
 }
@@ -85,10 +97,27 @@ func classify(in input, as []assignment) []finding {
 	var out []finding
 	for _, a := range as {
 		if f, ok := classifyOne(in, a, vars); ok {
-			out = append(out, f)
+			f.account = a.account
+			out = append(out, withSource(f, a.source))
 		}
 	}
 	return out
+}
+
+// withSource records in attrs.source where a unit's or crontab's secret
+// was found: governance tells a command-line secret (visible in ps) from an
+// environment one by it.
+func withSource(f finding, source string) finding {
+	if source == "" {
+		return f
+	}
+	attrs := make(map[string]string, len(f.attrs)+1)
+	for k, v := range f.attrs {
+		attrs[k] = v
+	}
+	attrs["source"] = source
+	f.attrs = attrs
+	return f
 }
 
 func classifyOne(in input, a assignment, vars map[string]string) (finding, bool) {
