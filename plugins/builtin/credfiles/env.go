@@ -129,7 +129,8 @@ func classifyOne(in input, a assignment, vars map[string]string) (finding, bool)
 	if !byValue && (!secretName.MatchString(name) || notSecretName.MatchString(name)) {
 		return finding{}, false
 	}
-	if decoy.InContext(v, a.name) || strings.HasPrefix(v, "/") || len(v) < 8 && !strings.Contains(name, "PASS") {
+	if a.structured && decoy.Placeholder(v) ||
+		!a.structured && (decoy.InContext(v, a.name) || strings.HasPrefix(v, "/") || len(v) < 8 && !strings.Contains(name, "PASS")) {
 		return finding{}, false
 	}
 	f := finding{kind: event.KindAPIKey, fingerprint: in.fp.Of(v), key: a.name}
@@ -171,7 +172,7 @@ func urlFinding(in input, a assignment) (finding, bool) {
 		return finding{}, false
 	}
 	pass, _ := u.User.Password()
-	if pass == "" || decoy.Value(pass) {
+	if decoy.Placeholder(pass) { // the URL's syntax says it is a password
 		return finding{}, false
 	}
 	kind := event.KindPassword

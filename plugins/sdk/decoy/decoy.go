@@ -2,6 +2,11 @@
 // documentation example keys, placeholders, template variables, hashes,
 // UUIDs and repeated characters. Every discovery plugin asks it before it
 // reports a secret, so the whole product has one notion of noise.
+//
+// Value and InContext judge pattern matches in free text, where shape is
+// all there is to go on. Placeholder judges values of fields a format
+// defines as credentials, where structure has already decided: only
+// placeholders are noise there.
 package decoy
 
 import (
@@ -65,6 +70,41 @@ func Value(v string) bool {
 		return true
 	}
 	return false
+}
+
+// structuralPlaceholders are whole values that stand for a secret in a
+// field a format defines as one: the field's own name, or nothing.
+var structuralPlaceholders = map[string]bool{
+	"password": true, "passwd": true, "secret": true, "token": true, "none": true, "null": true, "nil": true,
+	"sk-...": true, "sk-": true, "-": true, "*": true,
+}
+
+// bracketRe is a value in angle brackets, the documentation's "<token>".
+var bracketRe = regexp.MustCompile(`^<[^<>]*>$`)
+
+// Placeholder reports whether a value in a field the file format defines
+// as a credential (a .netrc password, a Docker auth, an Authorization
+// header) is a placeholder: empty, a template or variable reference, a
+// documented example, a word such as changeme, or one repeated character.
+// Unlike Value it does not judge by shape: in such a field a UUID (Heroku's
+// API keys) or a short word is a credential.
+func Placeholder(v string) bool {
+	s := strings.TrimSpace(v)
+	l := strings.ToLower(s)
+	if s == "" || exampleKeys[s] || structuralPlaceholders[l] || bracketRe.MatchString(s) || envRefRe.MatchString(s) {
+		return true
+	}
+	for _, w := range placeholderWords {
+		if w != "<" && w != ">" && strings.Contains(l, w) {
+			return true
+		}
+	}
+	return oneChar(s)
+}
+
+// oneChar reports a value made of one repeated character ("xxx", "****").
+func oneChar(s string) bool {
+	return strings.Trim(s, s[:1]) == ""
 }
 
 // InContext reports whether a value is a decoy given the name it is stored

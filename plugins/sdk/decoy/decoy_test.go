@@ -38,3 +38,20 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceholder: in a credential field, placeholders are noise but a
+// value's shape is not: a UUID or a short word is a credential.
+func TestPlaceholder(t *testing.T) {
+	for _, d := range []string{"", "  ", "changeme", "${VAR}", "$DB_PASSWORD", "<token>", "xxx", "****", "password",
+		"PASSWORD", "your-api-key", "AKIAIOSFODNN7EXAMPLE", "{{ .Values.token }}", "%DB_PASS%"} {
+		if !Placeholder(d) {
+			t.Errorf("Placeholder(%q) = false, want placeholder", d)
+		}
+	}
+	for _, r := range []string{"3f1c9a7e-5b2d-4c8e-9a01-7d3e2f6b8c4d", "hunter2", "kX9!", "a<b>c9", "$6$salt$hashhashhash",
+		"ghp_OhbVrpoiVgRV5IfLBcbfnoGMbJmTPSIAoCLr"} {
+		if Placeholder(r) {
+			t.Errorf("Placeholder(%q) = true, want a credential", r)
+		}
+	}
+}
