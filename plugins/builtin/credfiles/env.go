@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/principal"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -88,15 +89,19 @@ func unquote(v string) string {
 // its name (…_SECRET, …_TOKEN, …PASSWORD, …API_KEY) or its value (a known
 // token prefix, a URL with a password). Pairs are joined: the AWS secret
 // key's principal is the file's AWS_ACCESS_KEY_ID, Azure's client secret's
-// the AZURE_CLIENT_ID.
+// the AZURE_CLIENT_ID, a password's the user beside it (DB_USER next to
+// DB_PASSWORD), FOO_SECRET's FOO_KEY_ID.
 func classify(in input, as []assignment) []finding {
 	vars := map[string]string{}
 	for _, a := range as {
-		vars[strings.ToUpper(a.name)] = a.value
+		vars[principal.Normalize(a.name)] = a.value
 	}
 	var out []finding
 	for _, a := range as {
 		if f, ok := classifyOne(in, a, vars); ok {
+			if f.principal == "" {
+				f.principal = principal.Find(a.name, vars)
+			}
 			f.account = a.account
 			out = append(out, withSource(f, a.source))
 		}

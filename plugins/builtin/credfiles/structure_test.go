@@ -50,3 +50,21 @@ func TestStructureBeatsShape(t *testing.T) {
 		}
 	}
 }
+
+// TestPrincipalBesideSecretInEnv: an env file's secret reports the
+// principal named beside it (DB_USER next to DB_PASSWORD, FOO_KEY_ID next
+// to FOO_SECRET), and none when the file names none.
+func TestPrincipalBesideSecretInEnv(t *testing.T) {
+	root := plant(t, map[string]string{
+		"/srv/app/.env": "DB_USER=billing_app\nDB_PASSWORD=Hx7Lp2Qw9Rt4Yb6N\nSTORAGE_KEY_ID=key-7781\n" +
+			"STORAGE_SECRET=Mq3Zr8Tk1Wp6Vb4NcX9e\nCLIENT_ID=app-42\nCLIENT_SECRET=Wd4Rf7Tg1Yh3Uj6KpL0o\nMAIL_PASSWORD=Bv5Nc2Xz8Lk4Jh7G\n",
+	})
+	got := byKey(scan(t, root))
+	for key, want := range map[string]string{"DB_PASSWORD": "billing_app", "STORAGE_SECRET": "key-7781",
+		"CLIENT_SECRET": "app-42", "MAIL_PASSWORD": ""} {
+		e := got["/srv/app/.env "+key]
+		if e == nil || e.Principal != want {
+			t.Errorf("%s: got %+v, want principal %q", key, e, want)
+		}
+	}
+}
