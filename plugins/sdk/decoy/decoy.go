@@ -130,6 +130,9 @@ func Path(p string) bool {
 			return true
 		}
 	}
+	if vendorFixture(l) {
+		return true
+	}
 	base := l[strings.LastIndex(l, "/")+1:]
 	for _, suf := range []string{".example", ".sample", ".template", ".tmpl", ".dist", ".md", ".rst", "_test.go", ".test.js", ".spec.js", "_test.py"} {
 		if strings.HasSuffix(base, suf) {
@@ -137,6 +140,42 @@ func Path(p string) bool {
 		}
 	}
 	return strings.HasPrefix(base, "test_") || strings.Contains(base, "example")
+}
+
+// vendorTrees are directories that hold third-party code: package caches,
+// installed packages and toolchains.
+var vendorTrees = []string{"/node_modules/", "/site-packages/", "/dist-packages/", "/vendor/", "/go/pkg/mod/",
+	"/.cargo/registry/", "/.cargo/git/", "/gems/", "/.m2/repository/", "/.pyenv/versions/", "/usr/local/go/",
+	"/usr/lib/go/", "/.rustup/toolchains/", "/.nvm/versions/"}
+
+// fixtureDirs hold a project's tests: inside a vendor tree their keys and
+// certificates are fixtures (CPython's test/certdata, Go's testdata).
+var fixtureDirs = []string{"/test/", "/tests/", "/testdata/", "/certdata/", "/fixtures/"}
+
+// pythonLib is an interpreter's standard library (lib/python3.12/).
+var pythonLib = regexp.MustCompile(`/lib/python[0-9][0-9.]*/`)
+
+// vendorFixture reports a lower-cased path in a fixture directory inside a
+// vendor tree or a Python standard library.
+func vendorFixture(l string) bool {
+	at := -1
+	for _, v := range vendorTrees {
+		if i := strings.Index(l, v); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if loc := pythonLib.FindStringIndex(l); loc != nil && (at < 0 || loc[0] < at) {
+		at = loc[0]
+	}
+	if at < 0 {
+		return false
+	}
+	for _, f := range fixtureDirs {
+		if strings.Contains(l[at+1:], f) {
+			return true
+		}
+	}
+	return false
 }
 
 // repeated reports values made of one or two distinct characters ("aaaaaa", "0000").

@@ -32,7 +32,15 @@ func TestPath(t *testing.T) {
 			t.Errorf("Path(%q) = false", p)
 		}
 	}
-	for _, p := range []string{"/opt/app/.env", "/etc/app/app.conf", "/home/alice/.aws/credentials"} {
+	for _, p := range []string{"/home/dev/.pyenv/versions/3.12.1/lib/python3.12/test/certdata/keycert.pem",
+		"/root/go/pkg/mod/golang.org/x/crypto@v0.1.0/ssh/test/testdata_test.go", "/srv/app/node_modules/jws/test/data/key.pem",
+		"/usr/local/lib/python3.11/test/certdata/badkey.pem", "/opt/app/venv/lib/python3.11/site-packages/x/tests/k.pem"} {
+		if !Path(p) {
+			t.Errorf("Path(%q) = false, want a vendor fixture", p)
+		}
+	}
+	for _, p := range []string{"/opt/app/.env", "/etc/app/app.conf", "/home/alice/.aws/credentials", "/srv/test/app/.env",
+		"/opt/tests/deploy.key", "/opt/app/vendor/config/prod.env"} {
 		if Path(p) {
 			t.Errorf("Path(%q) = true", p)
 		}
