@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/filecache"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/packaged"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
@@ -85,7 +86,8 @@ type finding struct {
 }
 
 // options lists the keys Options may hold; any other key is an error.
-var options = map[string]bool{"paths": true, "baseline": true, "ignore": true}
+var options = map[string]bool{"paths": true, "baseline": true, "ignore": true,
+	packaged.OptPackageCaches: true, packaged.OptOSPackages: true}
 
 // Scan implements sdk.Plugin.
 func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
@@ -112,7 +114,12 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	var errs []error
 	seen := map[string]bool{}
 	cache := filecache.Open[json.RawMessage](req.StateDir, cacheFile, cacheVersion(req.Options), fp, !req.Full)
-	walkErr := walk(ctx, root, scanPaths(req.Options, homes), func(path string, pr parser) {
+	paths := scanPaths(req.Options, homes)
+	skip, err := packaged.New(root, req.Options, paths)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	walkErr := walk(ctx, root, paths, skip, func(path string, pr parser) {
 		in := input{path: path, fp: fp, root: root, now: now}
 		if err := scanCached(in, pr, accountOf(homes, path), filter, seen, emit, cache, !req.Full); err != nil {
 			errs = append(errs, err)
@@ -122,8 +129,9 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Info("credfiles scan finished", "findings", len(seen), "unchanged", cache.Reused(),
-		"errors", len(errs), "unreadable", len(problems.List()))
+	log.LogAttrs(ctx, slog.LevelInfo, "credfiles scan finished", append([]slog.Attr{slog.Int("findings", len(seen)),
+		slog.Int("unchanged", cache.Reused()), slog.Int("errors", len(errs)), slog.Int("unreadable", len(problems.List()))},
+		skip.LogAttrs()...)...)
 	return errors.Join(append(errs, walkErr, cache.Save(), sdk.WarnAll(emit, &problems))...)
 }
 
