@@ -57,7 +57,11 @@ func Fields(key string) []string {
 		prefix := strings.TrimSuffix(k, s.suffix)
 		out := make([]string, 0, len(s.ids))
 		for _, id := range s.ids {
-			out = append(out, prefix+id)
+			// A bare "id" beside a bare "secret" is a row's number more
+			// often than a principal.
+			if prefix != "" || id != "ID" {
+				out = append(out, prefix+id)
+			}
 		}
 		return out
 	}
