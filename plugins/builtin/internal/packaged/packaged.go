@@ -43,7 +43,7 @@ var cacheNames = map[string]bool{"node_modules": true, "site-packages": true, "d
 // ~/.m2/settings.xml, ~/.cargo/credentials.toml, ~/.gem/credentials,
 // ~/.npmrc.
 var cacheSuffixes = []string{
-	"go/pkg/mod", "sdk/go1.*", ".cache/pip", ".cache/yarn", ".yarn/cache", ".yarn/berry/cache",
+	"go/pkg/mod", "sdk/go1.*", "conda/pkgs", "mambaforge/pkgs", ".cache/pip", ".cache/yarn", ".yarn/cache", ".yarn/berry/cache",
 	".pyenv/versions", ".conda/pkgs", "miniconda*/pkgs", "anaconda*/pkgs", "miniforge*/pkgs", ".nvm/versions",
 	".cargo/registry", ".cargo/git", ".rustup/toolchains", ".m2/repository", ".gradle/caches", ".gradle/wrapper",
 	".gem/ruby", ".gem/specs", ".rbenv/versions", ".rvm/gems", ".rvm/rubies", "lib/ruby/gems",
@@ -101,11 +101,26 @@ func boolOption(opts map[string]string, name string) (bool, error) {
 // Dir reports whether a directory is a package cache or toolchain, and
 // counts it.
 func (s *Skipper) Dir(host string) bool {
-	if s == nil || !s.caches || !IsCache(host) {
+	if s == nil || !s.caches || !IsCache(host) && !s.goroot(host) {
 		return false
 	}
 	s.count(ReasonPackageCache)
 	return true
+}
+
+// goroot reports a Go toolchain installed anywhere (/opt/go1.22, a
+// toolchain in a home): a directory named go* holding VERSION and
+// src/runtime. Only go* directories cost a stat.
+func (s *Skipper) goroot(host string) bool {
+	if !strings.HasPrefix(path.Base(host), "go") {
+		return false
+	}
+	v, err := s.root.Stat(host + "/VERSION")
+	if err != nil || !v.Mode().IsRegular() {
+		return false
+	}
+	rt, err := s.root.Stat(host + "/src/runtime")
+	return err == nil && rt.IsDir()
 }
 
 // IsCache reports whether a host directory is a language package cache or

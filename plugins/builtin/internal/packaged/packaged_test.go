@@ -85,3 +85,28 @@ func TestDpkgOwned(t *testing.T) {
 		t.Error("a bad boolean option was accepted")
 	}
 }
+
+// TestGorootAnywhere: a Go toolchain outside the usual places is known by
+// its VERSION file and src/runtime; a project named go is not.
+func TestGorootAnywhere(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"/opt/go1.22.4/src/runtime", "/srv/gopher/src/runtime", "/srv/goapp/src"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"/opt/go1.22.4/VERSION", "/srv/goapp/VERSION"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("go1.22.4\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := New(hostfs.New(root), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]bool{"/opt/go1.22.4": true, "/srv/gopher": false, "/srv/goapp": false} {
+		if got := s.Dir(d); got != want {
+			t.Errorf("Dir(%q) = %v, want %v", d, got, want)
+		}
+	}
+}
