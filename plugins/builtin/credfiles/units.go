@@ -43,6 +43,9 @@ func parseSystemdUnit(in input) ([]finding, error) {
 		}
 	})
 	out := append(classify(in, as), fromFiles...)
+	if user == "" && len(out) > 0 {
+		user = dropInUser(in)
+	}
 	if user == "" {
 		user = "root"
 	}
@@ -50,6 +53,34 @@ func parseSystemdUnit(in input) ([]finding, error) {
 		out[i].account = user
 	}
 	return out, nil
+}
+
+// unitDirs are where systemd looks for a drop-in's unit, in its order.
+var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
+
+// dropInUser returns the User= of the unit a drop-in (foo.service.d/x.conf)
+// extends: a drop-in that sets no User= runs as its unit does.
+func dropInUser(in input) string {
+	dir := in.path[:strings.LastIndexByte(in.path, '/')]
+	unit, ok := strings.CutSuffix(dir[strings.LastIndexByte(dir, '/')+1:], ".d")
+	if !ok {
+		return ""
+	}
+	for _, d := range unitDirs {
+		b, err := in.root.ReadFile(d+"/"+unit, maxFileSize)
+		if err != nil {
+			continue
+		}
+		user := ""
+		in.root.EachLineOf(d+"/"+unit, b, maxLine, func(_ int, l []byte) error {
+			if k, v, ok := strings.Cut(strings.TrimSpace(string(l)), "="); ok && strings.TrimSpace(k) == "User" {
+				user = strings.TrimSpace(v)
+			}
+			return nil
+		})
+		return user
+	}
+	return ""
 }
 
 // environmentFile reads the file an EnvironmentFile= line names; its

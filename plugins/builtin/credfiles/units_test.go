@@ -43,12 +43,14 @@ func TestUnitAndCronSources(t *testing.T) {
 		"/etc/systemd/system/api.service": "[Service]\nExecStartPre=/usr/bin/fetch --api-token=Tq8vW3nL5pR2sY7b\n" +
 			"Environment=\"SERVICE_TOKEN=Jk4mN8qR2tV6xZ0c\"\nEnvironmentFile=-/etc/api/env\n" +
 			"ExecStart=/usr/bin/api --db-password=Hx7Lp2Qw9Rt4Yb6N\nUser=svc-api\n",
-		"/etc/systemd/system/rootish.service": "[Service]\nExecStart=/usr/bin/job --secret=Mq3Zr8Tk1Wp6Vb4N\n",
-		"/etc/api/env":                        "MAIL_PASSWORD=Bv5Nc2Xz8Lk4Jh7G\n",
-		"/etc/crontab":                        "SHELL=/bin/sh\n17 * * * * backup curl -u ops:Fp9Gh2Jk5Lm8Nq3R https://nexus.example.org/\n",
-		"/etc/cron.d/report":                  "API_KEY=Wd4Rf7Tg1Yh3Uj6K\n@daily reporter /usr/bin/report --token Zx6Cv9Bn2Mq5Wr8T\n",
-		"/etc/cron.d/mixed":                   "DB_PASSWORD=Pl0Ok9Ij8Uh7Yg6T\n0 1 * * * alice /bin/a\n0 2 * * * bob /bin/b\n",
-		"/var/spool/cron/crontabs/carol":      "GH_TOKEN=ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6\n* * * * * curl -H \"Authorization: Bearer Rt5Yu8Io1Pa4Sd7F\" https://x.org/\n",
+		"/etc/systemd/system/rootish.service":             "[Service]\nExecStart=/usr/bin/job --secret=Mq3Zr8Tk1Wp6Vb4N\n",
+		"/etc/systemd/system/web.service.d/override.conf": "[Service]\nEnvironment=WEB_TOKEN=Yt6Ur3Ie9Ow2Qp5L\n",
+		"/lib/systemd/system/web.service":                 "[Service]\nUser=www-data\nExecStart=/usr/bin/web\n",
+		"/etc/api/env":                                    "MAIL_PASSWORD=Bv5Nc2Xz8Lk4Jh7G\n",
+		"/etc/crontab":                                    "SHELL=/bin/sh\n17 * * * * backup curl -u ops:Fp9Gh2Jk5Lm8Nq3R https://nexus.example.org/\n",
+		"/etc/cron.d/report":                              "API_KEY=Wd4Rf7Tg1Yh3Uj6K\n@daily reporter /usr/bin/report --token Zx6Cv9Bn2Mq5Wr8T\n",
+		"/etc/cron.d/mixed":                               "DB_PASSWORD=Pl0Ok9Ij8Uh7Yg6T\n0 1 * * * alice /bin/a\n0 2 * * * bob /bin/b\n",
+		"/var/spool/cron/crontabs/carol":                  "GH_TOKEN=ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6\n* * * * * curl -H \"Authorization: Bearer Rt5Yu8Io1Pa4Sd7F\" https://x.org/\n",
 	})
 	got := byKey(scan(t, root))
 	for _, c := range []struct{ at, source, account string }{
@@ -57,6 +59,7 @@ func TestUnitAndCronSources(t *testing.T) {
 		{"/etc/systemd/system/api.service SERVICE_TOKEN", sourceEnvironment, "svc-api"},
 		{"/etc/api/env MAIL_PASSWORD", sourceEnvironmentFile, "svc-api"},
 		{"/etc/systemd/system/rootish.service SECRET", sourceExecStart, "root"},
+		{"/etc/systemd/system/web.service.d/override.conf WEB_TOKEN", sourceEnvironment, "www-data"},
 		{"/etc/crontab CURL_USER_PASSWORD", sourceCronCommand, "backup"},
 		{"/etc/cron.d/report API_KEY", sourceCronEnvironment, "reporter"},
 		{"/etc/cron.d/report TOKEN", sourceCronCommand, "reporter"},
