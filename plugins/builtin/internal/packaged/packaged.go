@@ -228,6 +228,8 @@ const dpkgInfo = "/var/lib/dpkg/info"
 // file). Only files under the scanned paths are kept: a few hundred
 // entries on a typical host, not the whole database.
 func dpkgOwned(root hostfs.Root, scanned []string) map[string]string {
+	// Only names are listed here; every file is read through the root,
+	// which refuses links out of it.
 	entries, err := os.ReadDir(root.Path(dpkgInfo))
 	if err != nil {
 		return nil // not a dpkg host
