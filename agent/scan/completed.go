@@ -11,7 +11,7 @@ import (
 // identity keys seen, sorted, split into parts of at most
 // event.MaxSeenPerEvent. A scan that saw nothing still gets one event, which
 // is what tells the collector that everything it saw before is gone.
-func Completed(plugin, scanID string, started, finished time.Time, seen map[string]bool, errs int, unreadable []string) []*event.Event {
+func Completed(plugin, scanID string, started, finished time.Time, seen map[string]bool, errs int, unreadable []string, coverage []event.Coverage) []*event.Event {
 	ids := make([]string, 0, len(seen))
 	for id := range seen {
 		ids = append(ids, id)
@@ -33,7 +33,7 @@ func Completed(plugin, scanID string, started, finished time.Time, seen map[stri
 			},
 		}
 		if i == 0 {
-			e.Scan.Unreadable = unreadable
+			e.Scan.Unreadable, e.Scan.Coverage = unreadable, coverage
 		}
 		out = append(out, e)
 	}

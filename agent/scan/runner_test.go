@@ -130,11 +130,11 @@ func TestCompletedSplitsLargeScans(t *testing.T) {
 		seen[event.NewID()] = true
 	}
 	now := time.Now()
-	parts := Completed("content", event.NewID(), now, now, seen, 0, nil)
+	parts := Completed("content", event.NewID(), now, now, seen, 0, nil, nil)
 	if len(parts) != 2 || len(parts[0].Scan.Seen) != event.MaxSeenPerEvent || len(parts[1].Scan.Seen) != 5 || parts[1].Scan.Part != 2 || parts[1].Scan.Parts != 2 {
 		t.Fatalf("got %d parts", len(parts))
 	}
-	if empty := Completed("content", event.NewID(), now, now, nil, 0, nil); len(empty) != 1 || len(empty[0].Scan.Seen) != 0 {
+	if empty := Completed("content", event.NewID(), now, now, nil, 0, nil, nil); len(empty) != 1 || len(empty[0].Scan.Seen) != 0 {
 		t.Fatal("an empty scan must still close with one event")
 	}
 }

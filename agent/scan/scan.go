@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -39,8 +40,10 @@ type Result struct {
 	// Unreadable names the first event.MaxUnreadable of them.
 	Warnings   int
 	Unreadable []string
-	Err        error
-	Duration   time.Duration
+	// Coverage is how far the plugin's usage sources reach.
+	Coverage []event.Coverage
+	Err      error
+	Duration time.Duration
 }
 
 // Run runs every plugin once, in order, with a full scan. A plugin that fails
@@ -90,8 +93,12 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	res := Result{Plugin: name}
 	seen := map[string]bool{}
 	emit := func(e *event.Event) error {
-		if e.Type == event.TypeScanWarning {
+		switch e.Type {
+		case event.TypeScanWarning:
 			r.warned(&res, e)
+			return nil
+		case event.TypeScanCoverage:
+			r.covered(&res, e)
 			return nil
 		}
 		e.Plugin, e.ScanID = name, scanID
@@ -130,7 +137,7 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 	if res.Err != nil {
 		errs++
 	}
-	for _, e := range Completed(name, scanID, start, r.now(), seen, errs, res.Unreadable) {
+	for _, e := range Completed(name, scanID, start, r.now(), seen, errs, res.Unreadable, res.Coverage) {
 		e.Complete(r.AgentID, r.Host, r.now())
 		if err := sink(ctx, e); err != nil {
 			res.Err = fmt.Errorf("scan completed event: %w", err)
@@ -151,6 +158,23 @@ func (r *Runner) warned(res *Result, e *event.Event) {
 	}
 	r.log().Warn("plugin could not read a file; identities there are kept, not taken for gone",
 		"plugin", res.Plugin, "path", path, "reason", reason)
+}
+
+// covered records how far one usage source reaches; a malformed report is
+// dropped with a warning (it only weakens dormancy, never invents it).
+func (r *Runner) covered(res *Result, e *event.Event) {
+	from, err1 := time.Parse(time.RFC3339, e.Attrs["from"])
+	to, err2 := time.Parse(time.RFC3339, e.Attrs["to"])
+	if err1 != nil || err2 != nil || to.Before(from) || e.Location == "" {
+		r.log().Warn("plugin sent an unreadable coverage report", "plugin", res.Plugin, "source", clip(e.Location, 200))
+		return
+	}
+	for _, ev := range strings.Split(e.Attrs["evidence"], ",") {
+		if ev != "" && len(res.Coverage) < event.MaxCoverage {
+			res.Coverage = append(res.Coverage, event.Coverage{Source: clip(e.Location, event.MaxFieldBytes),
+				Evidence: event.Evidence(ev), From: from, To: to})
+		}
+	}
 }
 
 // clip bounds a string a plugin sent, on a UTF-8 boundary.

@@ -63,3 +63,49 @@ func TestDormantNeedsCoverage(t *testing.T) {
 		t.Fatalf("unobservable identities: %d, want 1", sum.Unobservable)
 	}
 }
+
+// TestCoverageReportedByTheScan: a host whose auth log reaches back 400
+// days says so in its scan (scan.coverage) even though nobody logged in:
+// a key written 400 days ago and never used there is dormant. Without
+// that report nothing can tell, and the key is not.
+func TestCoverageReportedByTheScan(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	var evs []*event.Event
+	keys := map[string]string{}
+	for _, host := range []string{"reports-reach", "silent"} {
+		mod := ago(400)
+		k := &event.Event{Type: event.TypeNHIObserved, Plugin: "sshkeys", Kind: event.KindSSHAuthorizedKey,
+			Principal: "SHA256:unused-on-" + host, Location: "/home/app/.ssh/authorized_keys", ModifiedAt: &mod, ScanID: event.NewID()}
+		k.Complete("agent-"+host, host, ago(1))
+		keys[host] = k.NHIID
+		scan := &event.Event{Type: event.TypeScanCompleted, Plugin: "authlog", ScanID: event.NewID(),
+			Scan: &event.Scan{Full: true, StartedAt: ago(1), FinishedAt: ago(1), Seen: []string{}, Part: 1, Parts: 1}}
+		if host == "reports-reach" {
+			scan.Scan.Coverage = []event.Coverage{{Source: "/var/log/auth.log", Evidence: event.EvidenceSSHLogin, From: ago(400), To: ago(1)}}
+		}
+		scan.Complete("agent-"+host, host, ago(1))
+		evs = append(evs, k, scan)
+	}
+	if err := st.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(ctx, st, Options{Policy: policy.Default(), Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.Findings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dormant := map[string]string{}
+	for _, f := range all {
+		if f.Rule == findings.Dormant {
+			dormant[f.NHIID] = f.Evidence[0]
+		}
+	}
+	if _, ok := dormant[keys["reports-reach"]]; !ok || len(dormant) != 1 {
+		t.Fatalf("dormant %v; want only the never-used key on the host whose log reach is reported", dormant)
+	}
+}

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ type usageSource struct {
 func coverEvidence(kind string) []string {
 	switch kind {
 	case "os_service_account":
-		return []string{"ssh_login", "su", "sudo"}
+		return []string{"ssh_login", "su", "sudo", "login"}
 	case "ssh_authorized_key":
 		return []string{"ssh_login"}
 	}
@@ -78,15 +79,39 @@ func queryUsageSources(ctx context.Context, src Source) ([]usageSource, error) {
 	}
 	defer rows.Close()
 	var out []usageSource
+	at := map[[3]string]int{}
 	for rows.Next() {
 		var s usageSource
 		if err := rows.Scan(&s.Host, &s.Evidence, &s.Source, &s.First, &s.Last); err != nil {
 			return nil, fmt.Errorf("dormant row: %w", err)
 		}
 		s.First, s.Last = s.First.UTC(), s.Last.UTC()
+		k := [3]string{s.Host, s.Evidence, s.Source}
+		if i, ok := at[k]; ok { // reported uses and coverage of one source: the wider span
+			out[i].First, out[i].Last = minTime(out[i].First, s.First), maxTime(out[i].Last, s.Last)
+			continue
+		}
+		at[k] = len(out)
 		out = append(out, s)
 	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Host+"\x00"+out[i].Evidence+"\x00"+out[i].Source < out[j].Host+"\x00"+out[j].Evidence+"\x00"+out[j].Source
+	})
 	return out, rows.Err()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // evalDormant: a used identity is dormant when its last use is older than

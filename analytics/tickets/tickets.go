@@ -39,6 +39,9 @@ type Request struct {
 	Labels     []string  `json:"labels"`
 	Owner      string    `json:"owner,omitempty"`
 	FindingIDs []string  `json:"finding_ids"`
+	// NHIIDs are the identities a recertification (or a revocation it
+	// decided) is about.
+	NHIIDs []string `json:"nhi_ids,omitempty"`
 }
 
 // defaultDueDays is how long remediation may take when the policy says

@@ -99,7 +99,9 @@ func (h *harness) start(extra ...string) *proc {
 	h.t.Helper()
 	listen := "127.0.0.1:" + strconv.Itoa(freePort(h.t))
 	args := append([]string{"run", "--group", h.topic, "--batch-rows", "2000", "--batch-wait", "200ms",
-		"--session-timeout", "6s", "--listen", listen}, extra...)
+		// Governance rounds only where a test asks for them (a later
+		// --analyze-every wins): the ingest tests measure ingest.
+		"--session-timeout", "6s", "--listen", listen, "--analyze-every", "0"}, extra...)
 	cmd := exec.Command(collectorBinary(h.t), args...)
 	cmd.Env = append(os.Environ(), "NHI_KAFKA_BROKERS="+h.broker, "NHI_CLICKHOUSE_ADDR="+h.chAddr,
 		"NHI_CLICKHOUSE_DATABASE="+h.db, "NHI_KAFKA_TOPIC="+h.topic, "NHI_LOG_LEVEL=info")

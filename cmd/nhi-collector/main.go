@@ -81,6 +81,19 @@ type runCmd struct {
 	SessionTimeout time.Duration `help:"Hand a silent collector's partitions to the others after this long." default:"10s"`
 	CPUProfile     string        `help:"Write a CPU profile here until the collector stops." hidden:"" name:"cpuprofile"`
 	Listen         string        `help:"Address of /healthz, /readyz and /metrics (empty: off)." default:"127.0.0.1:9464" env:"NHI_COLLECTOR_LISTEN"`
+	governanceFlags
+}
+
+// governanceFlags configure the governance rounds (analysis, ticket plan,
+// ticket sync) that one collector of the group runs.
+type governanceFlags struct {
+	Policy            string        `help:"Policy file of the governance rounds (default: the built-in policy)." type:"existingfile" placeholder:"FILE" env:"NHI_POLICY"`
+	Ticketing         string        `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE" env:"NHI_TICKETING"`
+	AnalyzeEvery      time.Duration `help:"Run a governance round this often (0: no rounds in this collector)." default:"15m" name:"analyze-every" env:"NHI_ANALYZE_EVERY"`
+	AnalyzeAfterScans time.Duration `help:"Run a round this long after new full scans are stored (lets a sweep of hosts land)." default:"1m" name:"analyze-after-scans"`
+	Outbox            string        `help:"The ticket outbox file (default: outbox-DATABASE.db in the state directory)." placeholder:"FILE" env:"NHI_OUTBOX"`
+	AnalyzeNow        string        `help:"Analysis clock, RFC 3339: for replay and tests." hidden:"" name:"analyze-now"`
+	StateDir          string        `help:"Directory of the collector's state (default: $STATE_DIRECTORY under systemd, else the user's cache directory/nhiradar)." name:"state-dir" env:"NHI_COLLECTOR_STATE_DIR"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -122,6 +135,11 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	}); err != nil {
 		return err
 	}
+	gov, err := c.startGovernance(ctx, st, reg, log)
+	if err != nil {
+		return err
+	}
+	defer gov()
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
 		BatchRows: c.BatchRows, BatchWait: c.BatchWait, BatchBytes: c.BatchBytes, DLQFile: c.DLQFile,
 		DLQFileMaxBytes: c.DLQFileMax, StallAfter: c.StallAfter,

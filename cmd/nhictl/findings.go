@@ -25,6 +25,7 @@ type analyzeCmd struct {
 	DryRun    bool   `help:"Print the tickets the findings call for; open none." name:"dry-run"`
 	NoTickets bool   `help:"Update the findings only." name:"no-tickets"`
 	Outbox    string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
+	FailOn    string `help:"Exit with status 3 when an active finding is at or above this severity (for CI)." enum:",low,medium,high,critical" default:"" name:"fail-on"`
 	Ticketing string `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE"`
 }
 
@@ -39,7 +40,7 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := root.open(ctx)
+	st, err := root.connect(ctx)
 	if err != nil {
 		return err
 	}
@@ -51,10 +52,22 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeSummary(w, sum); err != nil || c.NoTickets {
+	if err := writeSummary(w, sum); err != nil {
 		return err
 	}
-	return ticketRound(ctx, st, p, sum.Now, c, w)
+	if !c.NoTickets {
+		if err := ticketRound(ctx, st, p, sum.Now, c, w); err != nil {
+			return err
+		}
+	}
+	if c.FailOn == "" {
+		return nil
+	}
+	fs, err := st.Findings(ctx)
+	if err != nil {
+		return err
+	}
+	return failOn(c.FailOn, fs)
 }
 
 func loadPolicy(file string) (*policy.Policy, error) {
@@ -97,6 +110,7 @@ type findingsCmd struct {
 	Severity string `help:"Only this severity."`
 	Host     string `help:"Only findings on this host."`
 	Output   string `help:"Output format." enum:"table,json,jsonl,csv" default:"table" short:"o"`
+	FailOn   string `help:"Exit with status 3 when an active finding listed is at or above this severity (for CI)." enum:",low,medium,high,critical" default:"" name:"fail-on"`
 }
 
 func (c *findingsCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
@@ -111,7 +125,11 @@ func (c *findingsCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeFindings(w, c.Output, c.filter(all))
+	shown := c.filter(all)
+	if err := writeFindings(w, c.Output, shown); err != nil {
+		return err
+	}
+	return failOn(c.FailOn, shown)
 }
 
 func (c *findingsCmd) filter(all []findings.Finding) []findings.Finding {

@@ -21,7 +21,7 @@ import (
 func TestAnalyzeFindingsExplain(t *testing.T) {
 	ctx := context.Background()
 	root := &cli{ClickHouse: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhictl_findings"), User: "default"}
-	st, err := root.open(ctx)
+	st, err := root.connect(ctx) // the test creates the database
 	if err != nil {
 		t.Fatal(err)
 	}

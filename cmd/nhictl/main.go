@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/nhiradar/nhiradar/collector/store"
 )
 
 type cli struct {
@@ -25,32 +23,54 @@ type cli struct {
 	Findings   findingsCmd  `cmd:"" help:"List findings."`
 	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
 	Tickets    ticketsCmd   `cmd:"" help:"List and work tickets; local tickets are closed, reopened and commented here."`
+	Report     reportCmd    `cmd:"" help:"Write the HTML report: charts of identities, findings, controls, tickets and agents; sortable finding tables."`
+	Agents     agentsCmd    `cmd:"" help:"Fleet health from the agents' heartbeats: last seen, version, spool depth, drops."`
 }
 
-func (c *cli) open(ctx context.Context) (*store.Store, error) {
-	return store.Open(ctx, store.Config{Addr: c.ClickHouse, Database: c.Database, Username: c.User,
-		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD")})
-}
+// Exit codes scripts can rely on.
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitFindings = 3 // findings at or above --fail-on
+)
 
-func main() {
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
 	var c cli
-	kctx := kong.Parse(&c, options()...)
+	parser, err := kong.New(&c, options()...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nhictl:", err)
+		return exitError
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nhictl:", err)
+		fmt.Fprintln(os.Stderr, "run nhictl --help for the commands")
+		return exitUsage
+	}
 	ctx, stop := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.Bind(&c)
-	if err := kctx.Run(); err != nil {
-		if !errors.Is(err, errReported) {
-			fmt.Fprintln(os.Stderr, "nhictl:", err)
-		}
-		os.Exit(1)
+	err = kctx.Run()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errFailOn):
+		fmt.Fprintln(os.Stderr, "nhictl:", err)
+		return exitFindings
+	case !errors.Is(err, errReported):
+		fmt.Fprintln(os.Stderr, "nhictl:", err)
 	}
+	return exitError
 }
 
 // options are nhictl's parser settings, shared with the tests.
 func options() []kong.Option {
 	return []kong.Option{kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory and work its findings and tickets."),
-		kong.UsageOnError(), kong.Vars{"user": currentUser()}}
+		kong.Vars{"user": currentUser()}}
 }
 
 // currentUser names who works a local ticket by default.

@@ -24,7 +24,7 @@ func TestQualify(t *testing.T) {
 func TestEveryQueryRuns(t *testing.T) {
 	ctx := context.Background()
 	root := &cli{ClickHouse: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhictl"), User: "default"}
-	st, err := root.open(ctx)
+	st, err := root.connect(ctx) // the test creates the database
 	if err != nil {
 		t.Fatal(err)
 	}

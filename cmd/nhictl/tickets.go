@@ -7,23 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
+	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/store"
-	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
-	"github.com/nhiradar/nhiradar/collector/ticket/systems"
-	"github.com/nhiradar/nhiradar/collector/ticketsync"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
 
 type ticketsCmd struct {
 	List    ticketsListCmd    `cmd:"" default:"withargs" help:"List tickets (the default)."`
+	Answer  ticketsAnswerCmd  `cmd:"" help:"Answer a review for one identity: certify or revoke."`
 	Show    ticketsShowCmd    `cmd:"" help:"Show one ticket: its findings, notes and history."`
 	Close   ticketsCloseCmd   `cmd:"" help:"Close a local ticket, as the service desk does (the next scans verify it)."`
 	Reopen  ticketsReopenCmd  `cmd:"" help:"Reopen a local ticket."`
@@ -167,6 +165,35 @@ func (c *ticketsCloseCmd) Run(ctx context.Context, root *cli) error {
 	return transition(ctx, root, c.ID, local.StateResolved, c.Resolution, c.Note, c.By)
 }
 
+type ticketsAnswerCmd struct {
+	ID       string `arg:"" help:"The review ticket (NHI-… or its key r-…)."`
+	NHIID    string `arg:"" help:"The identity (nhi_id) answered for."`
+	Decision string `arg:"" help:"certify or revoke." enum:"certify,revoke"`
+	Note     string `help:"Why."`
+	By       string `help:"Who answers." default:"${user}"`
+}
+
+func (c *ticketsAnswerCmd) Run(ctx context.Context, root *cli) error {
+	st, err := root.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := findTicket(ctx, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if t.Type != tickets.Recertification || !contains(t.NHIIDs, c.NHIID) {
+		return fmt.Errorf("ticket %s is not a review of %s", t.ExternalID, c.NHIID)
+	}
+	d := store.Decision{NHIID: c.NHIID, Decision: c.Decision, By: c.By, At: time.Now().UTC(), TicketID: t.TicketID, Note: c.Note}
+	if err := st.RecordDecisions(ctx, []store.Decision{d}); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s %s; it takes effect when the review is closed\n", t.ExternalID, c.Decision, c.NHIID)
+	return nil
+}
+
 type ticketsReopenCmd struct {
 	ID   string `arg:"" help:"Local ticket id (NHI-…) or its finding id."`
 	Note string `help:"Why."`
@@ -223,17 +250,17 @@ func localTicket(ctx context.Context, root *cli, id string) (*store.Store, store
 }
 
 // ticketRound plans the tickets the findings call for and, unless dryRun,
-// executes the plan: open, poll, verify, reopen.
+// executes the plan: open, poll, verify, reopen. The collector's scheduled
+// rounds go through the same collector/governance functions.
 func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time, c *analyzeCmd, w io.Writer) error {
-	fs, err := st.Findings(ctx)
+	plan, err := governance.Plan(ctx, st, p, now)
 	if err != nil {
 		return err
 	}
-	plan := tickets.Plan(fs, p, now)
 	if c.DryRun {
 		return writePlan(w, plan)
 	}
-	conn, err := connector(p, st, now, c.Ticketing)
+	settings, err := governance.LoadSettings(c.Ticketing)
 	if err != nil {
 		return err
 	}
@@ -242,51 +269,28 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 		return err
 	}
 	defer ob.Close()
-	s := &ticketsync.Syncer{Store: st, Conn: conn, Outbox: ob, Now: func() time.Time { return now }}
-	if conn.Name() != local.Name {
-		s.Namespace = st.Database() // a shared system keeps this database's tickets apart
-	}
-	rep, err := s.Sync(ctx, plan)
+	system, rep, err := governance.Sync(ctx, governance.SyncConfig{Store: st, Policy: p, Settings: settings, Outbox: ob}, plan, now)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nTickets (%s): %d opened, %d closed by the service desk, %d verified by the scans, %d reopened, %d unverified, %d waiting in the outbox\n",
-		conn.Name(), rep.Opened, rep.Closed, rep.Verified, rep.Reopened, rep.Unverified, rep.Pending)
+		system, rep.Opened, rep.Closed, rep.Verified, rep.Reopened, rep.Unverified, rep.Pending)
 	if rep.Delayed != "" {
 		fmt.Fprintf(w, "Delayed: %s\n", rep.Delayed)
 	}
 	return nil
 }
 
-// connector opens the system the policy names; every system but local
-// needs its connection settings (--ticketing FILE).
-func connector(p *policy.Policy, st *store.Store, now time.Time, settings string) (ticket.Connector, error) {
-	var s systems.Settings
-	if settings != "" {
-		var err error
-		if s, err = systems.Load(settings); err != nil {
-			return nil, err
-		}
-	}
-	// The analysis clock: a replay (--now) files its local tickets at its own time.
-	return systems.Open(p.Ticketing.System, s, st, func() time.Time { return now })
-}
-
 // openOutbox opens the outbox, by default one per database under the
 // user's state directory.
 func openOutbox(path, db string) (*spool.Spool, error) {
 	if path == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("outbox: no state directory (%w); pass --outbox FILE", err)
+		var err error
+		if path, err = governance.OutboxPath("", db); err != nil {
+			return nil, fmt.Errorf("%w (--outbox FILE)", err)
 		}
-		path = filepath.Join(dir, "nhiradar", "outbox-"+db+".db")
 	}
-	ob, err := spool.OpenStrict(path, 256<<20, nil)
-	if err != nil {
-		return nil, fmt.Errorf("outbox %s: %w", path, err)
-	}
-	return ob, nil
+	return governance.OpenOutbox(path, nil)
 }
 
 func writePlan(w io.Writer, plan []tickets.Request) error {

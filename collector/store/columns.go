@@ -27,6 +27,8 @@ type columns struct {
 	scanFull                                            []uint8
 	scanStartedAt                                       []time.Time
 	scanSeen, scanUnreadable                            [][]string
+	covSource, covEvidence                              [][]string
+	covFrom, covTo                                      [][]time.Time
 	scanPart, scanParts                                 []uint16
 	scanErrors                                          []uint32
 	heartbeat                                           []string
@@ -49,6 +51,7 @@ func newColumns(n int) columns {
 		evidence: strs(), source: strs(), usedAt: times(), actor: strs(),
 		scanFull: make([]uint8, 0, n), scanStartedAt: times(), scanSeen: lists(), scanUnreadable: lists(),
 		scanPart: make([]uint16, 0, n), scanParts: make([]uint16, 0, n), scanErrors: make([]uint32, 0, n),
+		covSource: lists(), covEvidence: lists(), covFrom: make([][]time.Time, 0, n), covTo: make([][]time.Time, 0, n),
 		heartbeat: strs(),
 	}
 }
@@ -101,6 +104,8 @@ func (c *columns) add(e *event.Event) error {
 	c.scanParts = append(c.scanParts, uint16(s.Parts))
 	c.scanErrors = append(c.scanErrors, uint32(s.Errors))
 	c.scanUnreadable = append(c.scanUnreadable, orEmpty(s.Unreadable))
+	cs, ce, cf, ct := coverageColumns(s.Coverage)
+	c.covSource, c.covEvidence, c.covFrom, c.covTo = append(c.covSource, cs), append(c.covEvidence, ce), append(c.covFrom, cf), append(c.covTo, ct)
 	c.heartbeat = append(c.heartbeat, hb)
 	return nil
 }
@@ -111,7 +116,8 @@ func (c *columns) slices() []any {
 		c.nhiID, c.kind, c.principal, c.fingerprint, c.location, c.key, c.fileOwner, c.fileMode, c.account,
 		c.modifiedAt, c.createdAt, c.expiresAt, c.ownerHints, c.attrKeys, c.attrValues,
 		c.evidence, c.source, c.usedAt, c.actor,
-		c.scanFull, c.scanStartedAt, c.scanSeen, c.scanPart, c.scanParts, c.scanErrors, c.scanUnreadable, c.heartbeat}
+		c.scanFull, c.scanStartedAt, c.scanSeen, c.scanPart, c.scanParts, c.scanErrors, c.scanUnreadable,
+		c.covSource, c.covEvidence, c.covFrom, c.covTo, c.heartbeat}
 }
 
 func orEmpty(s []string) []string {

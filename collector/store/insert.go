@@ -18,7 +18,8 @@ const eventColumns = `event_id, type, schema_version, agent_id, host, time, plug
 	nhi_id, kind, principal, fingerprint, location, key, file_owner, file_mode, account,
 	modified_at, created_at, expires_at, owner_hints, attr_keys, attr_values,
 	evidence, source, used_at, actor,
-	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, scan_unreadable, heartbeat`
+	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, scan_unreadable,
+	scan_coverage_source, scan_coverage_evidence, scan_coverage_from, scan_coverage_to, heartbeat`
 
 // EventColumns returns the columns of events that InsertEvents writes, in
 // the order of EventRow's values.
@@ -70,12 +71,13 @@ func eventRow(e *event.Event) ([]any, error) {
 	if unreadable == nil {
 		unreadable = []string{}
 	}
+	cs, ce, cf, ct := coverageColumns(s.Coverage)
 	return []any{
 		e.EventID, string(e.Type), uint8(e.SchemaVersion), e.AgentID, e.Host, e.Time, e.Plugin, e.ScanID,
 		identityOf(e), string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
 		orZero(e.ModifiedAt), orZero(e.CreatedAt), orZero(e.ExpiresAt), hints, keys, values,
 		string(e.Evidence), e.Source, orZero(e.UsedAt), e.Actor,
-		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), unreadable, hb,
+		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), unreadable, cs, ce, cf, ct, hb,
 	}, nil
 }
 
@@ -118,4 +120,14 @@ func boolByte(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// coverageColumns splits scan.coverage into the parallel arrays stored.
+func coverageColumns(cov []event.Coverage) (src, ev []string, from, to []time.Time) {
+	src, ev, from, to = []string{}, []string{}, []time.Time{}, []time.Time{}
+	for _, c := range cov {
+		src, ev = append(src, c.Source), append(ev, string(c.Evidence))
+		from, to = append(from, c.From.UTC()), append(to, c.To.UTC())
+	}
+	return src, ev, from, to
 }

@@ -173,7 +173,8 @@ func TestUpgradeBackfills(t *testing.T) {
 		}
 	}
 	old := observed("h1", "AKIAOLDOLDOLDOLDOLD1", "", t0)
-	insertAsBefore(t, st, "scan_unreadable", old, heartbeat("agent-7", t0, 4))
+	insertAsBefore(t, st, []string{"scan_unreadable", "scan_coverage_source", "scan_coverage_evidence", "scan_coverage_from", "scan_coverage_to"},
+		old, heartbeat("agent-7", t0, 4))
 	applied, err := st.Migrate(ctx)
 	if err != nil || len(applied) != len(ms)-2 {
 		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
@@ -191,14 +192,18 @@ func TestUpgradeBackfills(t *testing.T) {
 	}
 }
 
-// insertAsBefore stores events as a collector from before column added
-// existed did: every column of today but that one.
-func insertAsBefore(t *testing.T, st *Store, added string, events ...*event.Event) {
+// insertAsBefore stores events as a collector from before the added
+// columns existed did: every column of today but those.
+func insertAsBefore(t *testing.T, st *Store, added []string, events ...*event.Event) {
 	t.Helper()
-	cols := EventColumns()
-	skip := slices.Index(cols, added)
-	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO "+st.Database()+".events ("+
-		strings.Join(slices.Delete(slices.Clone(cols), skip, skip+1), ", ")+")")
+	var keep []int
+	var cols []string
+	for i, c := range EventColumns() {
+		if !slices.Contains(added, c) {
+			keep, cols = append(keep, i), append(cols, c)
+		}
+	}
+	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO "+st.Database()+".events ("+strings.Join(cols, ", ")+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +212,11 @@ func insertAsBefore(t *testing.T, st *Store, added string, events ...*event.Even
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Append(slices.Delete(row, skip, skip+1)...); err != nil {
+		vals := make([]any, 0, len(keep))
+		for _, i := range keep {
+			vals = append(vals, row[i])
+		}
+		if err := b.Append(vals...); err != nil {
 			t.Fatal(err)
 		}
 	}

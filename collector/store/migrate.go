@@ -159,6 +159,12 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, err
 	}
 	for _, m := range ms {
+		// Read again before each one: a collector starting beside this one
+		// may have applied it meanwhile, and an older migration must never
+		// run after a newer one redefined what it creates (a view).
+		if done, err = s.appliedVersions(ctx); err != nil {
+			return applied, err
+		}
 		if done[m.Version] {
 			continue
 		}
@@ -182,17 +188,32 @@ var addColumn = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+)\s+(?:ON CLUSTER \S
 // exec runs one migration statement; an ADD COLUMN whose column exists is
 // done already (by another collector, or a run cut short).
 func (s *Store) exec(ctx context.Context, stmt string) error {
-	if m := addColumn.FindStringSubmatch(stmt); m != nil {
-		var n uint64
-		row := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", m[1], m[2], m[3])
-		if err := row.Scan(&n); err != nil {
-			return fmt.Errorf("look up column %s.%s.%s: %w", m[1], m[2], m[3], err)
-		}
-		if n > 0 {
-			return nil
-		}
+	m := addColumn.FindStringSubmatch(stmt)
+	if m == nil {
+		return s.conn.Exec(ctx, stmt)
 	}
-	return s.conn.Exec(ctx, stmt)
+	if has, err := s.hasColumn(ctx, m[1], m[2], m[3]); err != nil || has {
+		return err
+	}
+	err := s.conn.Exec(ctx, stmt)
+	if err == nil {
+		return nil
+	}
+	// Collectors of a group migrate at once: another may have added the
+	// column between the check and the ALTER.
+	if has, herr := s.hasColumn(ctx, m[1], m[2], m[3]); herr == nil && has {
+		return nil
+	}
+	return err
+}
+
+func (s *Store) hasColumn(ctx context.Context, db, table, column string) (bool, error) {
+	var n uint64
+	row := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db, table, column)
+	if err := row.Scan(&n); err != nil {
+		return false, fmt.Errorf("look up column %s.%s.%s: %w", db, table, column, err)
+	}
+	return n > 0, nil
 }
 
 func (s *Store) appliedVersions(ctx context.Context) (map[int]bool, error) {

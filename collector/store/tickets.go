@@ -8,12 +8,15 @@ import (
 
 // Ticket states as NHI Radar records them, whatever the system's own.
 const (
-	TicketOpen       = "open"       // opened, being worked
-	TicketVerifying  = "verifying"  // closed by the service desk; waiting for the scans to show the fix
-	TicketVerified   = "verified"   // closed, and the scans showed the fix
-	TicketReopened   = "reopened"   // closed without the fix: reopened by the data
-	TicketUnverified = "unverified" // closed, and no fresh scan came within the window
-	TicketSuperseded = "superseded" // could not be reopened; a new linked ticket replaced it
+	TicketOpen       = "open"        // opened, being worked
+	TicketVerifying  = "verifying"   // closed by the service desk; waiting for the scans to show the fix
+	TicketVerified   = "verified"    // closed, and the scans showed the fix
+	TicketReopened   = "reopened"    // closed without the fix: reopened by the data
+	TicketUnverified = "unverified"  // closed, and no fresh scan came within the window
+	TicketSuperseded = "superseded"  // could not be reopened; a new linked ticket replaced it
+	TicketEscalated  = "escalated"   // a review past its due date, sent to the owner's manager
+	TicketReviewed   = "reviewed"    // a review answered: its decisions recorded
+	TicketNoResponse = "no_response" // a review nobody answered: counted as no response, never as certified
 )
 
 // TicketRow is NHI Radar's record of one ticket.
@@ -24,6 +27,7 @@ type TicketRow struct {
 	URL        string    `json:"url"`
 	Type       string    `json:"type"`
 	FindingIDs []string  `json:"finding_ids"`
+	NHIIDs     []string  `json:"nhi_ids"`
 	State      string    `json:"state"`
 	Owner      string    `json:"owner"`
 	Queue      string    `json:"queue"`
@@ -38,7 +42,9 @@ type TicketRow struct {
 }
 
 // Active reports whether the ticket is still with the service desk.
-func (t TicketRow) Active() bool { return t.State == TicketOpen || t.State == TicketReopened }
+func (t TicketRow) Active() bool {
+	return t.State == TicketOpen || t.State == TicketReopened || t.State == TicketEscalated
+}
 
 // TicketEvent is one recorded ticket transition.
 type TicketEvent struct {
@@ -50,7 +56,7 @@ type TicketEvent struct {
 	By       string    `json:"by"`
 }
 
-const ticketCols = `ticket_id, system, external_id, url, type, finding_ids, state, owner, queue, priority,
+const ticketCols = `ticket_id, system, external_id, url, type, finding_ids, nhi_ids, state, owner, queue, priority,
 	severity, due, title, opened_at, closed_at, resolution, updated_at`
 
 // Tickets returns the current row of every ticket, by ticket id.
@@ -63,7 +69,7 @@ func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
 	var out []TicketRow
 	for rows.Next() {
 		var t TicketRow
-		if err := rows.Scan(&t.TicketID, &t.System, &t.ExternalID, &t.URL, &t.Type, &t.FindingIDs, &t.State,
+		if err := rows.Scan(&t.TicketID, &t.System, &t.ExternalID, &t.URL, &t.Type, &t.FindingIDs, &t.NHIIDs, &t.State,
 			&t.Owner, &t.Queue, &t.Priority, &t.Severity, &t.Due, &t.Title, &t.OpenedAt, &t.ClosedAt,
 			&t.Resolution, &t.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("store: ticket row: %w", err)
@@ -98,7 +104,7 @@ func (s *Store) RecordTickets(ctx context.Context, ts []TicketRow, evs []TicketE
 		version := uint64(time.Now().UnixNano())
 		for _, t := range ts {
 			if err := b.Append(version, t.TicketID, t.System, t.ExternalID, t.URL, t.Type,
-				orEmpty(t.FindingIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
+				orEmpty(t.FindingIDs), orEmpty(t.NHIIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
 				t.OpenedAt, t.ClosedAt, t.Resolution, t.UpdatedAt); err != nil {
 				return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
 			}
@@ -178,6 +184,63 @@ func (s *Store) FreshScans(ctx context.Context, hosts []string, since time.Time)
 			return nil, fmt.Errorf("store: fresh scans: %w", err)
 		}
 		out[h] = fresh == 1
+	}
+	return out, rows.Err()
+}
+
+// Decision is one review decision on an identity.
+type Decision struct {
+	NHIID    string    `json:"nhi_id"`
+	Decision string    `json:"decision"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	TicketID string    `json:"ticket_id"`
+	Note     string    `json:"note"`
+}
+
+// RecordDecisions stores review decisions.
+func (s *Store) RecordDecisions(ctx context.Context, ds []Decision) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("review_decisions")+" (nhi_id, decision, by, at, ticket_id, note)")
+	if err != nil {
+		return fmt.Errorf("store: review decisions: %w", err)
+	}
+	for _, d := range ds {
+		if err := b.Append(d.NHIID, d.Decision, d.By, d.At, d.TicketID, d.Note); err != nil {
+			return fmt.Errorf("store: review decision on %s: %w", d.NHIID, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: review decisions: %w", err)
+	}
+	return nil
+}
+
+// Decisions returns review decisions: every one of a ticket (ticketID set),
+// or the latest per identity (ticketID "").
+func (s *Store) Decisions(ctx context.Context, ticketID string) ([]Decision, error) {
+	q := "SELECT nhi_id, argMax(decision, at), argMax(by, at), max(at), argMax(ticket_id, at), argMax(note, at) FROM " +
+		s.Table("review_decisions") + " GROUP BY nhi_id ORDER BY nhi_id"
+	var args []any
+	if ticketID != "" {
+		q = "SELECT nhi_id, decision, by, at, ticket_id, note FROM " + s.Table("review_decisions") +
+			" WHERE ticket_id = ? ORDER BY nhi_id, at"
+		args = append(args, ticketID)
+	}
+	rows, err := s.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: review decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []Decision
+	for rows.Next() {
+		var d Decision
+		if err := rows.Scan(&d.NHIID, &d.Decision, &d.By, &d.At, &d.TicketID, &d.Note); err != nil {
+			return nil, fmt.Errorf("store: review decision row: %w", err)
+		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package ticketsync
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -173,9 +174,9 @@ func (s *Syncer) recordOpened(ctx context.Context, batch []opened, rep *Report) 
 	for _, o := range batch {
 		r, t := o.req, o.t
 		rows = append(rows, store.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
-			Type: r.Type, FindingIDs: r.FindingIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
+			Type: r.Type, FindingIDs: r.FindingIDs, NHIIDs: r.NHIIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
 			Priority: r.Priority, Severity: r.Severity, Due: r.Due, Title: r.Title, OpenedAt: now, UpdatedAt: now})
-		why := fmt.Sprintf("%s %s in %s for %s", o.how, t.ExternalID, s.Conn.Name(), strings.Join(r.FindingIDs, ", "))
+		why := fmt.Sprintf("%s %s in %s for %s", o.how, t.ExternalID, s.Conn.Name(), strings.Join(slices.Concat(r.FindingIDs, r.NHIIDs), ", "))
 		evs = append(evs, store.TicketEvent{TicketID: r.Key, At: now, To: store.TicketOpen, Why: why, By: "ticket-sync"})
 		for _, id := range r.FindingIDs {
 			moves[id] = fmt.Sprintf("ticket %s opened in %s", t.ExternalID, s.Conn.Name())

@@ -83,7 +83,7 @@ func (s *Syncer) Sync(ctx context.Context, plan []tickets.Request) (Report, erro
 	if err := s.drain(ctx, &rep); err != nil {
 		return rep, err
 	}
-	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify} {
+	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify, s.overdue} {
 		if recs, err = s.records(ctx); err != nil {
 			return rep, err
 		}
@@ -287,6 +287,9 @@ func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep 
 }
 
 func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticket) error {
+	if rec.Type == tickets.Recertification {
+		return s.reviewed(ctx, rec, t.Resolution, "the reviewer (closed in "+s.Conn.Name()+")")
+	}
 	now, closedAt := s.now(), t.UpdatedAt.UTC()
 	if closedAt.IsZero() || closedAt.After(now) {
 		closedAt = now // the system did not say when: from now on

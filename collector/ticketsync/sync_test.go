@@ -399,3 +399,75 @@ func TestLongThrottleWaitsInTheOutbox(t *testing.T) {
 		t.Fatalf("next round: %+v, %v, %d incidents; want 3 opened once each", rep, err, sn.Len())
 	}
 }
+
+// TestRecertification: a review answered per identity and closed
+// certified records every decision, opens a remediation ticket for the
+// revoked identity; a review nobody answers is escalated at its due date
+// and counts as no response a week later, never as certified.
+func TestRecertification(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	now := analyzetest.Phases()[0].Now
+	subject := func(id, owner string) tickets.Subject {
+		return tickets.Subject{NHIID: id, Kind: "aws_access_key", Principal: "AKIA" + id, Hosts: []string{"prod-web-1"},
+			Owner: owner, OwnerStatus: "active", Manager: "carol", Known: now.Add(-200 * 24 * time.Hour), ReviewEvery: 90 * 24 * time.Hour}
+	}
+	plan := tickets.Reviews([]tickets.Subject{subject("aaa", "alice"), subject("bbb", "alice"), subject("ccc", "bob")}, nil, now)
+	w.clock = now
+	if rep, err := w.sync.Sync(ctx, plan); err != nil || rep.Opened != 2 {
+		t.Fatalf("reviews opened: %+v, %v; want one per reviewer", rep, err)
+	}
+	var alice, bob store.TicketRow
+	list, _ := w.st.Tickets(ctx)
+	for _, tk := range list {
+		switch tk.Owner {
+		case "alice":
+			alice = tk
+		case "bob":
+			bob = tk
+		}
+	}
+	// alice answers one identity revoke, then closes the review certified.
+	if err := w.st.RecordDecisions(ctx, []store.Decision{{NHIID: "bbb", Decision: tickets.Revoke, By: "alice", At: now.Add(time.Hour), TicketID: alice.TicketID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.conn.Transition(ctx, alice.ExternalID, local.StateResolved, "certified", "reviewed", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	w.clock = now.Add(2 * time.Hour)
+	rep, err := w.sync.Sync(ctx, nil)
+	if err != nil || rep.Opened != 1 {
+		t.Fatalf("after alice's review: %+v, %v; want the revocation ticket opened", rep, err)
+	}
+	decided, _ := w.st.Decisions(ctx, "")
+	got := map[string]string{}
+	for _, d := range decided {
+		got[d.NHIID] = d.Decision
+	}
+	if got["aaa"] != tickets.Certify || got["bbb"] != tickets.Revoke || got["ccc"] != "" {
+		t.Fatalf("decisions %v; want aaa certified, bbb revoked, ccc undecided", got)
+	}
+	if rv := w.ticket("rv-bbb"); rv.Type != tickets.Remediation || rv.State != store.TicketOpen {
+		t.Fatalf("revocation ticket: %+v", rv)
+	}
+	// bob never answers.
+	w.clock = bob.Due.Add(time.Hour)
+	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != store.TicketEscalated {
+		t.Fatalf("past the due date: %s, %v; want escalated", w.ticket(bob.TicketID).State, err)
+	}
+	w.clock = bob.Due.Add(8 * 24 * time.Hour)
+	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != store.TicketNoResponse {
+		t.Fatalf("a week later: %s, %v; want no_response", w.ticket(bob.TicketID).State, err)
+	}
+	decided, _ = w.st.Decisions(ctx, "")
+	for _, d := range decided {
+		if d.NHIID == "ccc" && d.Decision != tickets.NoResponse {
+			t.Errorf("ccc: %s, want no_response", d.Decision)
+		}
+	}
+	// The next campaign sends ccc to bob's manager.
+	next := tickets.Reviews([]tickets.Subject{func() tickets.Subject { s := subject("ccc", "bob"); s.Escalated = true; return s }()}, nil, w.clock)
+	if len(next) != 1 || next[0].Owner != "carol" {
+		t.Errorf("after no response: %+v; want carol to review", next)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ func (s *Syncer) verify(ctx context.Context, recs map[string]store.TicketRow, re
 }
 
 func (s *Syncer) verifyOne(ctx context.Context, rec store.TicketRow, byID map[string]findings.Finding, rep *Report) error {
+	if len(rec.FindingIDs) == 0 && len(rec.NHIIDs) > 0 {
+		return s.verifyRevoked(ctx, rec, rep)
+	}
 	fs := make([]findings.Finding, 0, len(rec.FindingIDs))
 	for _, id := range rec.FindingIDs {
 		if f, ok := byID[id]; ok {
@@ -291,4 +295,42 @@ func allResolved(ids []string, byID map[string]findings.Finding) bool {
 		}
 	}
 	return len(ids) > 0
+}
+
+// verifyRevoked judges a revocation by the identities themselves: once
+// fresh full scans of their hosts are in, gone means verified, still
+// present means the ticket goes back to work.
+func (s *Syncer) verifyRevoked(ctx context.Context, rec store.TicketRow, rep *Report) error {
+	inv, err := s.Store.Inventory(ctx)
+	if err != nil {
+		return fmt.Errorf("ticket sync: %w", err)
+	}
+	var hosts []string
+	var present []string
+	for _, row := range inv {
+		if !contains(rec.NHIIDs, row.NHIID) {
+			continue
+		}
+		hosts = append(hosts, row.Hosts...)
+		if row.StillPresent {
+			present = append(present, row.NHIID+" on "+strings.Join(row.PresentHosts, ", "))
+		}
+	}
+	sort.Strings(hosts)
+	hosts = slices.Compact(hosts)
+	fresh, err := s.Store.FreshScans(ctx, hosts, rec.ClosedAt)
+	if err != nil {
+		return fmt.Errorf("ticket sync: %w", err)
+	}
+	if stale := staleHosts(hosts, fresh); len(stale) > 0 {
+		return s.waiting(ctx, rec, stale, rep)
+	}
+	if len(present) == 0 {
+		return s.verified(ctx, rec, hosts, rep)
+	}
+	msg := fmt.Sprintf("NHI Radar reopened this ticket: the closure was not backed by the data. The full scans of %s started after it still show %s",
+		strings.Join(hosts, ", "), strings.Join(present, "; "))
+	r := tickets.Request{Key: rec.TicketID, Type: rec.Type, Title: rec.Title, Priority: rec.Priority, Severity: rec.Severity,
+		Queue: rec.Queue, Due: rec.Due, Owner: rec.Owner, NHIIDs: rec.NHIIDs, Body: msg}
+	return s.append([]spool.Record{entry(op{Kind: "reopen", Request: r, Comment: msg})})
 }

@@ -138,7 +138,7 @@ func longLine(n int) string { return Marker + strings.Repeat("A", n) + "\n" }
 
 var cases = []hostileCase{
 	{name: "fifos", plant: func(d string) ([]string, error) {
-		for _, p := range []string{"home/bob/.ssh/authorized_keys", "etc/sudoers.d/zz", "var/log/auth.log.1", "home/bob/.aws/credentials", "etc/hostname"} {
+		for _, p := range []string{"home/bob/.ssh/authorized_keys", "etc/sudoers.d/zz", "var/log/auth.log.1", "home/bob/.aws/credentials", "etc/hostname", "var/log/wtmp"} {
 			if err := replace(d, p, fifo); err != nil {
 				return nil, err
 			}
@@ -149,7 +149,7 @@ var cases = []hostileCase{
 		if err := write(d, "etc/sudoers", ServiceUser+" ALL=(ALL) NOPASSWD: ALL\n#includedir /etc/sudoers.d\n"); err != nil {
 			return nil, err
 		}
-		return []string{"/home/bob/.ssh/authorized_keys", "/etc/sudoers.d/zz", "/var/log/auth.log.1", "/home/bob/.aws/credentials"}, nil
+		return []string{"/home/bob/.ssh/authorized_keys", "/etc/sudoers.d/zz", "/var/log/auth.log.1", "/home/bob/.aws/credentials", "/var/log/wtmp"}, nil
 	}},
 	{name: "devices", plant: func(d string) ([]string, error) {
 		for _, p := range []string{"etc/group", "etc/login.defs", "home/alice/.netrc"} {

@@ -39,7 +39,8 @@ ch -q "DROP DATABASE IF EXISTS $DB" || fail "ClickHouse on $NHI_CLICKHOUSE_ADDR 
 
 step "collector: Kafka topic $NHI_KAFKA_TOPIC -> ClickHouse"
 LOG=$(mktemp)
-bin/nhi-collector run --batch-wait 300ms >"$LOG" 2>&1 &
+# --analyze-every 0: the demo runs each analysis itself, with its policy and clock.
+bin/nhi-collector run --batch-wait 300ms --analyze-every 0 >"$LOG" 2>&1 &
 COLLECTOR=$!
 cleanup() { kill "$COLLECTOR" 2>/dev/null; wait "$COLLECTOR" 2>/dev/null; rm -f "$LOG"; }
 trap 'rc=$?; cleanup; [[ $rc -ne 0 ]] && printf "\ndemo failed at step \"%s\" (exit %d); the lines above say why. Services: packaging/dev/services.sh status\n" "$STEP" "$rc" >&2' EXIT
@@ -116,6 +117,10 @@ ch -q "SELECT countIf(to_state = 'open') AS opened, countIf(to_state = 'verified
 [[ $(ch -q "SELECT state FROM $DB.tickets FINAL WHERE has(finding_ids, '$EXPOSED')") == verified ]] || fail "the fixed ticket was not verified"
 [[ $(ch -q "SELECT state FROM $DB.tickets FINAL WHERE has(finding_ids, '$DORMANT')") == reopened ]] || fail "the ticket closed without a fix was not reopened"
 
+step "report"
+nhictl report --html "$FLEET/report.html" --policy "$FLEET/policy.yaml" || fail "the report could not be written"
+echo "  open file://$FLEET/report.html (one self-contained page: no network, no server)"
+
 STEP=""
 step "explore further (same database and settings as the demo)"
 cat <<HINT
@@ -127,5 +132,6 @@ cat <<HINT
   bin/nhictl tickets close $DORMANT --note "key removed"    # then rescan and analyse
   bin/nhictl analyze --policy $FLEET/policy.yaml --outbox $OUTBOX --dry-run
   bin/nhictl query
+  bin/nhictl report --html report.html --policy $FLEET/policy.yaml
   clickhouse-client --host $CH_HOST --port $CH_PORT -q "SELECT kind, count() FROM $DB.nhi_inventory GROUP BY kind"
 HINT

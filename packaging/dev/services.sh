@@ -5,6 +5,7 @@
 #
 #   packaging/dev/services.sh up|down|status|env
 #   packaging/dev/services.sh up-rt|down-rt|status-rt|env-rt
+#   packaging/dev/services.sh install-chromium   (Debian's chromium for the report's tests; prints its path)
 #
 # Idempotent: a second `up` is a no-op, `down` stops only what `up` started
 # (pid files). Everything is configurable through the environment:
@@ -247,6 +248,24 @@ install_clickhouse() {
     as_root apt-get update -q >/dev/null || die "clickhouse: apt-get update failed"
   fi
   apt_install clickhouse clickhouse-server clickhouse-client
+  exec 8>&-
+}
+
+# ---------------------------------------------------------------- Chromium
+
+# install_chromium: Debian's chromium, for the HTML report's tests (headless
+# rendering; nothing is started). Idempotent: an installed browser is kept.
+install_chromium() {
+  command -v chromium >/dev/null && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "chromium: another install holds $CACHE_DIR/install.lock"
+  command -v chromium >/dev/null && { exec 8>&-; return; }
+  log "chromium: installing Debian's chromium (a minute or two on a fresh machine)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt_has_candidate chromium; then
+    as_root apt-get update -q >/dev/null || die "chromium: apt-get update failed"
+  fi
+  apt_install chromium --no-install-recommends chromium fonts-dejavu-core
+  command -v chromium >/dev/null || die "chromium: installed, yet no chromium on PATH"
   exec 8>&-
 }
 
@@ -531,6 +550,7 @@ case "${1:-}" in
           echo "NHI_RT_PID_FILE=$RT_RUN/rt.pid"
           echo "NHI_RT_VIEWER=nhi-radar-viewer"; echo "NHI_RT_VIEWER_PASSWORD_FILE=$RT_RUN/viewer.password"
           if rt_data_current; then echo "NHI_RT_DATA_CURRENT=1"; else echo "NHI_RT_DATA_CURRENT=0"; fi ;;
+  install-chromium) install_chromium; command -v chromium ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
-  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt|install-chromium" >&2; exit 2 ;;
 esac

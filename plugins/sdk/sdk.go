@@ -6,6 +6,7 @@ package sdk
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -74,4 +75,17 @@ func WarnAll(emit Emit, ps *hostfs.Problems) error {
 		}
 	}
 	return nil
+}
+
+// Covered tells the agent that source's records reach from from to to for
+// the evidence types given: a use in that span would have been seen, so
+// its absence means something. Usage plugins call it once per source in a
+// full scan.
+func Covered(emit Emit, source string, evidence []event.Evidence, from, to time.Time) error {
+	ev := make([]string, len(evidence))
+	for i, e := range evidence {
+		ev[i] = string(e)
+	}
+	return emit(&event.Event{Type: event.TypeScanCoverage, Location: source, Attrs: map[string]string{
+		"evidence": strings.Join(ev, ","), "from": from.UTC().Format(time.RFC3339), "to": to.UTC().Format(time.RFC3339)}})
 }

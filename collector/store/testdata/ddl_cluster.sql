@@ -696,3 +696,73 @@ ORDER BY (external_id, at);
 CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes_all ON CLUSTER nhi_cluster AS nhi.local_ticket_notes
 ENGINE = Distributed(nhi_cluster, nhi, local_ticket_notes, cityHash64(external_id));
 
+-- 0009_reviews
+ALTER TABLE nhi.tickets ON CLUSTER nhi_cluster ADD COLUMN nhi_ids Array(String) AFTER finding_ids;
+
+-- 0009_reviews
+DROP TABLE IF EXISTS nhi.tickets_all ON CLUSTER nhi_cluster;
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.tickets_all ON CLUSTER nhi_cluster AS nhi.tickets
+ENGINE = Distributed(nhi_cluster, nhi, tickets, cityHash64(ticket_id));
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions ON CLUSTER nhi_cluster (
+    nhi_id    String,
+    decision  String,
+    by        String,
+    at        DateTime,
+    ticket_id String,
+    note      String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/review_decisions', '{replica}')
+ORDER BY (nhi_id, at);
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions_all ON CLUSTER nhi_cluster AS nhi.review_decisions
+ENGINE = Distributed(nhi_cluster, nhi, review_decisions, cityHash64(nhi_id));
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_source Array(String) AFTER scan_unreadable;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_evidence Array(String) AFTER scan_coverage_source;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_from Array(DateTime) AFTER scan_coverage_evidence;
+
+-- 0010_coverage
+ALTER TABLE nhi.events ON CLUSTER nhi_cluster ADD COLUMN scan_coverage_to Array(DateTime) AFTER scan_coverage_from;
+
+-- 0010_coverage
+DROP TABLE IF EXISTS nhi.events_all ON CLUSTER nhi_cluster;
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.events_all ON CLUSTER nhi_cluster AS nhi.events
+ENGINE = Distributed(nhi_cluster, nhi, events, cityHash64(event_id));
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.coverage_state ON CLUSTER nhi_cluster (
+    host         String,
+    evidence     String,
+    source       String,
+    covered_from AggregateFunction(min, DateTime),
+    covered_to   AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/coverage_state', '{replica}')
+ORDER BY (host, evidence, source);
+
+-- 0010_coverage
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.coverage_state_mv ON CLUSTER nhi_cluster TO nhi.coverage_state AS
+SELECT
+    host, cov_evidence AS evidence, cov_source AS source,
+    minState(cov_from) AS covered_from,
+    maxState(cov_to)   AS covered_to
+FROM nhi.events
+ARRAY JOIN scan_coverage_source AS cov_source, scan_coverage_evidence AS cov_evidence,
+    scan_coverage_from AS cov_from, scan_coverage_to AS cov_to
+WHERE type = 'scan_completed'
+GROUP BY host, evidence, source;
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.coverage_state_all ON CLUSTER nhi_cluster AS nhi.coverage_state
+ENGINE = Distributed(nhi_cluster, nhi, coverage_state, cityHash64(host));
+

@@ -735,3 +735,51 @@ CREATE TABLE IF NOT EXISTS nhi.local_ticket_notes  (
 ) ENGINE = MergeTree()
 ORDER BY (external_id, at);
 
+-- 0009_reviews
+ALTER TABLE nhi.tickets  ADD COLUMN nhi_ids Array(String) AFTER finding_ids;
+
+-- 0009_reviews
+CREATE TABLE IF NOT EXISTS nhi.review_decisions  (
+    nhi_id    String,
+    decision  String,
+    by        String,
+    at        DateTime,
+    ticket_id String,
+    note      String
+) ENGINE = MergeTree()
+ORDER BY (nhi_id, at);
+
+-- 0010_coverage
+ALTER TABLE nhi.events  ADD COLUMN scan_coverage_source Array(String) AFTER scan_unreadable;
+
+-- 0010_coverage
+ALTER TABLE nhi.events  ADD COLUMN scan_coverage_evidence Array(String) AFTER scan_coverage_source;
+
+-- 0010_coverage
+ALTER TABLE nhi.events  ADD COLUMN scan_coverage_from Array(DateTime) AFTER scan_coverage_evidence;
+
+-- 0010_coverage
+ALTER TABLE nhi.events  ADD COLUMN scan_coverage_to Array(DateTime) AFTER scan_coverage_from;
+
+-- 0010_coverage
+CREATE TABLE IF NOT EXISTS nhi.coverage_state  (
+    host         String,
+    evidence     String,
+    source       String,
+    covered_from AggregateFunction(min, DateTime),
+    covered_to   AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, evidence, source);
+
+-- 0010_coverage
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.coverage_state_mv  TO nhi.coverage_state AS
+SELECT
+    host, cov_evidence AS evidence, cov_source AS source,
+    minState(cov_from) AS covered_from,
+    maxState(cov_to)   AS covered_to
+FROM nhi.events
+ARRAY JOIN scan_coverage_source AS cov_source, scan_coverage_evidence AS cov_evidence,
+    scan_coverage_from AS cov_from, scan_coverage_to AS cov_to
+WHERE type = 'scan_completed'
+GROUP BY host, evidence, source;
+

@@ -18,6 +18,7 @@ import (
 	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/options"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
@@ -58,18 +59,29 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 	var errs []error
 	files, loc := logFiles(root), hostLocation(root)
 	pos := loadPositions(req.StateDir, !req.Full)
+	var rch *reach
+	if req.Full {
+		rch = &reach{} // an incremental scan reads only what is new: it proves no reach
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// A log that cannot be read is a warning: the others still count.
-		root.Note(f, readLog(root, f, now, loc, pos, agg.add))
+		root.Note(f, readLog(root, f, now, loc, pos, agg.add, rch))
+	}
+	// Login records: read whole in full scans only (they have no positions).
+	if req.Full {
+		for _, f := range wtmpFiles {
+			root.Note(f, readWtmp(root, f, agg.add, rch))
+		}
+		root.Note("/var/log/lastlog", readLastlog(root, list, agg.add))
 	}
 	if err := pos.save(req.StateDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: save read positions: %w", Name, err))
 	}
 	if len(files) == 0 && req.Options["journal"] != "off" {
-		if err := readJournal(ctx, root, req.Options["journal_since"], agg.add); err != nil {
+		if err := readJournal(ctx, root, req.Options["journal_since"], agg.add, rch); err != nil {
 			errs = append(errs, fmt.Errorf("%s: journal: %w", Name, err))
 		}
 	}
@@ -78,8 +90,36 @@ func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) erro
 			return err
 		}
 	}
+	if err := rch.report(emit); err != nil {
+		return err
+	}
 	errs = append(errs, sdk.WarnAll(emit, &problems))
 	return errors.Join(errs...)
+}
+
+// coverEvidence are the evidence types an auth log or the journal gives.
+var coverEvidence = []event.Evidence{event.EvidenceSSHLogin, event.EvidenceSu, event.EvidenceSudo}
+
+// report tells the agent how far each source reaches.
+func (r *reach) report(emit sdk.Emit) error {
+	if r == nil {
+		return nil
+	}
+	sources := make([]string, 0, len(r.spans))
+	for s := range r.spans {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	for _, s := range sources {
+		ev := coverEvidence
+		if s == "/var/log/wtmp" {
+			ev = []event.Evidence{event.EvidenceLogin}
+		}
+		if err := sdk.Covered(emit, s, ev, r.spans[s][0], r.spans[s][1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // logFiles returns the host paths of the auth logs, oldest rotation last.

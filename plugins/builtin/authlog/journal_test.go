@@ -29,7 +29,7 @@ func TestReadJournal(t *testing.T) {
 	t.Setenv("PATH", dir)
 	var got []Use
 	var sources []string
-	if err := readJournal(context.Background(), hostfs.New("/"), "-7d", func(u Use, src string) { got = append(got, u); sources = append(sources, src) }); err != nil {
+	if err := readJournal(context.Background(), hostfs.New("/"), "-7d", func(u Use, src string) { got = append(got, u); sources = append(sources, src) }, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].KeyFingerprint != "SHA256:jk" || got[0].Account != "app" || sources[0] != journalSource {
@@ -43,7 +43,7 @@ func TestReadJournal(t *testing.T) {
 
 func TestNoJournalctlIsNoError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	if err := readJournal(context.Background(), hostfs.New("/"), "", func(Use, string) { t.Error("use without a journal") }); err != nil {
+	if err := readJournal(context.Background(), hostfs.New("/"), "", func(Use, string) { t.Error("use without a journal") }, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -58,10 +58,14 @@ func TestImageJournalIsRead(t *testing.T) {
 	if _, err := exec.LookPath("journalctl"); err != nil {
 		t.Fatal("journalctl (Debian package systemd) is needed to read journal files")
 	}
-	var got []string
+	var got, covered []string
 	err := Plugin{}.Scan(context.Background(), sdk.ScanRequest{Root: "testdata/journal-host", Full: true,
 		FingerprintKey: []byte("authlog-test-key-0001"), Now: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC),
 		Options: map[string]string{"journal_since": "2026-01-01"}}, func(e *event.Event) error {
+		if e.Type == event.TypeScanCoverage {
+			covered = append(covered, e.Location+" "+e.Attrs["from"]+" "+e.Attrs["to"])
+			return nil
+		}
 		got = append(got, strings.Join([]string{string(e.Evidence), e.Principal, e.Account, e.Actor, e.Source, e.UsedAt.UTC().Format(time.RFC3339)}, " "))
 		return nil
 	})
@@ -76,5 +80,8 @@ func TestImageJournalIsRead(t *testing.T) {
 	slices.Sort(got)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("evidence from the image's journal:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(covered) != 1 || !strings.HasPrefix(covered[0], "/var/log/journal ") {
+		t.Errorf("coverage %v; want one report for the image's journal", covered)
 	}
 }

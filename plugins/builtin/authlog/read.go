@@ -32,7 +32,7 @@ const (
 // rotated file keeps its inode under its new name), and returns where it
 // stopped: after the last complete line of a plain file, or done for a
 // compressed one, which never changes.
-func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, pos positions, add func(Use, string)) error {
+func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, pos positions, add func(Use, string), reach *reach) error {
 	f, err := root.Open(path)
 	if err != nil {
 		return err
@@ -46,6 +46,7 @@ func readLog(root hostfs.Root, path string, now time.Time, loc *time.Location, p
 	prev, seen := pos.get(inode)
 	handle := func(line string) {
 		if l, ok := ParseSyslog(line, now, loc); ok {
+			reach.saw(family(path), l.When)
 			if u, ok := ParseMessage(l); ok {
 				add(u, path)
 			}
@@ -123,7 +124,7 @@ const (
 
 // readJournal reads sshd, sudo and su records from the journal: the live
 // host's, or the persistent journal files of an image (--root).
-func readJournal(ctx context.Context, root hostfs.Root, since string, add func(Use, string)) error {
+func readJournal(ctx context.Context, root hostfs.Root, since string, add func(Use, string), reach *reach) error {
 	bin, err := exec.LookPath("journalctl")
 	if err != nil {
 		return nil // no journal on this host
@@ -150,6 +151,7 @@ func readJournal(ctx context.Context, root hostfs.Root, since string, add func(U
 	}
 	_, _, scanErr := scanLines(out, func(line string) {
 		if l, ok := ParseJournal(line); ok {
+			reach.saw(source, l.When)
 			if u, ok := ParseMessage(l); ok {
 				add(u, source)
 			}
@@ -185,4 +187,37 @@ func ParseJournal(line string) (Line, bool) {
 		msg = string(raw)
 	}
 	return Line{When: time.UnixMicro(usec).UTC(), Program: rec.Identifier, Message: msg}, true
+}
+
+// reach is how far back and forward each source's records go in a full
+// scan: the span in which a login, su or sudo would have been seen.
+type reach struct{ spans map[string][2]time.Time }
+
+func (r *reach) saw(source string, t time.Time) {
+	if r == nil || t.IsZero() {
+		return
+	}
+	if r.spans == nil {
+		r.spans = map[string][2]time.Time{}
+	}
+	sp, ok := r.spans[source]
+	if !ok || t.Before(sp[0]) {
+		sp[0] = t
+	}
+	if !ok || t.After(sp[1]) {
+		sp[1] = t
+	}
+	r.spans[source] = sp
+}
+
+// family names a log and its rotations as one source: auth.log,
+// auth.log.1 and auth.log.2.gz together reach as far as the oldest.
+func family(path string) string {
+	p := strings.TrimSuffix(path, ".gz")
+	if i := strings.LastIndexByte(p, '.'); i > 0 {
+		if _, err := strconv.Atoi(p[i+1:]); err == nil {
+			p = p[:i]
+		}
+	}
+	return p
 }

@@ -37,7 +37,12 @@ func TestIncrementalScan(t *testing.T) {
 	scan := func(full bool) []string {
 		var actors []string
 		req := sdk.ScanRequest{Root: root, Full: full, StateDir: state, Now: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)}
-		if err := (Plugin{}).Scan(context.Background(), req, func(e *event.Event) error { actors = append(actors, e.Actor); return nil }); err != nil {
+		if err := (Plugin{}).Scan(context.Background(), req, func(e *event.Event) error {
+			if e.Type == event.TypeUsageEvidence {
+				actors = append(actors, e.Actor)
+			}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 		return actors

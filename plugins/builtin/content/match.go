@@ -26,8 +26,11 @@ type hit struct {
 	start  int // offset of the match in the file
 	secret []byte
 	key    string
-	line   int
-	drop   bool
+	// principal is the identifier the file names beside the secret
+	// (client_id, aws_access_key_id, user), or "".
+	principal string
+	line      int
+	drop      bool
 }
 
 // matcher is one worker's reusable state.
@@ -208,7 +211,7 @@ func (m *matcher) check(r *rule, path string, data []byte, start, end int) {
 	if !m.keepDecoys && (decoy.InContext(string(secret), string(line)) || decoy.Path(path)) {
 		return
 	}
-	m.hits = append(m.hits, hit{rule: r, start: start, secret: secret, key: key})
+	m.hits = append(m.hits, hit{rule: r, start: start, secret: secret, key: key, principal: principalBeside(data, start+lead+sOff, key, secret)})
 }
 
 // allowed mirrors gitleaks' finding allowlist check (detect.checkFindingAllowed).

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/packaged"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -34,11 +35,12 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (*Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.1.0", Description: "secrets in file content (gitleaks rules)"}
+	return sdk.Info{Name: Name, Version: "0.2.0", Description: "secrets in file content (gitleaks rules)"}
 }
 
 // options lists the keys Options may hold; any other key is an error.
-var options = map[string]bool{"paths": true, "exclude": true, "max_file_size": true, "workers": true, "baseline": true, "ignore": true}
+var options = map[string]bool{"paths": true, "exclude": true, "max_file_size": true, "workers": true, "baseline": true, "ignore": true,
+	packaged.OptPackageCaches: true, packaged.OptOSPackages: true}
 
 // Scan implements sdk.Plugin.
 func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
@@ -61,6 +63,9 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	}
 	var problems hostfs.Problems
 	root := hostfs.New(req.Root).Reporting(&problems)
+	if cfg.Packaged, err = packaged.New(root, req.Options, cfg.Paths); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
 	log := p.Log
 	if log == nil {
 		log = slog.Default()
@@ -91,8 +96,9 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 			return err
 		}
 	}
-	log.Info("content scan finished", "files", st.Files, "bytes", st.Bytes, "skipped", st.Skipped,
-		"unchanged", st.Unchanged, "errors", st.Errors, "findings", len(seen))
+	log.LogAttrs(ctx, slog.LevelInfo, "content scan finished", append([]slog.Attr{slog.Int64("files", st.Files),
+		slog.Int64("bytes", st.Bytes), slog.Int64("skipped", st.Skipped), slog.Int64("unchanged", st.Unchanged),
+		slog.Int64("errors", st.Errors), slog.Int("findings", len(seen))}, cfg.Packaged.LogAttrs()...)...)
 	return errors.Join(c.save(), sdk.WarnAll(emit, &problems))
 }
 

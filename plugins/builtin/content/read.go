@@ -26,6 +26,9 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 		}
 		s.scanFile(j, m, buf, st, func(h hit, line int) {
 			kind, principal, expires := identity(h.rule.RuleID, h.secret)
+			if principal == "" && h.principal != "" {
+				principal, kind = pairedKind(h.principal, kind)
+			}
 			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kind, Principal: principal,
 				Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line, ExpiresAt: expires}
 			select {

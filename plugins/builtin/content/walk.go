@@ -15,6 +15,7 @@ import (
 
 	"github.com/zricethezav/gitleaks/v8/config"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/packaged"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -41,6 +42,9 @@ type Config struct {
 	Workers int
 	// KeepDecoys turns the decoy filter off (for comparing with gitleaks).
 	KeepDecoys bool
+	// Packaged, when set, skips package caches, toolchains and files as
+	// the OS package manager installed them, and counts them.
+	Packaged *packaged.Skipper
 }
 
 // DefaultPaths are walked when the configuration names none.
@@ -147,6 +151,9 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 				return nil // unreadable entry: skip it, keep walking
 			}
 			host := root.HostPath(local)
+			if d.IsDir() && local != start && s.Config.Packaged.Dir(host) {
+				return fs.SkipDir
+			}
 			if s.excluded(host, d.Name()) {
 				if d.IsDir() {
 					return fs.SkipDir
@@ -165,6 +172,9 @@ func (s *Scanner) walk(ctx context.Context, root hostfs.Root, jobs chan<- job, s
 			fi, err := d.Info()
 			if err != nil || fi.Size() == 0 || fi.Size() > s.maxSize() {
 				st.skipped.Add(1)
+				return nil
+			}
+			if s.Config.Packaged.File(host) {
 				return nil
 			}
 			if s.Config.Unchanged != nil && s.Config.Unchanged(host, fi) {

@@ -36,7 +36,7 @@ func parseAWSCredentials(in input) ([]finding, error) {
 	for _, sec := range f.Sections() {
 		id := strings.TrimSpace(sec.Key("aws_access_key_id").String())
 		sk := strings.TrimSpace(sec.Key("aws_secret_access_key").String())
-		if !awsKeyID.MatchString(id) || sk == "" || awsExampleKeys[id] || awsExampleKeys[sk] || decoy.Value(sk) {
+		if !awsKeyID.MatchString(id) || sk == "" || awsExampleKeys[id] || awsExampleKeys[sk] || decoy.Placeholder(sk) {
 			continue
 		}
 		profile := strings.TrimPrefix(sec.Name(), "profile ")

@@ -35,7 +35,7 @@ func parseAzureMSAL(in input) ([]finding, error) {
 	var out []finding
 	for _, section := range []string{"RefreshToken", "AccessToken"} {
 		for _, e := range cache[section] {
-			if e.Secret == "" || decoy.Value(e.Secret) {
+			if e.Secret == "" || decoy.Placeholder(e.Secret) {
 				continue
 			}
 			principal := users[e.HomeAccountID]
@@ -67,7 +67,7 @@ func parseAzureSP(in input) ([]finding, error) {
 	}
 	var out []finding
 	for _, e := range entries {
-		if e.ClientSecret == "" || decoy.Value(e.ClientSecret) {
+		if e.ClientSecret == "" || decoy.Placeholder(e.ClientSecret) {
 			continue
 		}
 		out = append(out, finding{kind: event.KindAzureClientSecret, principal: e.ClientID, fingerprint: in.fp.Of(e.ClientSecret),
@@ -97,7 +97,7 @@ func parseAzureAccessTokens(in input) ([]finding, error) {
 		}
 		for _, kv := range [][2]string{{"refreshToken", e.RefreshToken}, {"accessToken", e.AccessToken}} {
 			key, s := kv[0], kv[1]
-			if s == "" || decoy.Value(s) {
+			if s == "" || decoy.Placeholder(s) {
 				continue
 			}
 			f := finding{kind: kind, principal: principal, fingerprint: in.fp.Of(s), key: key, attrs: map[string]string{"tenant": e.Tenant}}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/filecache"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/packaged"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/baseline"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
@@ -52,7 +53,7 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.2.0", Description: "credentials in well-known files, parsed by structure"}
+	return sdk.Info{Name: Name, Version: "0.3.0", Description: "credentials in well-known files, parsed by structure"}
 }
 
 // input is what a parser receives. Content may hold secrets: a parser
@@ -75,13 +76,18 @@ type finding struct {
 	hints       []string
 	attrs       map[string]string
 	expires     *time.Time
+	// account runs what holds the credential (a unit's User=, a cron
+	// job's user) when the file says; empty means the home's account or
+	// the file owner.
+	account string
 	// location is set when the credential sits in another file than the one
 	// parsed (a systemd unit's EnvironmentFile=).
 	location string
 }
 
 // options lists the keys Options may hold; any other key is an error.
-var options = map[string]bool{"paths": true, "baseline": true, "ignore": true}
+var options = map[string]bool{"paths": true, "baseline": true, "ignore": true,
+	packaged.OptPackageCaches: true, packaged.OptOSPackages: true}
 
 // Scan implements sdk.Plugin.
 func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
@@ -108,7 +114,12 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	var errs []error
 	seen := map[string]bool{}
 	cache := filecache.Open[json.RawMessage](req.StateDir, cacheFile, cacheVersion(req.Options), fp, !req.Full)
-	walkErr := walk(ctx, root, scanPaths(req.Options, homes), func(path string, pr parser) {
+	paths := scanPaths(req.Options, homes)
+	skip, err := packaged.New(root, req.Options, paths)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	walkErr := walk(ctx, root, paths, skip, func(path string, pr parser) {
 		in := input{path: path, fp: fp, root: root, now: now}
 		if err := scanCached(in, pr, accountOf(homes, path), filter, seen, emit, cache, !req.Full); err != nil {
 			errs = append(errs, err)
@@ -118,8 +129,9 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Info("credfiles scan finished", "findings", len(seen), "unchanged", cache.Reused(),
-		"errors", len(errs), "unreadable", len(problems.List()))
+	log.LogAttrs(ctx, slog.LevelInfo, "credfiles scan finished", append([]slog.Attr{slog.Int("findings", len(seen)),
+		slog.Int("unchanged", cache.Reused()), slog.Int("errors", len(errs)), slog.Int("unreadable", len(problems.List()))},
+		skip.LogAttrs()...)...)
 	return errors.Join(append(errs, walkErr, cache.Save(), sdk.WarnAll(emit, &problems))...)
 }
 
@@ -232,6 +244,9 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 			Kind: f.kind, Principal: f.principal, Fingerprint: f.fingerprint,
 			Location: loc, Key: f.key, FileOwner: m.Owner, FileMode: m.Mode,
 			Account: account, ModifiedAt: &mod, ExpiresAt: f.expires, OwnerHints: f.hints, Attrs: f.attrs,
+		}
+		if f.account != "" {
+			e.Account = f.account
 		}
 		if e.Account == "" {
 			e.Account = m.Owner

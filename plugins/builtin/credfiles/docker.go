@@ -39,13 +39,13 @@ func parseDockerConfig(in input) ([]finding, error) {
 				return nil, errors.New("an auth entry is not base64")
 			}
 			user, pass, ok := strings.Cut(string(raw), ":")
-			if !ok || pass == "" || decoy.Value(pass) {
+			if !ok || pass == "" || decoy.Placeholder(pass) {
 				continue
 			}
 			out = append(out, finding{kind: event.KindDockerRegistryAuth, principal: user + "@" + host,
 				fingerprint: in.fp.Of(pass), key: "auths." + reg + ".auth", attrs: map[string]string{"registry": host}})
 		}
-		if a.IdentityToken != "" && !decoy.Value(a.IdentityToken) {
+		if a.IdentityToken != "" && !decoy.Placeholder(a.IdentityToken) {
 			out = append(out, finding{kind: event.KindDockerRegistryAuth, principal: host,
 				fingerprint: in.fp.Of(a.IdentityToken), key: "auths." + reg + ".identitytoken", attrs: map[string]string{"registry": host}})
 		}

@@ -5,12 +5,25 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/principal"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // assignment is one NAME=value pair from an env file, unit or crontab.
-type assignment struct{ name, value string }
+type assignment struct {
+	name, value string
+	// source says where in a unit or crontab it was found (attrs.source);
+	// empty in a plain env file.
+	source string
+	// account runs the command that holds it (a cron job's user); empty
+	// means the parser's or the file's account.
+	account string
+	// structured is a value the command's syntax defines as a credential
+	// (curl -u's password, an Authorization header): only placeholders are
+	// decoys, whatever the value looks like.
+	structured bool
+}
 
 var (
 	secretName    = regexp.MustCompile(`(?i)secret|token|passw(or)?d|pwd$|api_?key|access_?key|private_?key|credential|auth`)
@@ -33,7 +46,7 @@ func parseAssignments(in input, path string, content []byte) []assignment {
 		if !ok || strings.HasPrefix(line, "#") || !validName(strings.TrimSpace(name)) {
 			return
 		}
-		out = append(out, assignment{strings.TrimSpace(name), unquote(strings.TrimSpace(value))})
+		out = append(out, assignment{name: strings.TrimSpace(name), value: unquote(strings.TrimSpace(value))})
 	})
 	return out
 }
@@ -76,19 +89,40 @@ func unquote(v string) string {
 // its name (…_SECRET, …_TOKEN, …PASSWORD, …API_KEY) or its value (a known
 // token prefix, a URL with a password). Pairs are joined: the AWS secret
 // key's principal is the file's AWS_ACCESS_KEY_ID, Azure's client secret's
-// the AZURE_CLIENT_ID.
+// the AZURE_CLIENT_ID, a password's the user beside it (DB_USER next to
+// DB_PASSWORD), FOO_SECRET's FOO_KEY_ID.
 func classify(in input, as []assignment) []finding {
 	vars := map[string]string{}
 	for _, a := range as {
-		vars[strings.ToUpper(a.name)] = a.value
+		vars[principal.Normalize(a.name)] = a.value
 	}
 	var out []finding
 	for _, a := range as {
 		if f, ok := classifyOne(in, a, vars); ok {
-			out = append(out, f)
+			if f.principal == "" {
+				f.principal = principal.Find(a.name, vars)
+			}
+			f.account = a.account
+			out = append(out, withSource(f, a.source))
 		}
 	}
 	return out
+}
+
+// withSource records in attrs.source where a unit's or crontab's secret
+// was found: governance tells a command-line secret (visible in ps) from an
+// environment one by it.
+func withSource(f finding, source string) finding {
+	if source == "" {
+		return f
+	}
+	attrs := make(map[string]string, len(f.attrs)+1)
+	for k, v := range f.attrs {
+		attrs[k] = v
+	}
+	attrs["source"] = source
+	f.attrs = attrs
+	return f
 }
 
 func classifyOne(in input, a assignment, vars map[string]string) (finding, bool) {
@@ -100,7 +134,8 @@ func classifyOne(in input, a assignment, vars map[string]string) (finding, bool)
 	if !byValue && (!secretName.MatchString(name) || notSecretName.MatchString(name)) {
 		return finding{}, false
 	}
-	if decoy.InContext(v, a.name) || strings.HasPrefix(v, "/") || len(v) < 8 && !strings.Contains(name, "PASS") {
+	if a.structured && decoy.Placeholder(v) ||
+		!a.structured && (decoy.InContext(v, a.name) || strings.HasPrefix(v, "/") || len(v) < 8 && !strings.Contains(name, "PASS")) {
 		return finding{}, false
 	}
 	f := finding{kind: event.KindAPIKey, fingerprint: in.fp.Of(v), key: a.name}
@@ -142,7 +177,7 @@ func urlFinding(in input, a assignment) (finding, bool) {
 		return finding{}, false
 	}
 	pass, _ := u.User.Password()
-	if pass == "" || decoy.Value(pass) {
+	if decoy.Placeholder(pass) { // the URL's syntax says it is a password
 		return finding{}, false
 	}
 	kind := event.KindPassword

@@ -47,7 +47,7 @@ func parseGCPJSON(in input) ([]finding, error) {
 			attrs: map[string]string{"private_key_id": k.PrivateKeyID, "project_id": k.ProjectID, "client_id": k.ClientID},
 		}}, nil
 	case "authorized_user":
-		if k.RefreshToken == "" || decoy.Value(k.RefreshToken) {
+		if k.RefreshToken == "" || decoy.Placeholder(k.RefreshToken) {
 			return nil, nil
 		}
 		principal := k.Account

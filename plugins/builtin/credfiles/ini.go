@@ -31,7 +31,7 @@ func parseNpmrc(in input) ([]finding, error) {
 	var out []finding
 	for _, k := range f.Section("").Keys() {
 		name, v := k.Name(), strings.TrimSpace(k.Value())
-		if v == "" || decoy.Value(v) {
+		if v == "" || decoy.Placeholder(v) {
 			continue
 		}
 		host := strings.Trim(strings.SplitN(strings.TrimPrefix(name, "//"), "/", 2)[0], ":")
@@ -44,7 +44,7 @@ func parseNpmrc(in input) ([]finding, error) {
 		case strings.HasSuffix(name, "_auth"):
 			raw, err := base64.StdEncoding.DecodeString(v)
 			user, pass, ok := strings.Cut(string(raw), ":")
-			if err != nil || !ok || decoy.Value(pass) {
+			if err != nil || !ok || decoy.Placeholder(pass) {
 				continue
 			}
 			out = append(out, finding{kind: event.KindNPMToken, principal: user + "@" + host, fingerprint: in.fp.Of(pass), key: name})
@@ -65,7 +65,7 @@ func parsePypirc(in input) ([]finding, error) {
 	var out []finding
 	for _, s := range f.Sections() {
 		pass := strings.TrimSpace(s.Key("password").String())
-		if pass == "" || decoy.Value(pass) {
+		if pass == "" || decoy.Placeholder(pass) {
 			continue
 		}
 		user := s.Key("username").String()
@@ -88,7 +88,7 @@ func parseMyCnf(in input) ([]finding, error) {
 	var out []finding
 	for _, s := range f.Sections() {
 		pass := strings.Trim(strings.TrimSpace(s.Key("password").String()), `"'`)
-		if pass == "" || decoy.Value(pass) {
+		if pass == "" || decoy.Placeholder(pass) {
 			continue
 		}
 		host := s.Key("host").MustString("localhost")

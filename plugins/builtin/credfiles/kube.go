@@ -69,7 +69,7 @@ func parseKubeconfig(in input) ([]finding, error) {
 			attrs["server"] = s
 		}
 		switch {
-		case u.User.Token != "" && !decoy.Value(u.User.Token):
+		case u.User.Token != "" && !decoy.Placeholder(u.User.Token):
 			f := finding{kind: event.KindKubernetesToken, principal: u.Name, fingerprint: in.fp.Of(u.User.Token), key: "token", attrs: attrs}
 			if sub, exp, ok := jwtClaims(u.User.Token); ok {
 				f.principal, f.expires = sub, exp
@@ -90,7 +90,7 @@ func parseKubeconfig(in input) ([]finding, error) {
 				f.expires = &t
 			}
 			out = append(out, f)
-		case u.User.Password != "" && !decoy.Value(u.User.Password):
+		case u.User.Password != "" && !decoy.Placeholder(u.User.Password):
 			out = append(out, finding{kind: event.KindPassword, principal: u.User.Username, fingerprint: in.fp.Of(u.User.Password), key: "password", attrs: attrs})
 		case u.User.Exec != nil && u.User.Exec.Command != "":
 			attrs["command"] = u.User.Exec.Command

@@ -14,7 +14,7 @@ func parseNetrc(in input) ([]finding, error) {
 	var out []finding
 	var machine, login, password string
 	flush := func() {
-		if machine != "" && password != "" && !decoy.Value(password) {
+		if machine != "" && password != "" && !decoy.Placeholder(password) {
 			out = append(out, finding{kind: event.KindNetrcPassword, principal: login + "@" + machine,
 				fingerprint: in.fp.Of(password), key: "password", attrs: map[string]string{"machine": machine}})
 		}
@@ -73,7 +73,7 @@ func parseGitCredentials(in input) ([]finding, error) {
 			return
 		}
 		pass, ok := u.User.Password()
-		if !ok || pass == "" || decoy.Value(pass) {
+		if !ok || pass == "" || decoy.Placeholder(pass) {
 			return
 		}
 		kind := event.KindGitCredential
@@ -105,7 +105,7 @@ func parsePgpass(in input) ([]finding, error) {
 			return
 		}
 		f := splitEscaped(line, ':')
-		if len(f) != 5 || f[4] == "" || decoy.Value(f[4]) {
+		if len(f) != 5 || f[4] == "" || decoy.Placeholder(f[4]) {
 			return
 		}
 		out = append(out, finding{kind: event.KindPostgresPassword, principal: f[3] + "@" + f[0] + ":" + f[1] + "/" + f[2],

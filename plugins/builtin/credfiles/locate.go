@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/packaged"
 	"github.com/nhiradar/nhiradar/plugins/sdk/hostfs"
 )
 
@@ -129,11 +130,13 @@ func scanPaths(opts map[string]string, homes []hostfs.Home) []string {
 	return out
 }
 
-// walk visits every regular file under paths that a parser recognises.
-// Symlinks are not followed, so nothing outside the root is read.
-func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(string, parser)) error {
+// walk visits every regular file under paths that a parser recognises,
+// minus what skip says a package manager installed. Symlinks are not
+// followed, so nothing outside the root is read.
+func walk(ctx context.Context, root hostfs.Root, paths []string, skip *packaged.Skipper, visit func(string, parser)) error {
 	for _, p := range paths {
-		err := filepath.WalkDir(root.Path(p), func(local string, d fs.DirEntry, err error) error {
+		start := root.Path(p)
+		err := filepath.WalkDir(start, func(local string, d fs.DirEntry, err error) error {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
@@ -143,7 +146,7 @@ func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(stri
 				return nil
 			}
 			if d.IsDir() {
-				if skipDirs[d.Name()] || skipHostDirs[host] {
+				if skipDirs[d.Name()] || skipHostDirs[host] || local != start && skip.Dir(host) {
 					return fs.SkipDir
 				}
 				return nil
@@ -151,6 +154,7 @@ func walk(ctx context.Context, root hostfs.Root, paths []string, visit func(stri
 			pr, ok := parserFor(host)
 			switch {
 			case !ok:
+			case skip.File(host):
 			case d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0:
 				// A link is read as its tool would (dotfile managers link
 				// credential files), resolved inside the root; a loop or

@@ -25,7 +25,7 @@ func parseTerraform(in input) ([]finding, error) {
 	var out []finding
 	for _, host := range sortedKeys(cfg.Credentials) {
 		tok := cfg.Credentials[host].Token
-		if tok == "" || decoy.Value(tok) {
+		if tok == "" || decoy.Placeholder(tok) {
 			continue
 		}
 		out = append(out, finding{kind: event.KindTerraformToken, principal: host, fingerprint: in.fp.Of(tok), key: "credentials." + host + ".token"})
@@ -50,7 +50,7 @@ func parseGHHosts(in input) ([]finding, error) {
 	for _, host := range sortedKeys(hosts) {
 		h := hosts[host]
 		add := func(user, tok string) {
-			if tok != "" && !decoy.Value(tok) {
+			if tok != "" && !decoy.Placeholder(tok) {
 				out = append(out, finding{kind: event.KindGitHubToken, principal: user + "@" + host, fingerprint: in.fp.Of(tok), key: "oauth_token"})
 			}
 		}

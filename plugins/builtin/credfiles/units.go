@@ -4,61 +4,176 @@ import (
 	"strings"
 )
 
+// Values of attrs.source: where in a unit or crontab a secret was found.
+const (
+	sourceExecStart       = "exec_start"
+	sourceEnvironment     = "environment"
+	sourceEnvironmentFile = "environment_file"
+	sourceCronCommand     = "cron_command"
+	sourceCronEnvironment = "cron_environment"
+)
+
 // parseSystemdUnit reads a unit's Environment= assignments and the files its
 // EnvironmentFile= lines name (reported at that file's location), and
-// secrets passed as ExecStart= arguments.
+// secrets passed as ExecStart= arguments. Every finding runs as the unit's
+// User= (root when the unit names none, as systemd does), whoever owns the
+// file.
 func parseSystemdUnit(in input) ([]finding, error) {
 	var as []assignment
-	var out []finding
+	var fromFiles []finding
+	user := ""
 	eachLine(in, in.path, in.content, func(line string) {
 		key, val, ok := strings.Cut(strings.TrimSpace(line), "=")
 		if !ok {
 			return
 		}
 		switch strings.TrimSpace(key) {
+		case "User":
+			user = strings.TrimSpace(val)
 		case "Environment":
 			for _, w := range shellWords(val) {
 				if n, v, ok := strings.Cut(w, "="); ok && validName(n) {
-					as = append(as, assignment{n, v})
+					as = append(as, assignment{name: n, value: v, source: sourceEnvironment})
 				}
 			}
 		case "EnvironmentFile":
-			p := strings.TrimPrefix(strings.TrimSpace(val), "-")
-			if !strings.HasPrefix(p, "/") {
-				return
-			}
-			b, err := in.root.ReadFile(p, maxFileSize)
-			if err != nil {
-				return // noted on the root, unless absent
-			}
-			for _, f := range classify(in, parseAssignments(in, p, b)) {
-				f.location = p
-				out = append(out, f)
-			}
+			fromFiles = append(fromFiles, environmentFile(in, val)...)
 		case "ExecStart", "ExecStartPre", "ExecStartPost", "ExecReload":
-			as = append(as, argSecrets(shellWords(val))...)
+			as = append(as, withSources(argSecrets(shellWords(val)), sourceExecStart)...)
 		}
 	})
-	return append(classify(in, as), out...), nil
+	out := append(classify(in, as), fromFiles...)
+	if user == "" && len(out) > 0 {
+		user = dropInUser(in)
+	}
+	if user == "" {
+		user = "root"
+	}
+	for i := range out {
+		out[i].account = user
+	}
+	return out, nil
+}
+
+// unitDirs are where systemd looks for a drop-in's unit, in its order.
+var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"}
+
+// dropInUser returns the User= of the unit a drop-in (foo.service.d/x.conf)
+// extends: a drop-in that sets no User= runs as its unit does.
+func dropInUser(in input) string {
+	dir := in.path[:strings.LastIndexByte(in.path, '/')]
+	unit, ok := strings.CutSuffix(dir[strings.LastIndexByte(dir, '/')+1:], ".d")
+	if !ok {
+		return ""
+	}
+	for _, d := range unitDirs {
+		b, err := in.root.ReadFile(d+"/"+unit, maxFileSize)
+		if err != nil {
+			continue
+		}
+		user := ""
+		in.root.EachLineOf(d+"/"+unit, b, maxLine, func(_ int, l []byte) error {
+			if k, v, ok := strings.Cut(strings.TrimSpace(string(l)), "="); ok && strings.TrimSpace(k) == "User" {
+				user = strings.TrimSpace(v)
+			}
+			return nil
+		})
+		return user
+	}
+	return ""
+}
+
+// environmentFile reads the file an EnvironmentFile= line names; its
+// findings are reported at that file's location.
+func environmentFile(in input, val string) []finding {
+	p := strings.TrimPrefix(strings.TrimSpace(val), "-")
+	if !strings.HasPrefix(p, "/") {
+		return nil
+	}
+	b, err := in.root.ReadFile(p, maxFileSize)
+	if err != nil {
+		return nil // noted on the root, unless absent
+	}
+	found := classify(in, withSources(parseAssignments(in, p, b), sourceEnvironmentFile))
+	for i := range found {
+		found[i].location = p
+	}
+	return found
+}
+
+func withSources(as []assignment, source string) []assignment {
+	for i := range as {
+		as[i].source = source
+	}
+	return as
 }
 
 // parseCrontab reads a cron table: NAME=value lines and secrets passed to
 // the commands (inline NAME=value, --password=…, URLs with a password,
-// `curl -u user:pass`, `Authorization: Bearer …`).
+// `curl -u user:pass`, `Authorization: Bearer …`). A command's secret runs
+// as the job's user: the user field of /etc/crontab and /etc/cron.d lines,
+// the table's owner (its file name) under /var/spool/cron.
 func parseCrontab(in input) ([]finding, error) {
-	var as []assignment
+	owner, system := crontabOwner(in.path)
+	var env, jobs []assignment
+	users := map[string]bool{}
 	eachLine(in, in.path, in.content, func(line string) {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			return
 		}
 		if n, v, ok := strings.Cut(line, "="); ok && validName(strings.TrimSpace(n)) {
-			as = append(as, assignment{strings.TrimSpace(n), unquote(strings.TrimSpace(v))})
+			env = append(env, assignment{name: strings.TrimSpace(n), value: unquote(strings.TrimSpace(v)), source: sourceCronEnvironment})
 			return
 		}
-		as = append(as, argSecrets(shellWords(line))...)
+		user, words := owner, shellWords(line)
+		if system {
+			user, words = cronUser(words)
+		}
+		users[user] = true
+		as := withSources(argSecrets(words), sourceCronCommand)
+		for i := range as {
+			as[i].account = user
+		}
+		jobs = append(jobs, as...)
 	})
-	return classify(in, as), nil
+	// The table's NAME=value lines reach every job: their account is the
+	// jobs' one user, or unknown (the file owner) when the jobs differ.
+	envUser := owner
+	if system {
+		envUser = ""
+		if len(users) == 1 {
+			for u := range users {
+				envUser = u
+			}
+		}
+	}
+	for i := range env {
+		env[i].account = envUser
+	}
+	return classify(in, append(env, jobs...)), nil
+}
+
+// crontabOwner tells a per-user table (under /var/spool/cron, named after
+// its owner) from a system one, whose lines carry a user field.
+func crontabOwner(p string) (owner string, system bool) {
+	if strings.HasPrefix(p, "/var/spool/cron/") {
+		return p[strings.LastIndex(p, "/")+1:], false
+	}
+	return "", true
+}
+
+// cronUser splits a system crontab line's schedule and user field from its
+// command: five time fields or one @keyword, then the user.
+func cronUser(words []string) (user string, command []string) {
+	n := 5
+	if len(words) > 0 && strings.HasPrefix(words[0], "@") {
+		n = 1
+	}
+	if len(words) <= n {
+		return "", nil
+	}
+	return words[n], words[n+1:]
 }
 
 // argSecrets finds secrets in a command's words.
@@ -73,20 +188,20 @@ func argSecrets(words []string) []assignment {
 		case strings.HasPrefix(w, "--") && strings.Contains(w, "="):
 			n, v, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
 			if secretName.MatchString(n) {
-				out = append(out, assignment{strings.ReplaceAll(strings.ToUpper(n), "-", "_"), v})
+				out = append(out, assignment{name: strings.ReplaceAll(strings.ToUpper(n), "-", "_"), value: v})
 			}
 		case strings.HasPrefix(w, "--") && secretName.MatchString(w) && next != "" && !strings.HasPrefix(next, "-"):
-			out = append(out, assignment{strings.ReplaceAll(strings.ToUpper(strings.TrimLeft(w, "-")), "-", "_"), next})
+			out = append(out, assignment{name: strings.ReplaceAll(strings.ToUpper(strings.TrimLeft(w, "-")), "-", "_"), value: next})
 		case w == "-u" && strings.Contains(next, ":"):
 			_, pass, _ := strings.Cut(next, ":")
-			out = append(out, assignment{"CURL_USER_PASSWORD", pass})
+			out = append(out, assignment{name: "CURL_USER_PASSWORD", value: pass, structured: true})
 		case strings.HasPrefix(strings.ToLower(w), "authorization: bearer "):
-			out = append(out, assignment{"AUTHORIZATION_BEARER_TOKEN", strings.TrimSpace(w[len("authorization: bearer "):])})
+			out = append(out, assignment{name: "AUTHORIZATION_BEARER_TOKEN", value: strings.TrimSpace(w[len("authorization: bearer "):]), structured: true})
 		case urlWithCreds.MatchString(w):
-			out = append(out, assignment{"URL", w})
+			out = append(out, assignment{name: "URL", value: w})
 		default:
 			if n, v, ok := strings.Cut(w, "="); ok && validName(n) {
-				out = append(out, assignment{n, v})
+				out = append(out, assignment{name: n, value: v})
 			}
 		}
 	}

@@ -38,8 +38,10 @@ func plugins() []sdk.Plugin {
 // result is what one run over the planted host produced.
 type result struct {
 	events []*event.Event
-	errs   []string
-	log    string
+	// toAgent are the plugin-to-agent reports: warnings and coverage.
+	toAgent []*event.Event
+	errs    []string
+	log     string
 }
 
 // scanPlanted copies the tree, sets its times and runs every plugin that
@@ -60,6 +62,11 @@ func scanPlanted(t *testing.T) result {
 			continue
 		}
 		emit := func(e *event.Event) error {
+			if event.ToAgent(e.Type) {
+				e.Plugin = info.Name
+				res.toAgent = append(res.toAgent, e)
+				return nil
+			}
 			e.Plugin = info.Name
 			e.Complete("planted-agent", "planted-host", scanNow)
 			if err := e.Validate(); err != nil {
@@ -94,6 +101,16 @@ func TestPlantedHost(t *testing.T) {
 			t.Errorf("unexpected (precision): %s %s %s principal=%q location=%q evidence=%q",
 				e.Plugin, e.Type, e.Kind, e.Principal, e.Location, e.Evidence)
 		}
+	}
+	covered := false
+	for _, e := range res.toAgent {
+		if e.Type == event.TypeScanWarning {
+			t.Errorf("the planted host is healthy, yet %s warned about %s: %s", e.Plugin, e.Location, e.Attrs["reason"])
+		}
+		covered = covered || (e.Type == event.TypeScanCoverage && e.Location == "/var/log/auth.log")
+	}
+	if !covered {
+		t.Error("authlog reported no coverage for /var/log/auth.log")
 	}
 	for i, x := range exps {
 		if !matched[i] {

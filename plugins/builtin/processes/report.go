@@ -36,6 +36,9 @@ func (r *reporter) process(p proc) error {
 	}
 	for _, kv := range p.env {
 		k, v, _ := strings.Cut(kv, "=")
+		if k == agentKeyVar && isAgent(p) {
+			continue
+		}
 		if m, ok := secretrules.Classify(k, v, env); ok {
 			if err := r.secret(p, m, "environ"); err != nil {
 				return err
@@ -53,6 +56,23 @@ func (r *reporter) process(p proc) error {
 		}
 	}
 	return nil
+}
+
+// agentKeyVar is the variable the agent may read its organisation
+// fingerprint key from (agent/orgkey.EnvVar; plugins import only the SDK).
+const agentKeyVar = "NHI_FINGERPRINT_KEY"
+
+// isAgent reports whether a process is NHI Radar's own (the agent, its
+// plugins, the collector, nhictl): the organisation key in its environment
+// is how it was started, not a credential found on the host, and it is not
+// reported. The same variable in any other process is.
+func isAgent(p proc) bool {
+	name := p.name
+	if p.exe != "" {
+		name = p.exe[strings.LastIndexByte(p.exe, '/')+1:]
+	}
+	name = strings.TrimSuffix(name, " (deleted)")
+	return name == "nhi-agent" || name == "nhi-collector" || name == "nhictl" || strings.HasPrefix(name, "nhi-plugin-")
 }
 
 // location names a process by its executable, which is stable across

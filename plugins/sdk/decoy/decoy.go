@@ -2,6 +2,11 @@
 // documentation example keys, placeholders, template variables, hashes,
 // UUIDs and repeated characters. Every discovery plugin asks it before it
 // reports a secret, so the whole product has one notion of noise.
+//
+// Value and InContext judge pattern matches in free text, where shape is
+// all there is to go on. Placeholder judges values of fields a format
+// defines as credentials, where structure has already decided: only
+// placeholders are noise there.
 package decoy
 
 import (
@@ -67,6 +72,41 @@ func Value(v string) bool {
 	return false
 }
 
+// structuralPlaceholders are whole values that stand for a secret in a
+// field a format defines as one: the field's own name, or nothing.
+var structuralPlaceholders = map[string]bool{
+	"password": true, "passwd": true, "secret": true, "token": true, "none": true, "null": true, "nil": true,
+	"sk-...": true, "sk-": true, "-": true, "*": true,
+}
+
+// bracketRe is a value in angle brackets, the documentation's "<token>".
+var bracketRe = regexp.MustCompile(`^<[^<>]*>$`)
+
+// Placeholder reports whether a value in a field the file format defines
+// as a credential (a .netrc password, a Docker auth, an Authorization
+// header) is a placeholder: empty, a template or variable reference, a
+// documented example, a word such as changeme, or one repeated character.
+// Unlike Value it does not judge by shape: in such a field a UUID (Heroku's
+// API keys) or a short word is a credential.
+func Placeholder(v string) bool {
+	s := strings.TrimSpace(v)
+	l := strings.ToLower(s)
+	if s == "" || exampleKeys[s] || structuralPlaceholders[l] || bracketRe.MatchString(s) || envRefRe.MatchString(s) {
+		return true
+	}
+	for _, w := range placeholderWords {
+		if w != "<" && w != ">" && strings.Contains(l, w) {
+			return true
+		}
+	}
+	return oneChar(s)
+}
+
+// oneChar reports a value made of one repeated character ("xxx", "****").
+func oneChar(s string) bool {
+	return strings.Trim(s, s[:1]) == ""
+}
+
 // InContext reports whether a value is a decoy given the name it is stored
 // under (a variable or field name) or the line around it: a hex string named
 // like a digest is a hash, not a key.
@@ -90,6 +130,9 @@ func Path(p string) bool {
 			return true
 		}
 	}
+	if vendorFixture(l) {
+		return true
+	}
 	base := l[strings.LastIndex(l, "/")+1:]
 	for _, suf := range []string{".example", ".sample", ".template", ".tmpl", ".dist", ".md", ".rst", "_test.go", ".test.js", ".spec.js", "_test.py"} {
 		if strings.HasSuffix(base, suf) {
@@ -97,6 +140,42 @@ func Path(p string) bool {
 		}
 	}
 	return strings.HasPrefix(base, "test_") || strings.Contains(base, "example")
+}
+
+// vendorTrees are directories that hold third-party code: package caches,
+// installed packages and toolchains.
+var vendorTrees = []string{"/node_modules/", "/site-packages/", "/dist-packages/", "/vendor/", "/go/pkg/mod/",
+	"/.cargo/registry/", "/.cargo/git/", "/gems/", "/.m2/repository/", "/.pyenv/versions/", "/usr/local/go/",
+	"/usr/lib/go/", "/.rustup/toolchains/", "/.nvm/versions/"}
+
+// fixtureDirs hold a project's tests: inside a vendor tree their keys and
+// certificates are fixtures (CPython's test/certdata, Go's testdata).
+var fixtureDirs = []string{"/test/", "/tests/", "/testdata/", "/certdata/", "/fixtures/"}
+
+// pythonLib is an interpreter's standard library (lib/python3.12/).
+var pythonLib = regexp.MustCompile(`/lib/python[0-9][0-9.]*/`)
+
+// vendorFixture reports a lower-cased path in a fixture directory inside a
+// vendor tree or a Python standard library.
+func vendorFixture(l string) bool {
+	at := -1
+	for _, v := range vendorTrees {
+		if i := strings.Index(l, v); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if loc := pythonLib.FindStringIndex(l); loc != nil && (at < 0 || loc[0] < at) {
+		at = loc[0]
+	}
+	if at < 0 {
+		return false
+	}
+	for _, f := range fixtureDirs {
+		if strings.Contains(l[at+1:], f) {
+			return true
+		}
+	}
+	return false
 }
 
 // repeated reports values made of one or two distinct characters ("aaaaaa", "0000").

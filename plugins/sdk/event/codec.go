@@ -19,7 +19,9 @@ const (
 	MaxSeenPerEvent = 10000
 	// MaxUnreadable bounds scan.unreadable; errors still counts every problem.
 	MaxUnreadable = 200
-	MaxPlugins    = 256
+	// MaxCoverage bounds scan.coverage.
+	MaxCoverage = 200
+	MaxPlugins  = 256
 )
 
 // ErrTooLarge reports an encoded event over MaxEventBytes.
@@ -192,6 +194,17 @@ func (e *Event) validateScan() error {
 	}
 	if len(s.Unreadable) > MaxUnreadable {
 		return &ValidationError{"scan.unreadable", fmt.Sprintf("%d entries, over the limit of %d", len(s.Unreadable), MaxUnreadable)}
+	}
+	if len(s.Coverage) > MaxCoverage {
+		return &ValidationError{"scan.coverage", fmt.Sprintf("%d entries, over the limit of %d", len(s.Coverage), MaxCoverage)}
+	}
+	for _, c := range s.Coverage {
+		if c.Source == "" || c.To.Before(c.From) {
+			return &ValidationError{"scan.coverage", "entries need a source and from <= to"}
+		}
+		if err := checkTime("scan.coverage.to", c.To); err != nil {
+			return err
+		}
 	}
 	if len(s.Unreadable) > s.Errors {
 		return &ValidationError{"scan.unreadable", "more entries than scan.errors"}

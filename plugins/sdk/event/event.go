@@ -40,6 +40,18 @@ const (
 // scan's scan_completed (errors, unreadable), and never publishes it.
 const TypeScanWarning Type = "scan_warning"
 
+// TypeScanCoverage is a usage plugin telling the agent how far back one of
+// its sources reaches (location: the source; attrs.evidence: the evidence
+// types it gives, comma-separated; attrs.from, attrs.to: RFC 3339). Like
+// scan_warning it only travels from plugin to agent, which folds it into
+// the scan's scan_completed (coverage).
+const TypeScanCoverage Type = "scan_coverage"
+
+// ToAgent reports whether t only travels from a plugin to the agent
+// (scan_warning, scan_coverage): the agent folds such events into
+// scan_completed and never publishes them.
+func ToAgent(t Type) bool { return t == TypeScanWarning || t == TypeScanCoverage }
+
 // Types lists the valid event types.
 var Types = []Type{TypeNHIObserved, TypeUsageEvidence, TypeScanCompleted, TypeAgentHeartbeat}
 
@@ -112,6 +124,18 @@ type Scan struct {
 	// root), at most MaxUnreadable, in part 1 only. An identity seen before
 	// at such a path is not gone because this scan did not list it.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Coverage says, per usage source and evidence type, the span of time
+	// the source's records reach in this full scan: a use in that span
+	// would have been seen. Part 1 only; at most MaxCoverage entries.
+	Coverage []Coverage `json:"coverage,omitempty"`
+}
+
+// Coverage is how far one usage source reaches for one evidence type.
+type Coverage struct {
+	Source   string    `json:"source"`
+	Evidence Evidence  `json:"evidence"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
 }
 
 // Heartbeat is the body of an agent_heartbeat event.

@@ -63,10 +63,12 @@ const (
 	EvidenceProcess    Evidence = "process"
 	EvidenceOpenFile   Evidence = "open_file"
 	EvidenceFileAccess Evidence = "file_access"
+	// EvidenceLogin is a login session from the login records (wtmp, lastlog).
+	EvidenceLogin Evidence = "login"
 )
 
 // Evidences lists every valid evidence type.
-var Evidences = []Evidence{EvidenceSSHLogin, EvidenceSudo, EvidenceSu, EvidenceProcess, EvidenceOpenFile, EvidenceFileAccess}
+var Evidences = []Evidence{EvidenceSSHLogin, EvidenceSudo, EvidenceSu, EvidenceProcess, EvidenceOpenFile, EvidenceFileAccess, EvidenceLogin}
 
 // hostScoped kinds are identities that exist only on one host (an OS account
 // named "backup" on two hosts is two identities); the others are global.
