@@ -215,6 +215,7 @@ func (s *Syncer) drain(ctx context.Context, rep *Report) error {
 type storeError struct{ err error }
 
 func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
 
 func (s *Syncer) remove(seqs ...uint64) error {
 	if err := s.Outbox.RemoveEntries(seqs...); err != nil {
