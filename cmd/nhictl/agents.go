@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,19 +88,10 @@ func (c *agentsCmd) Run(ctx context.Context, root *cli) error {
 }
 
 func writeAgents(w io.Writer, format string, as []agentRow) error {
+	if done, err := writeMachine(w, format, as); done {
+		return err
+	}
 	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(as)
-	case "jsonl":
-		enc := json.NewEncoder(w)
-		for _, a := range as {
-			if err := enc.Encode(a); err != nil {
-				return err
-			}
-		}
-		return nil
 	case "csv":
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"agent_id", "host", "version", "os", "last_seen", "stale", "spool_depth", "dropped", "cpu_percent", "rss_bytes"})

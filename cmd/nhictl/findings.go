@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -155,19 +154,10 @@ func contains(list []string, s string) bool {
 }
 
 func writeFindings(w io.Writer, format string, fs []findings.Finding) error {
+	if done, err := writeMachine(w, format, fs); done {
+		return err
+	}
 	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(fs)
-	case "jsonl":
-		enc := json.NewEncoder(w)
-		for _, f := range fs {
-			if err := enc.Encode(f); err != nil {
-				return err
-			}
-		}
-		return nil
 	case "csv":
 		return writeFindingsCSV(w, fs)
 	}

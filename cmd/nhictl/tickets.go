@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -54,19 +53,10 @@ func (c *ticketsListCmd) Run(ctx context.Context, root *cli) error {
 }
 
 func writeTickets(w io.Writer, format string, ts []store.TicketRow) error {
+	if done, err := writeMachine(w, format, ts); done {
+		return err
+	}
 	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ts)
-	case "jsonl":
-		enc := json.NewEncoder(w)
-		for _, t := range ts {
-			if err := enc.Encode(t); err != nil {
-				return err
-			}
-		}
-		return nil
 	case "csv":
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"ticket_id", "system", "external_id", "type", "state", "owner", "queue", "priority", "due", "finding_ids", "title"})
