@@ -15,6 +15,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
+	"github.com/nhiradar/nhiradar/collector/ticketsync"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
 
@@ -248,7 +249,15 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 		return err
 	}
 	if c.DryRun {
-		return writePlan(w, plan)
+		list, err := st.Tickets(ctx)
+		if err != nil {
+			return err
+		}
+		recs := map[string]store.TicketRow{}
+		for _, t := range list {
+			recs[t.TicketID] = t
+		}
+		return writePlan(w, ticketsync.Actions(plan, recs))
 	}
 	settings, err := governance.LoadSettings(c.Ticketing)
 	if err != nil {
@@ -283,12 +292,14 @@ func openOutbox(path, db string) (*spool.Spool, error) {
 	return governance.OpenOutbox(path, nil)
 }
 
-func writePlan(w io.Writer, plan []tickets.Request) error {
+func writePlan(w io.Writer, acts []ticketsync.Action) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nWOULD OPEN\tPRIORITY\tQUEUE\tDUE\tFINDINGS\tTITLE")
-	for _, r := range plan {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Key, r.Priority, orDash(r.Queue), r.Due.Format("2006-01-02"), len(r.FindingIDs), r.Title)
+	fmt.Fprintln(tw, "\nWOULD\tKEY\tTYPE\tPRIORITY\tQUEUE\tDUE\tFINDINGS\tTITLE")
+	for _, a := range acts {
+		r := a.Request
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Kind, r.Key, r.Type, r.Priority, orDash(r.Queue),
+			r.Due.Format("2006-01-02"), len(r.FindingIDs)+len(r.NHIIDs), r.Title)
 	}
-	fmt.Fprintf(tw, "\n%d tickets would be opened (dry run: nothing was)\n", len(plan))
+	fmt.Fprintf(tw, "\n%d tickets would be opened or reopened (dry run: nothing was)\n", len(acts))
 	return tw.Flush()
 }

@@ -133,20 +133,40 @@ func (s *Syncer) enqueue(plan []tickets.Request, recs map[string]store.TicketRow
 		return err
 	}
 	var add []spool.Record
-	for _, r := range plan {
-		rec, ok := recs[r.Key]
-		switch {
-		case pending[r.Key]:
-		case !ok:
-			add = append(add, entry(op{Kind: "open", Request: r}))
-		case rec.State == store.TicketVerified:
-			// Fixed and verified once, and back since: the same ticket
-			// again, not a second one.
-			add = append(add, entry(op{Kind: "reopen", Request: r,
-				Comment: "NHI Radar reopened this ticket: the problem is back on the hosts. " + r.Body}))
+	for _, a := range Actions(plan, recs) {
+		if !pending[a.Request.Key] {
+			add = append(add, entry(op{Kind: a.Kind, Request: a.Request, Comment: a.Comment}))
 		}
 	}
 	return s.append(add)
+}
+
+// Action is what the sync will do for one planned ticket.
+type Action struct {
+	Kind    string // "open" or "reopen"
+	Request tickets.Request
+	Comment string
+}
+
+// Actions says what the plan asks of the ticket system given the tickets
+// recorded: open the new ones, reopen a verified one whose problem is
+// back; a ticket still being worked needs nothing. `nhictl analyze
+// --dry-run` prints it.
+func Actions(plan []tickets.Request, recs map[string]store.TicketRow) []Action {
+	var out []Action
+	for _, r := range plan {
+		rec, ok := recs[r.Key]
+		switch {
+		case !ok:
+			out = append(out, Action{Kind: "open", Request: r})
+		case rec.State == store.TicketVerified:
+			// Fixed and verified once, and back since: the same ticket
+			// again, not a second one.
+			out = append(out, Action{Kind: "reopen", Request: r,
+				Comment: "NHI Radar reopened this ticket: the problem is back on the hosts. " + r.Body})
+		}
+	}
+	return out
 }
 
 func (s *Syncer) append(recs []spool.Record) error {

@@ -127,7 +127,7 @@ cat <<HINT
   export NHI_CLICKHOUSE_DATABASE=$DB
   bin/nhictl inventory
   bin/nhictl findings --rule dormant
-  bin/nhictl explain $DORMANT
+  bin/nhictl explain $DORMANT --policy $FLEET/policy.yaml
   bin/nhictl tickets show $DORMANT
   bin/nhictl tickets close $DORMANT --note "key removed"    # then rescan and analyse
   bin/nhictl analyze --policy $FLEET/policy.yaml --outbox $OUTBOX --dry-run
