@@ -14,14 +14,27 @@ type Past struct {
 	At       time.Time
 }
 
+// Changes are the events beyond the findings that make a certified
+// identity's review due early.
+type Changes struct {
+	// Unexempted: by finding id, when an exception stopped covering it.
+	Unexempted map[string]time.Time
+	// Policy: since when the policy in force replaced another (zero: never).
+	Policy time.Time
+}
+
 // SubjectsOf builds the review subjects of the identities still present:
 // owner and manager from the policy, the cadence from its thresholds, the
 // last decision, and the events that make a review due early: an owner
 // who left, a privilege or an interactive use found since the last
 // certification.
-func SubjectsOf(ids []*detect.Identity, pol *policy.Policy, fs []findings.Finding, past map[string]Past) []Subject {
+func SubjectsOf(ids []*detect.Identity, pol *policy.Policy, fs []findings.Finding, past map[string]Past, ch Changes) []Subject {
 	open := map[string]map[string]time.Time{} // nhi_id -> rule -> first detected, of findings that hold
+	unexempted := map[string]time.Time{}      // nhi_id -> latest exception expiry
 	for _, f := range fs {
+		if at, ok := ch.Unexempted[f.FindingID]; ok && at.After(unexempted[f.NHIID]) {
+			unexempted[f.NHIID] = at
+		}
 		if f.State == findings.Resolved || f.State == findings.Accepted {
 			continue
 		}
@@ -35,7 +48,16 @@ func SubjectsOf(ids []*detect.Identity, pol *policy.Policy, fs []findings.Findin
 		if !id.StillPresent {
 			continue
 		}
-		out = append(out, subject(id, pol, open[id.NHIID], past[id.NHIID]))
+		s := subject(id, pol, open[id.NHIID], past[id.NHIID])
+		if s.Trigger == "" && !s.Certified.IsZero() {
+			switch {
+			case unexempted[id.NHIID].After(s.Certified):
+				s.Trigger = "an exception on it expired after the last certification"
+			case ch.Policy.After(s.Certified):
+				s.Trigger = "the policy changed after the last certification"
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }

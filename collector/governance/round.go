@@ -7,6 +7,8 @@ package governance
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -117,7 +119,36 @@ func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []fin
 			}
 		}
 	}
-	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past), inReview, now), nil
+	ch, err := changes(ctx, st, p, now)
+	if err != nil {
+		return nil, err
+	}
+	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past, ch), inReview, now), nil
+}
+
+// changes gathers what makes a certified identity's review due early
+// beyond its findings: expired exceptions and a new policy.
+func changes(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time) (tickets.Changes, error) {
+	unexempted, err := st.Unexempted(ctx)
+	if err != nil {
+		return tickets.Changes{}, err
+	}
+	since, err := st.PolicyChanged(ctx, policyDigest(p), p.File, now)
+	if err != nil {
+		return tickets.Changes{}, err
+	}
+	return tickets.Changes{Unexempted: unexempted, Policy: since}, nil
+}
+
+// policyDigest names the policy's content: the file's bytes, or the
+// built-in profile.
+func policyDigest(p *policy.Policy) string {
+	b, err := os.ReadFile(p.File)
+	if err != nil {
+		return "builtin:" + p.Profile
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // SyncConfig is what a ticket sync needs besides the plan.

@@ -244,3 +244,67 @@ func (s *Store) Decisions(ctx context.Context, ticketID string) ([]Decision, err
 	}
 	return out, rows.Err()
 }
+
+// PolicyChanged records the policy an analysis runs under and says since
+// when it has been in force, if it replaced another (zero: the first
+// policy ever seen, which changed nothing).
+func (s *Store) PolicyChanged(ctx context.Context, digest, file string, now time.Time) (time.Time, error) {
+	rows, err := s.conn.Query(ctx, "SELECT digest, min(at) FROM "+s.Table("policy_versions")+" GROUP BY digest")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: policy versions: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]time.Time{}
+	for rows.Next() {
+		var d string
+		var at time.Time
+		if err := rows.Scan(&d, &at); err != nil {
+			return time.Time{}, fmt.Errorf("store: policy versions: %w", err)
+		}
+		seen[d] = at
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, err
+	}
+	if at, ok := seen[digest]; ok {
+		if len(seen) == 1 {
+			return time.Time{}, nil
+		}
+		return at, nil
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("policy_versions")+" (digest, file, at)")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: record policy version: %w", err)
+	}
+	if err := b.Append(digest, file, now); err != nil {
+		return time.Time{}, err
+	}
+	if err := b.Send(); err != nil {
+		return time.Time{}, fmt.Errorf("store: record policy version: %w", err)
+	}
+	if len(seen) == 0 {
+		return time.Time{}, nil
+	}
+	return now, nil
+}
+
+// Unexempted returns, by finding id, the latest time an exception stopped
+// covering the finding (accepted -> reopened).
+func (s *Store) Unexempted(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.conn.Query(ctx, "SELECT finding_id, max(at) FROM "+s.Table("finding_events")+
+		" WHERE from_state = 'accepted' AND to_state = 'reopened' GROUP BY finding_id")
+	if err != nil {
+		return nil, fmt.Errorf("store: expired exceptions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		out[id] = at
+	}
+	return out, rows.Err()
+}

@@ -766,3 +766,15 @@ GROUP BY host, evidence, source;
 CREATE TABLE IF NOT EXISTS nhi.coverage_state_all ON CLUSTER nhi_cluster AS nhi.coverage_state
 ENGINE = Distributed(nhi_cluster, nhi, coverage_state, cityHash64(host));
 
+-- 0011_policy_versions
+CREATE TABLE IF NOT EXISTS nhi.policy_versions ON CLUSTER nhi_cluster (
+    digest String,
+    file   String,
+    at     DateTime
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/policy_versions', '{replica}')
+ORDER BY (digest, at);
+
+-- 0011_policy_versions
+CREATE TABLE IF NOT EXISTS nhi.policy_versions_all ON CLUSTER nhi_cluster AS nhi.policy_versions
+ENGINE = Distributed(nhi_cluster, nhi, policy_versions, cityHash64(digest));
+

@@ -783,3 +783,11 @@ ARRAY JOIN scan_coverage_source AS cov_source, scan_coverage_evidence AS cov_evi
 WHERE type = 'scan_completed'
 GROUP BY host, evidence, source;
 
+-- 0011_policy_versions
+CREATE TABLE IF NOT EXISTS nhi.policy_versions  (
+    digest String,
+    file   String,
+    at     DateTime
+) ENGINE = MergeTree()
+ORDER BY (digest, at);
+
