@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -19,8 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/nhiradar/nhiradar/collector/admin"
+	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -94,6 +97,7 @@ type governanceFlags struct {
 	Outbox            string        `help:"The ticket outbox file (default: outbox-DATABASE.db in the state directory)." placeholder:"FILE" env:"NHI_OUTBOX"`
 	AnalyzeNow        string        `help:"Analysis clock, RFC 3339: for replay and tests." hidden:"" name:"analyze-now"`
 	StateDir          string        `help:"Directory of the collector's state (default: $STATE_DIRECTORY under systemd, else the user's cache directory/nhiradar)." name:"state-dir" env:"NHI_COLLECTOR_STATE_DIR"`
+	HookSecretFile    string        `help:"File holding the shared secret of ticket systems' pushes to /hooks/tickets (HMAC-SHA256, X-NHI-Signature); without it the endpoint is off." type:"existingfile" placeholder:"FILE" name:"hook-secret-file" env:"NHI_TICKET_HOOK_SECRET_FILE"`
 }
 
 func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
@@ -198,6 +202,17 @@ func (c *runCmd) serveAdmin(ctx context.Context, reg *prometheus.Registry, stp *
 			}
 			return errStarting
 		}})
+	if c.HookSecretFile != "" {
+		secret, err := ticket.SecretRef{File: c.HookSecretFile}.Load()
+		if err != nil {
+			log.Error("ticket pushes off: the hook secret cannot be read", "err", err)
+		} else {
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.Handle(governance.HookPath, governance.HookHandler(stp.Load, []byte(secret), log))
+			h = mux
+		}
+	}
 	go func() {
 		// Ingest matters more than the endpoints: a port in use is
 		// logged, not fatal.

@@ -101,10 +101,14 @@ type ScanMark struct {
 	N      uint64
 }
 
-// LatestFullScans reads the mark of the full scan_completed events stored now.
+// LatestFullScans reads the mark of the full scan_completed events stored
+// now; a ticket system's push (ticket_hooks) moves the mark too, so that
+// the analyser polls the tickets soon after a change instead of at its
+// interval.
 func LatestFullScans(ctx context.Context, st *store.Store) (ScanMark, error) {
 	var m ScanMark
-	q := "SELECT max(ingested_at), count() FROM " + st.Table("events") + " WHERE type = 'scan_completed' AND scan_full = 1"
+	q := "SELECT max(ingested_at), count() + (SELECT count() FROM " + st.Table("ticket_hooks") + ") FROM " +
+		st.Table("events") + " WHERE type = 'scan_completed' AND scan_full = 1"
 	if err := st.Conn().QueryRow(ctx, q).Scan(&m.Latest, &m.N); err != nil {
 		return m, fmt.Errorf("latest full scans: %w", err)
 	}

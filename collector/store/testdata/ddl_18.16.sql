@@ -790,3 +790,12 @@ CREATE TABLE IF NOT EXISTS nhi.policy_versions  (
 ) ENGINE = MergeTree()
 ORDER BY (digest, at);
 
+-- 0012_ticket_hooks
+CREATE TABLE IF NOT EXISTS nhi.ticket_hooks  (
+    system      String,
+    external_id String,
+    state       String,
+    at          DateTime DEFAULT now()
+) ENGINE = MergeTree()
+ORDER BY (system, external_id, at);
+

@@ -778,3 +778,16 @@ ORDER BY (digest, at);
 CREATE TABLE IF NOT EXISTS nhi.policy_versions_all ON CLUSTER nhi_cluster AS nhi.policy_versions
 ENGINE = Distributed(nhi_cluster, nhi, policy_versions, cityHash64(digest));
 
+-- 0012_ticket_hooks
+CREATE TABLE IF NOT EXISTS nhi.ticket_hooks ON CLUSTER nhi_cluster (
+    system      String,
+    external_id String,
+    state       String,
+    at          DateTime DEFAULT now()
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/nhi/ticket_hooks', '{replica}')
+ORDER BY (system, external_id, at);
+
+-- 0012_ticket_hooks
+CREATE TABLE IF NOT EXISTS nhi.ticket_hooks_all ON CLUSTER nhi_cluster AS nhi.ticket_hooks
+ENGINE = Distributed(nhi_cluster, nhi, ticket_hooks, cityHash64(external_id));
+
