@@ -82,6 +82,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"p.yaml:6 ticketing.system", "p.yaml:7 ticketing.due_days.high", "p.yaml:7 ticketing.due_days.urgent",
 				"p.yaml:9 ticketing.priority.critical", "p.yaml:10 ticketing.queue_by_owner.zed", "p.yaml:11 ticketing.queue_by_environment.staging"},
 			"must be local, rt, servicenow, jira or webhook but got \"remedy\""},
+		{"ticketing review knobs", envPrefix + "ticketing:\n  queue_by_severity: {urgent: q}\n  no_response: accept\n",
+			[]string{"p.yaml:6 ticketing.queue_by_severity.urgent", "p.yaml:7 ticketing.no_response"}, "not a severity (critical, high, medium, low)"},
 		{"ticketing url required", envPrefix + "ticketing:\n  system: jira\n", []string{"p.yaml:5 ticketing.url"}, "required for system jira"},
 		{"ticketing url bad", envPrefix + "ticketing:\n  system: webhook\n  url: ftp://x\n", []string{"p.yaml:7 ticketing.url"}, "not an http(s) URL"},
 		{"ticketing local url", envPrefix + "ticketing:\n  system: local\n  url: https://x\n", []string{"p.yaml:7 ticketing.url"}, "local tickets"},

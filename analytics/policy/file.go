@@ -85,6 +85,14 @@ type Ticketing struct {
 	QueueByOwner map[string]string `yaml:"queue_by_owner"`
 	// QueueByEnvironment: environment -> queue.
 	QueueByEnvironment map[string]string `yaml:"queue_by_environment"`
+	// QueueBySeverity: severity -> queue, after owner and environment.
+	QueueBySeverity map[string]string `yaml:"queue_by_severity"`
+	// ReviewPerIdentity files one recertification ticket per identity
+	// instead of one per reviewer.
+	ReviewPerIdentity bool `yaml:"review_per_identity"`
+	// NoResponse is what an unanswered review counts as: no_response (the
+	// default: never a silent certification) or revoke.
+	NoResponse string `yaml:"no_response"`
 	// Priority: severity -> the system's priority (e.g. "P1", "1 - Critical").
 	Priority map[string]string `yaml:"priority"`
 	// DueDays: severity -> days until the ticket is due.

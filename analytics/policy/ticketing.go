@@ -46,6 +46,18 @@ func (b *builder) ticketing(raw *located[Ticketing]) {
 			b.fail("ticketing.queue_by_environment."+env, fmt.Sprintf("unknown environment %q (not under environments)", env))
 		}
 	}
+	for _, sev := range sortedKeys(t.QueueBySeverity) {
+		if !severities[sev] {
+			b.fail("ticketing.queue_by_severity."+sev, "not a severity (critical, high, medium, low)")
+		}
+	}
+	switch t.NoResponse {
+	case "":
+		t.NoResponse = "no_response"
+	case "no_response", "revoke":
+	default:
+		b.fail("ticketing.no_response", fmt.Sprintf("must be no_response or revoke but got %q", t.NoResponse))
+	}
 	b.p.Ticketing = t
 }
 

@@ -77,8 +77,10 @@ func (s Subject) Reviewer() (string, string) {
 }
 
 // Reviews plans one recertification ticket per reviewer listing their
-// identities due for review, leaving out those already under review.
-func Reviews(subs []Subject, inReview map[string]bool, now time.Time) []Request {
+// identities due for review (or one per identity when perIdentity),
+// leaving out those already under review.
+func Reviews(subs []Subject, inReview map[string]bool, now time.Time, perIdentity ...bool) []Request {
+	one := len(perIdentity) > 0 && perIdentity[0]
 	byReviewer := map[string][]Subject{}
 	for _, s := range subs {
 		if inReview[s.NHIID] {
@@ -88,12 +90,17 @@ func Reviews(subs []Subject, inReview map[string]bool, now time.Time) []Request 
 			continue
 		}
 		if r, _ := s.Reviewer(); r != "" {
-			byReviewer[r] = append(byReviewer[r], s)
+			k := r
+			if one {
+				k = r + "\x00" + s.NHIID
+			}
+			byReviewer[k] = append(byReviewer[k], s)
 		}
 	}
 	out := make([]Request, 0, len(byReviewer))
-	for reviewer, list := range byReviewer {
+	for k, list := range byReviewer {
 		sort.Slice(list, func(i, j int) bool { return list[i].NHIID < list[j].NHIID })
+		reviewer, _, _ := strings.Cut(k, "\x00")
 		out = append(out, review(reviewer, list, now))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })

@@ -36,3 +36,14 @@ func TestReviewsDueReviewerAndGrouping(t *testing.T) {
 		t.Error("the review must say that no answer is never a certification")
 	}
 }
+
+func TestReviewPerIdentity(t *testing.T) {
+	day := 24 * time.Hour
+	a := Subject{NHIID: "n1", Owner: "alice", OwnerStatus: "active", Known: now.Add(-100 * day), ReviewEvery: 90 * day}
+	b := a
+	b.NHIID = "n2"
+	got := Reviews([]Subject{a, b}, nil, now, true)
+	if len(got) != 2 || got[0].Owner != "alice" || len(got[0].NHIIDs) != 1 || got[0].Key == got[1].Key {
+		t.Fatalf("per identity: %+v; want two reviews for alice, one identity each", got)
+	}
+}

@@ -120,7 +120,7 @@ func priority(pol *policy.Policy, sev string) string {
 }
 
 // queue: the owner's queue, else the environment's of the first host,
-// else the default.
+// else the severity's, else the default.
 func queue(pol *policy.Policy, f findings.Finding) string {
 	t := pol.Ticketing
 	if q, ok := t.QueueByOwner[f.Owner]; ok {
@@ -130,6 +130,9 @@ func queue(pol *policy.Policy, f findings.Finding) string {
 		if q, ok := t.QueueByEnvironment[pol.Environment(h)]; ok {
 			return q
 		}
+	}
+	if q, ok := t.QueueBySeverity[f.Severity]; ok {
+		return q
 	}
 	return t.DefaultQueue
 }

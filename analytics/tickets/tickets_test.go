@@ -30,6 +30,8 @@ ticketing:
   default_queue: security
   queue_by_environment:
     production: prod-ops
+  queue_by_severity:
+    medium: appsec
   priority:
     high: P2
   due_days:
@@ -62,8 +64,8 @@ func TestPlanOneTicketPerFinding(t *testing.T) {
 	if a.Priority != "P2" || a.Queue != "prod-ops" || !a.Due.Equal(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)) || a.Type != Remediation {
 		t.Errorf("f-aaaa: priority %q queue %q due %s type %s", a.Priority, a.Queue, a.Due, a.Type)
 	}
-	if b := got[1]; b.Priority != "medium" || b.Queue != "security" || !b.Due.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("f-bbbb: priority %q queue %q due %s; want the defaults", b.Priority, b.Queue, b.Due)
+	if b := got[1]; b.Priority != "medium" || b.Queue != "appsec" || !b.Due.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("f-bbbb: priority %q queue %q due %s; want the defaults and the severity's queue", b.Priority, b.Queue, b.Due)
 	}
 	golden(t, "testdata/reused.golden", a.Title+"\n\n"+a.Body)
 }

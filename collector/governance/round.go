@@ -123,7 +123,7 @@ func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []fin
 	if err != nil {
 		return nil, err
 	}
-	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past, ch), inReview, now), nil
+	return tickets.Reviews(tickets.SubjectsOf(ids, p, fs, past, ch), inReview, now, p.Ticketing.ReviewPerIdentity), nil
 }
 
 // changes gathers what makes a certified identity's review due early
@@ -168,7 +168,8 @@ func Sync(ctx context.Context, c SyncConfig, plan []tickets.Request, now time.Ti
 	if err != nil {
 		return "", ticketsync.Report{}, err
 	}
-	s := &ticketsync.Syncer{Store: c.Store, Conn: conn, Outbox: c.Outbox, Log: c.Log, Now: clock}
+	s := &ticketsync.Syncer{Store: c.Store, Conn: conn, Outbox: c.Outbox, Log: c.Log, Now: clock,
+		NoResponse: c.Policy.Ticketing.NoResponse}
 	if conn.Name() != local.Name {
 		s.Namespace = c.Store.Database() // a shared system keeps this database's tickets apart
 	}

@@ -104,10 +104,15 @@ func (s *Syncer) overdue(ctx context.Context, recs map[string]store.TicketRow, r
 				continue
 			}
 			msg := "NHI Radar: no answer a week past the due date; the identities not answered count as no response (not certified) and go to the owner's manager at the next review."
+			outcome := tickets.NoResponse
+			if s.NoResponse == tickets.Revoke {
+				msg = "NHI Radar: no answer a week past the due date; as the policy says, the identities not answered are to be revoked."
+				outcome = tickets.Revoke
+			}
 			if err := s.comment(ctx, rec, msg); err != nil {
 				return err
 			}
-			if err := s.reviewed(ctx, rec, tickets.NoResponse, "nobody (no response)"); err != nil {
+			if err := s.reviewed(ctx, rec, outcome, "nobody (no response)"); err != nil {
 				return err
 			}
 			continue

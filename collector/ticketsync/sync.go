@@ -36,6 +36,9 @@ type Syncer struct {
 	// Now is the clock, shared with the analysis it follows (--now).
 	Now          func() time.Time
 	VerifyWithin time.Duration
+	// NoResponse is what an unanswered review counts as: no_response
+	// (default) or revoke, as the policy says.
+	NoResponse string
 	// Namespace goes before every correlation key the system sees, so that
 	// two NHI Radar installations (or databases) can share one system.
 	Namespace string

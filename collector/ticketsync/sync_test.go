@@ -465,6 +465,24 @@ func TestRecertification(t *testing.T) {
 			t.Errorf("ccc: %s, want no_response", d.Decision)
 		}
 	}
+	// Under a policy that counts no answer as revoke, an unanswered review
+	// opens a revocation.
+	w.sync.NoResponse = tickets.Revoke
+	w.clock = bob.Due.Add(9 * 24 * time.Hour)
+	late := tickets.Reviews([]tickets.Subject{subject("ddd", "dave")}, nil, w.clock)
+	if _, err := w.sync.Sync(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	dave := w.ticket(late[0].Key)
+	for _, at := range []time.Time{dave.Due.Add(time.Hour), dave.Due.Add(8 * 24 * time.Hour)} {
+		w.clock = at
+		if _, err := w.sync.Sync(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rv := w.ticket("rv-ddd"); rv.Type != tickets.Remediation {
+		t.Errorf("unanswered under no_response: revoke: %+v; want a revocation ticket", rv)
+	}
 	// The next campaign sends ccc to bob's manager.
 	next := tickets.Reviews([]tickets.Subject{func() tickets.Subject { s := subject("ccc", "bob"); s.Escalated = true; return s }()}, nil, w.clock)
 	if len(next) != 1 || next[0].Owner != "carol" {
