@@ -3,7 +3,10 @@
 GO       ?= go
 BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# Every binary links internal/buildinfo, so one pair of -X stamps them all.
+BUILDINFO := github.com/nhiradar/nhiradar/internal/buildinfo
+LDFLAGS  := -s -w -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT)
 SERVICES := packaging/dev/services.sh
 
 .PHONY: all build test test-unit demo bench services-up services-down services-status vet fmt clean

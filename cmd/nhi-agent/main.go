@@ -16,12 +16,11 @@ import (
 
 	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/agent/service"
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 type cli struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
 	LogLevel  slog.Level   `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
 	LogFormat string       `help:"Log format: text or json." enum:"text,json" default:"text" env:"NHI_LOG_FORMAT"`
 	Scan      scanCmd      `cmd:"" help:"Scan once and print or publish what is found."`
@@ -39,13 +38,13 @@ type cli struct {
 
 type versionCmd struct{}
 
-func (versionCmd) Run() error { fmt.Println(version); return nil }
+func (versionCmd) Run() error { fmt.Println(buildinfo.String("nhi-agent")); return nil }
 
 func main() {
 	var c cli
 	kctx := kong.Parse(&c, kong.Name("nhi-agent"),
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
-		kong.UsageOnError(),
+		kong.UsageOnError(), kong.Vars{"version": buildinfo.String("nhi-agent")},
 		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser,
 			"shipped": strings.Join(shipped, ","), "plugin_dir": config.DefaultPluginDir,
 			"plugin_memory": strconv.Itoa(config.DefaultPluginMemory), "plugin_timeout": config.DefaultTimeout.String()})

@@ -15,6 +15,7 @@ import (
 	"github.com/nhiradar/nhiradar/agent"
 	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/agent/service"
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
 
 type runCmd struct {
@@ -36,7 +37,7 @@ func (c *runCmd) Run(log *slog.Logger) error {
 		debug.SetMemoryLimit(32 << 20)
 	}
 	return service.Run(service.Config(c.Config, ""), func(ctx context.Context) error {
-		return agent.Run(ctx, cfg, version, log)
+		return agent.Run(ctx, cfg, buildinfo.Version, log)
 	})
 }
 

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
 
 type cli struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
 	ClickHouse []string     `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
 	Database   string       `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
 	User       string       `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
@@ -70,7 +73,7 @@ func run(args []string) int {
 // options are nhictl's parser settings, shared with the tests.
 func options() []kong.Option {
 	return []kong.Option{kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory and work its findings and tickets."),
-		kong.Vars{"user": currentUser()}}
+		kong.Vars{"user": currentUser(), "version": buildinfo.String("nhictl")}}
 }
 
 // currentUser names who works a local ticket by default.
