@@ -21,19 +21,19 @@ import (
 
 type cli struct {
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
-	LogLevel  slog.Level   `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
-	LogFormat string       `help:"Log format: text or json." enum:"text,json" default:"text" env:"NHI_LOG_FORMAT"`
-	Scan      scanCmd      `cmd:"" help:"Scan once and print or publish what is found."`
-	Run       runCmd       `cmd:"" help:"Run the agent in the foreground (what the service manager starts)."`
-	Install   installCmd   `cmd:"" help:"Install the system service."`
-	Uninstall uninstallCmd `cmd:"" help:"Remove the system service."`
-	Start     startCmd     `cmd:"" help:"Start the system service."`
-	Stop      stopCmd      `cmd:"" help:"Stop the system service."`
-	Restart   restartCmd   `cmd:"" help:"Restart the system service."`
-	Status    statusCmd    `cmd:"" help:"Print whether the system service runs."`
-	Config    configCmd    `cmd:"" help:"Configuration tools."`
-	Plugin    pluginCmd    `cmd:"" help:"Plugin tools."`
-	Version   versionCmd   `cmd:"" help:"Print the version."`
+	LogLevel    slog.Level       `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	LogFormat   string           `help:"Log format: text or json." enum:"text,json" default:"text" env:"NHI_LOG_FORMAT"`
+	Scan        scanCmd          `cmd:"" help:"Scan once and print or publish what is found."`
+	Run         runCmd           `cmd:"" help:"Run the agent in the foreground (what the service manager starts)."`
+	Install     installCmd       `cmd:"" help:"Install the system service."`
+	Uninstall   uninstallCmd     `cmd:"" help:"Remove the system service."`
+	Start       startCmd         `cmd:"" help:"Start the system service."`
+	Stop        stopCmd          `cmd:"" help:"Stop the system service."`
+	Restart     restartCmd       `cmd:"" help:"Restart the system service."`
+	Status      statusCmd        `cmd:"" help:"Print whether the system service runs."`
+	Config      configCmd        `cmd:"" help:"Configuration tools."`
+	Plugin      pluginCmd        `cmd:"" help:"Plugin tools."`
+	Version     versionCmd       `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}

@@ -39,16 +39,19 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 
 type cli struct {
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
-	Config   kong.ConfigFlag `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
-	LogLevel slog.Level      `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
-	Run      runCmd          `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
-	Migrate  migrateCmd      `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
-	Version  versionCmd      `cmd:"" help:"Print the version."`
+	Config      kong.ConfigFlag  `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
+	LogLevel    slog.Level       `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	Run         runCmd           `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
+	Migrate     migrateCmd       `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
+	Version     versionCmd       `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}
 
-func (versionCmd) Run() error { os.Stdout.WriteString(buildinfo.String("nhi-collector") + "\n"); return nil }
+func (versionCmd) Run() error {
+	os.Stdout.WriteString(buildinfo.String("nhi-collector") + "\n")
+	return nil
+}
 
 type migrateCmd struct {
 	storeFlags
