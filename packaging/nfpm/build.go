@@ -75,6 +75,11 @@ func write(tmpl *nfpm.Info, format, dir string) (string, error) {
 	// its own copy so that one does not see the other's.
 	info := *tmpl
 	info.Contents = append(files.Contents(nil), tmpl.Contents...)
+	if format == "rpm" {
+		// RPM distributions create users with useradd from shadow-utils;
+		// there is no adduser package to depend on.
+		info.Depends = []string{"shadow-utils"}
+	}
 	info.Target = filepath.Join(dir, pkgr.ConventionalFileName(&info))
 	if err := nfpm.PrepareForPackager(nfpm.WithDefaults(&info), format); err != nil {
 		return "", fmt.Errorf("%s %s: %w", info.Name, format, err)
