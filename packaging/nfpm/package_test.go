@@ -154,6 +154,11 @@ func checkAgentDeb(t *testing.T, deb string) {
 		t.Errorf("plugin --version: %q, want commit %s", out, testCommit)
 	}
 	run(t, nil, "getent", "passwd", "nhi-agent")
+	if st, err := os.Stat("/var/lib/nhi-agent"); err != nil {
+		t.Errorf("state directory after install: %v", err)
+	} else if st.Mode().Perm() != 0o700 {
+		t.Errorf("state directory mode %v, want 0700", st.Mode().Perm())
+	}
 	checkInstalledConfig(t)
 	checkInstalledScan(t)
 	checkRemove(t)
@@ -228,7 +233,7 @@ func checkRemove(t *testing.T) {
 	if st := run(t, nil, "dpkg-query", "-W", "-f", "${db:Status-Status}", "nhi-agent"); st != "config-files" {
 		t.Errorf("after dpkg -r the status is %q, want config-files", st)
 	}
-	for _, gone := range []string{"/usr/bin/nhi-agent", "/usr/lib/nhi-agent", "/lib/systemd/system/nhi-agent.service"} {
+	for _, gone := range []string{"/usr/bin/nhi-agent", "/usr/lib/nhi-agent", "/lib/systemd/system/nhi-agent.service", "/var/lib/nhi-agent"} {
 		if _, err := os.Stat(gone); err == nil {
 			t.Errorf("%s is left after dpkg -r", gone)
 		}
