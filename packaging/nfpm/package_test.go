@@ -44,6 +44,7 @@ func buildBinaries(t *testing.T) string {
 func buildPackages(t *testing.T) map[string]string {
 	t.Helper()
 	bin := buildBinaries(t)
+	checkVersions(t, bin)
 	paths, err := Build(options{Bin: bin, Out: t.TempDir(), Policy: "../policy", Version: testVersion, Arch: "amd64"})
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +104,21 @@ func TestPackages(t *testing.T) {
 	t.Run("agent deb installed", func(t *testing.T) { checkAgentDeb(t, pkgs["agent.deb"]) })
 }
 
+// checkVersions runs --version of every binary: each must carry the
+// version and commit the build stamped.
+func checkVersions(t *testing.T, bin string) {
+	names := []string{"nhi-agent", "nhi-collector", "nhictl"}
+	for _, p := range Plugins {
+		names = append(names, "nhi-plugin-"+p)
+	}
+	for _, n := range names {
+		want := n + " " + testVersion + " (commit " + testCommit + ")"
+		if out := run(t, nil, filepath.Join(bin, n), "--version"); strings.TrimSpace(out) != want {
+			t.Errorf("%s --version: %q, want %q", n, out, want)
+		}
+	}
+}
+
 func checkCollectorDeb(t *testing.T, deb string) {
 	list := run(t, nil, "dpkg-deb", "-c", deb)
 	for _, want := range []string{"./usr/bin/nhi-collector", "./usr/bin/nhictl", "./etc/nhi-collector/policy.yaml",
@@ -146,6 +162,9 @@ func checkRPMs(t *testing.T, agent, collector string) {
 
 func checkAgentDeb(t *testing.T, deb string) {
 	t.Cleanup(func() { exec.Command("dpkg", "--purge", "nhi-agent").Run() })
+	if c := run(t, nil, "dpkg-deb", "-I", deb, "conffiles"); strings.TrimSpace(c) != "/etc/nhi-agent/agent.yaml" {
+		t.Errorf("agent conffiles %q, want /etc/nhi-agent/agent.yaml", c)
+	}
 	run(t, nil, "dpkg", "-i", deb)
 	if out := run(t, nil, "/usr/bin/nhi-agent", "--version"); !strings.Contains(out, "1.2.3") || !strings.Contains(out, testCommit) {
 		t.Errorf("nhi-agent --version: %q, want version 1.2.3 and commit %s", out, testCommit)
