@@ -102,6 +102,7 @@ func TestPackages(t *testing.T) {
 	t.Run("collector deb", func(t *testing.T) { checkCollectorDeb(t, pkgs["collector.deb"]) })
 	t.Run("rpm", func(t *testing.T) { checkRPMs(t, pkgs["agent.rpm"], pkgs["collector.rpm"]) })
 	t.Run("agent deb installed", func(t *testing.T) { checkAgentDeb(t, pkgs["agent.deb"]) })
+	t.Run("collector deb installed", func(t *testing.T) { checkCollectorInstall(t, pkgs["collector.deb"]) })
 }
 
 // checkVersions runs --version of every binary: each must carry the
@@ -262,6 +263,27 @@ func checkRemove(t *testing.T) {
 	}
 	run(t, nil, "dpkg", "--purge", "nhi-agent")
 	for _, gone := range []string{"/etc/nhi-agent/agent.yaml", "/var/lib/nhi-agent"} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("%s is left after dpkg --purge", gone)
+		}
+	}
+}
+
+// checkCollectorInstall installs the collector's .deb, checks the installed
+// policy with the installed nhictl (its owners.csv is found beside it) and
+// purges the package.
+func checkCollectorInstall(t *testing.T, deb string) {
+	t.Cleanup(func() { exec.Command("dpkg", "--purge", "nhi-collector").Run() })
+	run(t, nil, "dpkg", "-i", deb)
+	run(t, nil, "getent", "passwd", "nhi-collector")
+	if out := run(t, nil, "/usr/bin/nhictl", "policy", "check", "/etc/nhi-collector/policy.yaml"); !strings.Contains(out, ": ok") {
+		t.Errorf("nhictl policy check: %q", out)
+	}
+	if out := run(t, nil, "/usr/bin/nhi-collector", "--config", "/etc/nhi-collector/collector.json", "--version"); !strings.Contains(out, testCommit) {
+		t.Errorf("nhi-collector --version with the installed config: %q", out)
+	}
+	run(t, nil, "dpkg", "--purge", "nhi-collector")
+	for _, gone := range []string{"/usr/bin/nhi-collector", "/usr/bin/nhictl", "/etc/nhi-collector", "/var/lib/nhi-collector"} {
 		if _, err := os.Stat(gone); err == nil {
 			t.Errorf("%s is left after dpkg --purge", gone)
 		}
