@@ -40,14 +40,19 @@ type versionCmd struct{}
 
 func (versionCmd) Run() error { fmt.Println(buildinfo.String("nhi-agent")); return nil }
 
-func main() {
-	var c cli
-	kctx := kong.Parse(&c, kong.Name("nhi-agent"),
+// options are the parser's settings, shared with the tests.
+func options() []kong.Option {
+	return []kong.Option{kong.Name("nhi-agent"),
 		kong.Description("NHI Radar agent: finds API keys, tokens, SSH keys and service accounts on this host."),
 		kong.UsageOnError(), kong.Vars{"version": buildinfo.String("nhi-agent")},
 		kong.Vars{"config_path": config.DefaultPath, "service_user": service.DefaultUser,
 			"shipped": strings.Join(shipped, ","), "plugin_dir": config.DefaultPluginDir,
-			"plugin_memory": strconv.Itoa(config.DefaultPluginMemory), "plugin_timeout": config.DefaultTimeout.String()})
+			"plugin_memory": strconv.Itoa(config.DefaultPluginMemory), "plugin_timeout": config.DefaultTimeout.String()}}
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c, options()...)
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {

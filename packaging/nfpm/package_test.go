@@ -289,3 +289,20 @@ func checkCollectorInstall(t *testing.T, deb string) {
 		}
 	}
 }
+
+// TestEveryPluginPackaged holds the packaged plugins to the plugin commands
+// in cmd/, so that a new plugin is not left out of the package and its pins.
+func TestEveryPluginPackaged(t *testing.T) {
+	dirs, err := filepath.Glob("../../cmd/nhi-plugin-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range dirs {
+		got = append(got, strings.TrimPrefix(filepath.Base(d), "nhi-plugin-"))
+	}
+	want := slices.Sorted(slices.Values(Plugins))
+	if !slices.Equal(got, want) {
+		t.Fatalf("cmd/ has plugins %v, the package ships %v", got, want)
+	}
+}
