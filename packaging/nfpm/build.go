@@ -142,8 +142,9 @@ func staged(stage, name string, b []byte) (string, error) {
 
 func asset(name string) string { return filepath.Join("assets", name) }
 
-// script stages an embedded maintainer script.
-func script(stage, name string) (string, error) {
+// stageAsset stages an embedded asset (maintainer script, unit, configuration)
+// for nfpm, which reads its contents from files.
+func stageAsset(stage, name string) (string, error) {
 	b, err := assets.ReadFile(asset(name))
 	if err != nil {
 		return "", fmt.Errorf("asset %s: %w", name, err)
@@ -157,7 +158,7 @@ func scripts(stage, prefix string) (nfpm.Scripts, error) {
 		to   *string
 		name string
 	}{{&s.PostInstall, "postinstall"}, {&s.PreRemove, "preremove"}, {&s.PostRemove, "postremove"}} {
-		p, err := script(stage, prefix+"-"+x.name+".sh")
+		p, err := stageAsset(stage, prefix+"-"+x.name+".sh")
 		if err != nil {
 			return s, err
 		}
@@ -238,14 +239,13 @@ func collectorInfo(o options, stage string) (*nfpm.Info, error) {
 	info := base(o, "nhi-collector", "NHI Radar collector and nhictl: stores agents' events from Kafka in ClickHouse; analysis, findings, tickets and reports.")
 	info.Depends = []string{"adduser"}
 	info.RPM.Packager = "NHI Radar"
-	var err error
-	var staged []string
-	for _, name := range []string{"collector.json", "nhi-collector.service"} {
-		p, err := script(stage, name)
-		if err != nil {
-			return nil, err
-		}
-		staged = append(staged, p)
+	cfgPath, err := stageAsset(stage, "collector.json")
+	if err != nil {
+		return nil, err
+	}
+	unitPath, err := stageAsset(stage, "nhi-collector.service")
+	if err != nil {
+		return nil, err
 	}
 	conf := func(src, dst string) *files.Content {
 		return &files.Content{Source: src, Destination: dst, Type: files.TypeConfigNoReplace, FileInfo: &files.ContentFileInfo{Mode: 0o644}}
@@ -254,10 +254,10 @@ func collectorInfo(o options, stage string) (*nfpm.Info, error) {
 		binary(o, "nhi-collector", "/usr/bin/nhi-collector"),
 		binary(o, "nhictl", "/usr/bin/nhictl"),
 		{Destination: "/etc/nhi-collector", Type: files.TypeDir, FileInfo: &files.ContentFileInfo{Mode: 0o755}},
-		conf(staged[0], "/etc/nhi-collector/collector.json"),
+		conf(cfgPath, "/etc/nhi-collector/collector.json"),
 		conf(filepath.Join(o.Policy, "policy.yaml"), "/etc/nhi-collector/policy.yaml"),
 		conf(filepath.Join(o.Policy, "owners.csv"), "/etc/nhi-collector/owners.csv"),
-		{Source: staged[1], Destination: "/lib/systemd/system/nhi-collector.service", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
+		{Source: unitPath, Destination: "/lib/systemd/system/nhi-collector.service", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 	}
 	if info.Scripts, err = scripts(stage, "collector"); err != nil {
 		return nil, err
