@@ -199,6 +199,7 @@ func checkInstalledConfig(t *testing.T) {
 	if want := "/etc/nhi-agent/agent.yaml: ok (1 brokers, 7 plugins)"; !strings.Contains(out, want) || strings.Contains(out, "warning") {
 		t.Errorf("config check: %q, want %q and no warning", out, want)
 	}
+	verifyUnit(t, "/lib/systemd/system/nhi-agent.service")
 	unit, err := os.ReadFile("/lib/systemd/system/nhi-agent.service")
 	if err != nil || !strings.Contains(string(unit), `ExecStart=/usr/bin/nhi-agent "run" "--config" "/etc/nhi-agent/agent.yaml"`) {
 		t.Errorf("installed unit: %v\n%s", err, unit)
@@ -276,6 +277,7 @@ func checkCollectorInstall(t *testing.T, deb string) {
 	t.Cleanup(func() { exec.Command("dpkg", "--purge", "nhi-collector").Run() })
 	run(t, nil, "dpkg", "-i", deb)
 	run(t, nil, "getent", "passwd", "nhi-collector")
+	verifyUnit(t, "/lib/systemd/system/nhi-collector.service")
 	if out := run(t, nil, "/usr/bin/nhictl", "policy", "check", "/etc/nhi-collector/policy.yaml"); !strings.Contains(out, ": ok") {
 		t.Errorf("nhictl policy check: %q", out)
 	}
@@ -304,5 +306,21 @@ func TestEveryPluginPackaged(t *testing.T) {
 	want := slices.Sorted(slices.Values(Plugins))
 	if !slices.Equal(got, want) {
 		t.Fatalf("cmd/ has plugins %v, the package ships %v", got, want)
+	}
+}
+
+// verifyUnit has systemd check an installed unit. systemd-analyze exits 0
+// on unknown keys and unsafe settings alike, so any line naming the unit
+// fails the test; lines about other units on this machine do not.
+func verifyUnit(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("systemd-analyze", "verify", "--man=no", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-analyze verify %s: %v\n%s", path, err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, path) {
+			t.Errorf("systemd-analyze verify: %s", line)
+		}
 	}
 }
