@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 
 const (
@@ -81,6 +83,20 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 	return string(out)
 }
 
+// packageTools installs rpm and systemd-analyze through the project's
+// script when they are missing: a fresh machine has neither, and a missing
+// tool fails the test rather than skipping a check.
+func packageTools(t *testing.T) {
+	_, rpmErr := exec.LookPath("rpm")
+	_, sdErr := exec.LookPath("systemd-analyze")
+	if rpmErr == nil && sdErr == nil {
+		return
+	}
+	if out, err := exec.Command("bash", devservices.Script(), "install-package-tools").CombinedOutput(); err != nil {
+		t.Fatalf("installing rpm and systemd-analyze: %v\n%s", err, out)
+	}
+}
+
 func TestPackageVersion(t *testing.T) {
 	for in, want := range map[string]string{
 		"v1.2.3": "1.2.3", "v1.2.3-4-gabcdef0": "1.2.3+4.gabcdef0", "9d2f3a4-dirty": "0.0.0~git9d2f3a4.dirty",
@@ -98,6 +114,7 @@ func TestPackages(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("installing the .deb needs root (dpkg -i); run this test as root")
 	}
+	packageTools(t)
 	pkgs := buildPackages(t)
 	t.Run("collector deb", func(t *testing.T) { checkCollectorDeb(t, pkgs["collector.deb"]) })
 	t.Run("rpm", func(t *testing.T) { checkRPMs(t, pkgs["agent.rpm"], pkgs["collector.rpm"]) })
