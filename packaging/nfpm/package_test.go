@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
@@ -81,6 +82,23 @@ func run(t *testing.T, env []string, name string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s\n%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
 	}
 	return string(out)
+}
+
+// dpkg runs dpkg, waiting while another installer (an apt-get of a
+// parallel test package) holds the dpkg lock: dpkg itself fails at once.
+func dpkg(t *testing.T, args ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		out, err := exec.Command("dpkg", args...).CombinedOutput()
+		if err == nil {
+			return
+		}
+		if !bytes.Contains(out, []byte("lock")) || time.Now().After(deadline) {
+			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // packageTools installs rpm and systemd-analyze through the project's
@@ -183,7 +201,7 @@ func checkAgentDeb(t *testing.T, deb string) {
 	if c := run(t, nil, "dpkg-deb", "-I", deb, "conffiles"); strings.TrimSpace(c) != "/etc/nhi-agent/agent.yaml" {
 		t.Errorf("agent conffiles %q, want /etc/nhi-agent/agent.yaml", c)
 	}
-	run(t, nil, "dpkg", "-i", deb)
+	dpkg(t, "-i", deb)
 	if out := run(t, nil, "/usr/bin/nhi-agent", "--version"); !strings.Contains(out, "1.2.3") || !strings.Contains(out, testCommit) {
 		t.Errorf("nhi-agent --version: %q, want version 1.2.3 and commit %s", out, testCommit)
 	}
@@ -267,7 +285,7 @@ func checkInstalledScan(t *testing.T) {
 // checkRemove removes the package (only the configuration may stay), then
 // purges it (nothing stays).
 func checkRemove(t *testing.T) {
-	run(t, nil, "dpkg", "-r", "nhi-agent")
+	dpkg(t, "-r", "nhi-agent")
 	if st := run(t, nil, "dpkg-query", "-W", "-f", "${db:Status-Status}", "nhi-agent"); st != "config-files" {
 		t.Errorf("after dpkg -r the status is %q, want config-files", st)
 	}
@@ -279,7 +297,7 @@ func checkRemove(t *testing.T) {
 	if _, err := os.Stat("/etc/nhi-agent/agent.yaml"); err != nil {
 		t.Errorf("dpkg -r removed the configuration: %v", err)
 	}
-	run(t, nil, "dpkg", "--purge", "nhi-agent")
+	dpkg(t, "--purge", "nhi-agent")
 	for _, gone := range []string{"/etc/nhi-agent/agent.yaml", "/var/lib/nhi-agent"} {
 		if _, err := os.Stat(gone); err == nil {
 			t.Errorf("%s is left after dpkg --purge", gone)
@@ -292,7 +310,7 @@ func checkRemove(t *testing.T) {
 // purges the package.
 func checkCollectorInstall(t *testing.T, deb string) {
 	t.Cleanup(func() { exec.Command("dpkg", "--purge", "nhi-collector").Run() })
-	run(t, nil, "dpkg", "-i", deb)
+	dpkg(t, "-i", deb)
 	run(t, nil, "getent", "passwd", "nhi-collector")
 	verifyUnit(t, "/lib/systemd/system/nhi-collector.service")
 	if out := run(t, nil, "/usr/bin/nhictl", "policy", "check", "/etc/nhi-collector/policy.yaml"); !strings.Contains(out, ": ok") {
@@ -301,7 +319,7 @@ func checkCollectorInstall(t *testing.T, deb string) {
 	if out := run(t, nil, "/usr/bin/nhi-collector", "--config", "/etc/nhi-collector/collector.json", "--version"); !strings.Contains(out, testCommit) {
 		t.Errorf("nhi-collector --version with the installed config: %q", out)
 	}
-	run(t, nil, "dpkg", "--purge", "nhi-collector")
+	dpkg(t, "--purge", "nhi-collector")
 	for _, gone := range []string{"/usr/bin/nhi-collector", "/usr/bin/nhictl", "/etc/nhi-collector", "/var/lib/nhi-collector"} {
 		if _, err := os.Stat(gone); err == nil {
 			t.Errorf("%s is left after dpkg --purge", gone)
