@@ -3,10 +3,15 @@
 GO       ?= go
 BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# Every binary links internal/buildinfo, so one pair of -X stamps them all.
+BUILDINFO := github.com/nhiradar/nhiradar/internal/buildinfo
+LDFLAGS  := -s -w -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT)
 SERVICES := packaging/dev/services.sh
 
-.PHONY: all build test test-unit demo bench services-up services-down services-status vet fmt clean
+DIST     := dist
+
+.PHONY: all build package test test-unit demo bench services-up services-down services-status vet fmt clean
 
 all: build
 
@@ -15,6 +20,12 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# .deb and .rpm of the agent (with its plugins, pinned in the default
+# configuration) and of the collector with nhictl, built with nfpm as a Go
+# library: packaging/nfpm.
+package: build
+	$(GO) run ./packaging/nfpm -bin $(BIN) -out $(DIST) -version '$(VERSION)'
 
 vet:
 	$(GO) vet ./...
@@ -48,4 +59,4 @@ bench: build services-up
 	packaging/dev/bench.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

@@ -91,3 +91,22 @@ func TestRunEndsWhenAgentEnds(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+func TestSystemdUnitRendersTheInstalledUnit(t *testing.T) {
+	unit, err := SystemdUnit("/usr/bin/nhi-agent", "/etc/nhi-agent/agent.yaml", DefaultUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ExecStart=/usr/bin/nhi-agent \"run\" \"--config\" \"/etc/nhi-agent/agent.yaml\"\n",
+		"ConditionFileIsExecutable=/usr/bin/nhi-agent\n", "User=nhi-agent\nGroup=nhi-agent\n",
+		"Description=NHI Radar agent: discovers",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("unit lacks %q:\n%s", want, unit)
+		}
+	}
+	if strings.Contains(unit, "{{") {
+		t.Errorf("unit holds template syntax:\n%s", unit)
+	}
+}

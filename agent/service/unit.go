@@ -1,5 +1,11 @@
 package service
 
+import (
+	"fmt"
+	"strings"
+	"text/template"
+)
+
 // systemdUnit is the unit kardianos/service writes on systemd hosts (its
 // mini template syntax). Every directive below keeps discovery working:
 //
@@ -69,3 +75,29 @@ TasksMax=256
 [Install]
 WantedBy=multi-user.target
 `
+
+// SystemdUnit renders the unit kardianos/service would install for the
+// agent at path, so that packages ship the same unit as `nhi-agent
+// install` writes rather than a copy that drifts from it.
+func SystemdUnit(path, configPath, user string) (string, error) {
+	cfg := Config(configPath, user)
+	// The template calls its fields as functions ({{Path}}, {{range
+	// Arguments}}); text/template does the same with a function map.
+	funcs := template.FuncMap{
+		"Description": func() string { return cfg.Description },
+		"Path":        func() string { return path },
+		"Arguments":   func() []string { return cfg.Arguments },
+		"UserName":    func() string { return cfg.UserName },
+		"cmd":         func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` },
+		"cmdEscape":   func(s string) string { return strings.ReplaceAll(s, " ", `\x20`) },
+	}
+	t, err := template.New("unit").Funcs(funcs).Parse(systemdUnit)
+	if err != nil {
+		return "", fmt.Errorf("systemd unit template: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("systemd unit: %w", err)
+	}
+	return b.String(), nil
+}

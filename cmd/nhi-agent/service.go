@@ -15,10 +15,14 @@ import (
 	"github.com/nhiradar/nhiradar/agent"
 	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/agent/service"
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
 
 type runCmd struct {
 	Config string `help:"Configuration file." default:"${config_path}" env:"NHI_AGENT_CONFIG" type:"path"`
+	// A flag as well as the configuration's root: a DaemonSet mounts the
+	// host at /host and says so in its args, beside a shared ConfigMap.
+	Root string `help:"Directory standing for the host's / (overrides the configuration's root), e.g. /host in a container." type:"path"`
 }
 
 // Run runs the agent in the foreground: what the service manager starts.
@@ -26,6 +30,9 @@ func (c *runCmd) Run(log *slog.Logger) error {
 	cfg, err := config.Load(c.Config)
 	if err != nil {
 		return err
+	}
+	if c.Root != "" {
+		cfg.Root = c.Root
 	}
 	// A long-running agent on someone else's host: collect garbage more
 	// often rather than hold memory (GOGC and GOMEMLIMIT still override).
@@ -36,7 +43,7 @@ func (c *runCmd) Run(log *slog.Logger) error {
 		debug.SetMemoryLimit(32 << 20)
 	}
 	return service.Run(service.Config(c.Config, ""), func(ctx context.Context) error {
-		return agent.Run(ctx, cfg, version, log)
+		return agent.Run(ctx, cfg, buildinfo.Version, log)
 	})
 }
 

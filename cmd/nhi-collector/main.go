@@ -24,10 +24,9 @@ import (
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
-
-var version = "dev"
 
 type storeFlags struct {
 	ClickHouse []string `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
@@ -42,16 +41,20 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 }
 
 type cli struct {
-	Config   kong.ConfigFlag `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
-	LogLevel slog.Level      `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
-	Run      runCmd          `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
-	Migrate  migrateCmd      `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
-	Version  versionCmd      `cmd:"" help:"Print the version."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
+	Config      kong.ConfigFlag  `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
+	LogLevel    slog.Level       `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
+	Run         runCmd           `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
+	Migrate     migrateCmd       `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
+	Version     versionCmd       `cmd:"" help:"Print the version."`
 }
 
 type versionCmd struct{}
 
-func (versionCmd) Run() error { os.Stdout.WriteString(version + "\n"); return nil }
+func (versionCmd) Run() error {
+	os.Stdout.WriteString(buildinfo.String("nhi-collector") + "\n")
+	return nil
+}
 
 type migrateCmd struct {
 	storeFlags
@@ -225,8 +228,10 @@ func (c *runCmd) serveAdmin(ctx context.Context, reg *prometheus.Registry, stp *
 func main() {
 	var c cli
 	kctx := kong.Parse(&c, kong.Name("nhi-collector"),
-		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(),
-		kong.Configuration(kong.JSON, "/etc/nhiradar/collector.json"))
+		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(), kong.Vars{"version": buildinfo.String("nhi-collector")},
+		// The package installs /etc/nhi-collector/collector.json; the older
+		// path still counts for existing hosts.
+		kong.Configuration(kong.JSON, "/etc/nhiradar/collector.json", "/etc/nhi-collector/collector.json"))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

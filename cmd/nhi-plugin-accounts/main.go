@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/accounts"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(accounts.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-accounts")
+	sdk.Serve(accounts.Plugin{})
+}

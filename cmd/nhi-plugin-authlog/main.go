@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/authlog"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(authlog.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-authlog")
+	sdk.Serve(authlog.Plugin{})
+}

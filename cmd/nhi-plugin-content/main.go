@@ -6,11 +6,13 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
 func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-content")
 	// The scanner's live heap is about 25 MB (rules, keyword automaton,
 	// per-reader buffers); a soft limit keeps the process under 64 MB RSS.
 	if os.Getenv("GOMEMLIMIT") == "" {

@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/credfiles"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(credfiles.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-credfiles")
+	sdk.Serve(credfiles.Plugin{})
+}

@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/kubernetes"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(kubernetes.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-kubernetes")
+	sdk.Serve(kubernetes.Plugin{})
+}

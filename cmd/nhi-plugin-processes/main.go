@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/processes"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(processes.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-processes")
+	sdk.Serve(processes.Plugin{})
+}

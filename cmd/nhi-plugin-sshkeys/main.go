@@ -3,8 +3,12 @@
 package main
 
 import (
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 	"github.com/nhiradar/nhiradar/plugins/builtin/sshkeys"
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 )
 
-func main() { sdk.Serve(sshkeys.Plugin{}) }
+func main() {
+	buildinfo.ExitOnFlag("nhi-plugin-sshkeys")
+	sdk.Serve(sshkeys.Plugin{})
+}

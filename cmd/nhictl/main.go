@@ -10,21 +10,24 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
 
 type cli struct {
-	ClickHouse []string     `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
-	Database   string       `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
-	User       string       `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
-	Inventory  inventoryCmd `cmd:"" help:"List every identity ClickHouse holds."`
-	Query      queryCmd     `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
-	Policy     policyCmd    `cmd:"" help:"Work with the governance policy file."`
-	Analyze    analyzeCmd   `cmd:"" help:"Run every detector once and update the findings; print a summary by rule, severity and state."`
-	Findings   findingsCmd  `cmd:"" help:"List findings."`
-	Explain    explainCmd   `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
-	Tickets    ticketsCmd   `cmd:"" help:"List and work tickets; local tickets are closed, reopened and commented here."`
-	Report     reportCmd    `cmd:"" help:"Write the HTML report: charts of identities, findings, controls, tickets and agents; sortable finding tables."`
-	Agents     agentsCmd    `cmd:"" help:"Fleet health from the agents' heartbeats: last seen, version, spool depth, drops."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
+	ClickHouse  []string         `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
+	Database    string           `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
+	User        string           `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
+	Inventory   inventoryCmd     `cmd:"" help:"List every identity ClickHouse holds."`
+	Query       queryCmd         `cmd:"" help:"Run one of the analysts' ready-made queries (without a name: list them)."`
+	Policy      policyCmd        `cmd:"" help:"Work with the governance policy file."`
+	Analyze     analyzeCmd       `cmd:"" help:"Run every detector once and update the findings; print a summary by rule, severity and state."`
+	Findings    findingsCmd      `cmd:"" help:"List findings."`
+	Explain     explainCmd       `cmd:"" help:"Explain one finding: rule, evidence, policy line, controls, owner and history."`
+	Tickets     ticketsCmd       `cmd:"" help:"List and work tickets; local tickets are closed, reopened and commented here."`
+	Report      reportCmd        `cmd:"" help:"Write the HTML report: charts of identities, findings, controls, tickets and agents; sortable finding tables."`
+	Agents      agentsCmd        `cmd:"" help:"Fleet health from the agents' heartbeats: last seen, version, spool depth, drops."`
 }
 
 // Exit codes scripts can rely on.
@@ -70,7 +73,7 @@ func run(args []string) int {
 // options are nhictl's parser settings, shared with the tests.
 func options() []kong.Option {
 	return []kong.Option{kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory and work its findings and tickets."),
-		kong.Vars{"user": currentUser()}}
+		kong.Vars{"user": currentUser(), "version": buildinfo.String("nhictl")}}
 }
 
 // currentUser names who works a local ticket by default.

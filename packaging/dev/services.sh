@@ -6,6 +6,7 @@
 #   packaging/dev/services.sh up|down|status|env
 #   packaging/dev/services.sh up-rt|down-rt|status-rt|env-rt
 #   packaging/dev/services.sh install-chromium   (Debian's chromium for the report's tests; prints its path)
+#   packaging/dev/services.sh install-package-tools   (rpm and systemd-analyze for the packages' tests)
 #
 # Idempotent: a second `up` is a no-op, `down` stops only what `up` started
 # (pid files). Everything is configurable through the environment:
@@ -266,6 +267,21 @@ install_chromium() {
   fi
   apt_install chromium --no-install-recommends chromium fonts-dejavu-core
   command -v chromium >/dev/null || die "chromium: installed, yet no chromium on PATH"
+  exec 8>&-
+}
+
+# install_package_tools: rpm (to read the built .rpm) and systemd-analyze (to
+# verify the units) for packaging/nfpm's tests. Idempotent.
+install_package_tools() {
+  command -v rpm >/dev/null && command -v systemd-analyze >/dev/null && return
+  exec 8>"$CACHE_DIR/install.lock"; flock -w 900 8 || die "package tools: another install holds $CACHE_DIR/install.lock"
+  log "package tools: installing Debian's rpm and systemd"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt_has_candidate rpm; then
+    as_root apt-get update -q >/dev/null || die "package tools: apt-get update failed"
+  fi
+  apt_install package-tools --no-install-recommends rpm systemd
+  command -v rpm >/dev/null && command -v systemd-analyze >/dev/null || die "package tools: installed, yet rpm or systemd-analyze is not on PATH"
   exec 8>&-
 }
 
@@ -551,6 +567,7 @@ case "${1:-}" in
           echo "NHI_RT_VIEWER=nhi-radar-viewer"; echo "NHI_RT_VIEWER_PASSWORD_FILE=$RT_RUN/viewer.password"
           if rt_data_current; then echo "NHI_RT_DATA_CURRENT=1"; else echo "NHI_RT_DATA_CURRENT=0"; fi ;;
   install-chromium) install_chromium; command -v chromium ;;
+  install-package-tools) install_package_tools ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
-  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt|install-chromium" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt|install-chromium|install-package-tools" >&2; exit 2 ;;
 esac
