@@ -32,6 +32,7 @@ type ticketsListCmd struct {
 	State  string `help:"Only tickets in this state (open, verifying, verified, reopened, unverified)."`
 	Owner  string `help:"Only this owner's tickets."`
 	Output string `help:"Output format." enum:"table,json,jsonl,csv" default:"table" short:"o"`
+	Outbox string `help:"The outbox to report on (default: nhictl's for this database)." placeholder:"FILE"`
 }
 
 func (c *ticketsListCmd) Run(ctx context.Context, root *cli) error {
@@ -50,7 +51,35 @@ func (c *ticketsListCmd) Run(ctx context.Context, root *cli) error {
 			out = append(out, t)
 		}
 	}
-	return writeTickets(os.Stdout, c.Output, out)
+	if err := writeTickets(os.Stdout, c.Output, out); err != nil || c.Output != "table" {
+		return err
+	}
+	c.backlog(st.Database())
+	return nil
+}
+
+// backlog says, for people, how many ticket operations wait in the outbox
+// for their system: tickets delayed, not lost.
+func (c *ticketsListCmd) backlog(db string) {
+	path := c.Outbox
+	if path == "" {
+		var err error
+		if path, err = governance.OutboxPath("", db); err != nil {
+			return
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	ob, err := governance.OpenOutbox(path, nil)
+	if err != nil {
+		fmt.Printf("outbox %s: %v\n", path, err)
+		return
+	}
+	defer ob.Close()
+	if n := ob.Stats().Depth; n > 0 {
+		fmt.Printf("%d ticket operations wait in the outbox (%s) for their system: delayed, not lost; the next analysis retries them\n", n, path)
+	}
 }
 
 func writeTickets(w io.Writer, format string, ts []store.TicketRow) error {
