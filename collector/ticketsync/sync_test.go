@@ -489,3 +489,41 @@ func TestRecertification(t *testing.T) {
 		t.Errorf("after no response: %+v; want carol to review", next)
 	}
 }
+
+// TestRevocationVerifiedByTheScans: a revocation ticket is judged by the
+// identity itself: still listed by full scans after its closure, the
+// ticket reopens; gone from them, it is verified.
+func TestRevocationVerifiedByTheScans(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	ph := analyzetest.Phases()
+	w.round(ph[0].Now, ph[0].Events...)
+	rv := tickets.Request{Key: "rv-" + analyzetest.KeyHealthy, Type: tickets.Remediation, Severity: "high", Priority: "high",
+		Title: "revoke the healthy key", Body: "revoke it", Due: ph[0].Now.Add(7 * 24 * time.Hour), NHIIDs: []string{analyzetest.KeyHealthy}}
+	w.clock = ph[0].Now.Add(time.Minute)
+	if rep, err := w.sync.Sync(ctx, []tickets.Request{rv}); err != nil || rep.Opened != 1 {
+		t.Fatalf("revocation ticket: %+v, %v", rep, err)
+	}
+	closeIt := func(at time.Time) {
+		if _, err := w.conn.Transition(ctx, w.ticket(rv.Key).ExternalID, local.StateResolved, "fixed", "revoked", "ops"); err != nil {
+			t.Fatal(err)
+		}
+		w.syncOnly(at)
+	}
+	// Closed, but prod-web-2's next full scans still list the key.
+	closeIt(ph[0].Now.Add(time.Hour))
+	still := []*event.Event{fullScan("prod-web-2", "credfiles", ph[0].Now.Add(2*time.Hour), analyzetest.KeyHealthy),
+		fullScan("prod-web-2", "sshkeys", ph[0].Now.Add(2*time.Hour), analyzetest.KeyDeploy)}
+	if rep := w.round(ph[0].Now.Add(3*time.Hour), still...); rep.Reopened != 1 || w.ticket(rv.Key).State != store.TicketReopened {
+		t.Fatalf("key still on the host: %+v, ticket %s; want reopened", rep, w.ticket(rv.Key).State)
+	}
+	// Closed again, and now the scans no longer list it.
+	closeIt(ph[0].Now.Add(4 * time.Hour))
+	gone := []*event.Event{fullScan("prod-web-2", "credfiles", ph[0].Now.Add(5*time.Hour)),
+		fullScan("prod-web-2", "sshkeys", ph[0].Now.Add(5*time.Hour), analyzetest.KeyDeploy)}
+	w.round(ph[0].Now.Add(6*time.Hour), gone...)
+	if got := w.ticket(rv.Key).State; got != store.TicketVerified {
+		t.Fatalf("key gone from the scans: ticket %s, want verified", got)
+	}
+	w.exactlyOne()
+}
