@@ -33,11 +33,12 @@ type storeFlags struct {
 	Database   string   `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
 	User       string   `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
 	Cluster    string   `help:"ClickHouse cluster for ON CLUSTER DDL (empty: single server)." env:"NHI_CLICKHOUSE_CLUSTER"`
+	Retention  int      `help:"Drop raw events older than this many days where the server supports TTL (0: keep them); the aggregate state stays. Applies when the schema is created." name:"retention-days" env:"NHI_RETENTION_DAYS"`
 }
 
 func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 	return store.Open(ctx, store.Config{Addr: f.ClickHouse, Database: f.Database, Username: f.User,
-		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD"), Cluster: f.Cluster})
+		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD"), Cluster: f.Cluster, RetentionDays: f.Retention})
 }
 
 type cli struct {
