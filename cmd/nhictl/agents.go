@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -103,7 +102,7 @@ func writeAgents(w io.Writer, format string, as []agentRow) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "HOST\tAGENT\tVERSION\tLAST SEEN\tSTATE\tSPOOL\tDROPPED\tCPU %\tRSS MB")
 	for _, a := range as {
 		state := "ok"

@@ -83,3 +83,32 @@ func TestFailOn(t *testing.T) {
 		t.Errorf("findings --rule expiring --fail-on critical: exit %d, want 0", code)
 	}
 }
+
+// TestCutterFitsTheTerminal: a line longer than the terminal is cut with
+// "…" at its width, rune-aware, and the next line starts whole.
+func TestCutterFitsTheTerminal(t *testing.T) {
+	var b bytes.Buffer
+	c := &cutter{w: &b, width: 10}
+	if _, err := c.Write([]byte("short\néééééééééééééé — long\nnext\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != "short\nééééééééé…\nnext\n" { // 9 runes and the ellipsis: 10 columns
+		t.Errorf("cut %q", got)
+	}
+}
+
+// TestSettingsFile: connection settings come from a JSON file too; a flag
+// given on the command line wins over it.
+func TestSettingsFile(t *testing.T) {
+	f := t.TempDir() + "/nhictl.json"
+	if err := os.WriteFile(f, []byte(`{"clickhouse": ["127.0.0.1:1"], "database": "from_the_file"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runCaptured(t, "--config", f, "inventory"); code != exitError || !strings.Contains(out, "ClickHouse at 127.0.0.1:1 does not answer") {
+		t.Errorf("settings file not used: exit %d, %q", code, out)
+	}
+	addr := devservices.ClickHouseAddr(t)
+	if code, out := runCaptured(t, "--config", f, "--clickhouse", addr, "inventory"); code != exitError || !strings.Contains(out, "database from_the_file does not exist") {
+		t.Errorf("flag over file: exit %d, %q; want the file's database on the flag's server", code, out)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze"
@@ -94,7 +93,7 @@ func parseNow(s string) (time.Time, error) {
 func writeSummary(w io.Writer, s *analyze.Summary) error {
 	fmt.Fprintf(w, "analysis %s: %d identities, %d findings observed, %d rows written, %d transitions, %d identities whose use no source can see\n",
 		s.AnalysisID, s.Identities, s.Observed, s.Written, len(s.Transitions), s.Unobservable)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "RULE\tSEVERITY\tSTATE\tFINDINGS")
 	for _, c := range s.Counts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", c.Rule, c.Severity, c.State, c.N)
@@ -192,7 +191,7 @@ func stamp(t time.Time) string {
 }
 
 func writeFindingsTable(w io.Writer, fs []findings.Finding) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "FINDING\tRULE\tSEVERITY\tSTATE\tKIND\tPRINCIPAL\tHOSTS\tOWNER\tFIRST DETECTED\tEVIDENCE")
 	for _, f := range fs {
 		owner := f.Owner

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/detect"
@@ -133,7 +132,7 @@ func writeJSONL(w io.Writer, rows []inventoryRow) error {
 }
 
 func writeTable(w io.Writer, rows []inventoryRow) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "KIND\tPRINCIPAL\tHOSTS\tLOCATIONS\tFIRST SEEN\tLAST SEEN\tPRESENT\tLAST USED\tOWNER\tOWNER STATUS\tAGE SINCE\tUSAGE")
 	for _, r := range rows {
 		present, used, age := "no", "never", "unknown"

@@ -15,6 +15,7 @@ import (
 )
 
 type cli struct {
+	Config      kong.ConfigFlag  `help:"JSON file of connection settings and flag values (keys are flag names; default: /etc/nhiradar/nhictl.json, then ~/.config/nhiradar/nhictl.json)." placeholder:"FILE"`
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
 	ClickHouse  []string         `help:"ClickHouse native-protocol addresses." default:"127.0.0.1:19000" env:"NHI_CLICKHOUSE_ADDR" sep:"," name:"clickhouse"`
 	Database    string           `help:"ClickHouse database." default:"nhi" env:"NHI_CLICKHOUSE_DATABASE"`
@@ -73,7 +74,10 @@ func run(args []string) int {
 // options are nhictl's parser settings, shared with the tests.
 func options() []kong.Option {
 	return []kong.Option{kong.Name("nhictl"), kong.Description("Query the NHI Radar inventory and work its findings and tickets."),
-		kong.Vars{"user": currentUser(), "version": buildinfo.String("nhictl")}}
+		kong.Vars{"user": currentUser(), "version": buildinfo.String("nhictl")},
+		// Flags and the environment come first; a settings file fills in
+		// what they leave unset.
+		kong.Configuration(kong.JSON, "/etc/nhiradar/nhictl.json", "~/.config/nhiradar/nhictl.json")}
 }
 
 // currentUser names who works a local ticket by default.

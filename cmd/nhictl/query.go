@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -43,7 +42,7 @@ func (c *queryCmd) Run(ctx context.Context, root *cli) error {
 }
 
 func listQueries(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	for _, q := range queries.All() {
 		fmt.Fprintf(tw, "%s\t%s\n", q.Name, q.Description)
 	}
@@ -68,7 +67,7 @@ func qualify(sql, db string) string {
 
 // writeRows prints any result as a table, one column per result column.
 func writeRows(w io.Writer, rows driver.Rows) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	types := rows.ColumnTypes()
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(rows.Columns(), "\t")))
 	n := 0

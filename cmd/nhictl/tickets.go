@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/policy"
@@ -97,7 +96,7 @@ func writeTickets(w io.Writer, format string, ts []store.TicketRow) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "TICKET\tSYSTEM\tSTATE\tOWNER\tPRIORITY\tDUE\tFINDINGS\tTITLE")
 	for _, t := range ts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.ExternalID, t.System, t.State, orDash(t.Owner), t.Priority,
@@ -322,7 +321,7 @@ func openOutbox(path, db string) (*spool.Spool, error) {
 }
 
 func writePlan(w io.Writer, acts []ticketsync.Action) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "\nWOULD\tKEY\tTYPE\tPRIORITY\tQUEUE\tDUE\tFINDINGS\tTITLE")
 	for _, a := range acts {
 		r := a.Request
