@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhiradar/nhiradar/analytics/analyze"
+	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -29,6 +31,10 @@ func TestQueriesIntegration(t *testing.T) {
 		if err := st.InsertEvents(ctx, seed); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The findings queries read what an analysis wrote.
+	if _, err := analyze.Run(ctx, st, analyze.Options{Policy: policy.Default()}); err != nil {
+		t.Fatal(err)
 	}
 	host, port, _ := strings.Cut(addr, ":")
 	qs := All()
