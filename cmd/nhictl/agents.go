@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // errFailOn: findings at or above --fail-on exist (exit status 3).
@@ -54,6 +57,11 @@ type agentRow struct {
 	Dropped    int64     `json:"dropped"`
 	CPUPercent float64   `json:"cpu_percent"`
 	RSSBytes   int64     `json:"rss_bytes"`
+	// Pauses counts the budget pauses since the agent started; Throttled
+	// says whether its plugins are held now, and Reason by which budget.
+	Pauses    int    `json:"budget_pauses"`
+	Throttled bool   `json:"budget_throttled"`
+	Reason    string `json:"budget_reason,omitempty"`
 }
 
 func (c *agentsCmd) Run(ctx context.Context, root *cli) error {
@@ -83,7 +91,36 @@ func (c *agentsCmd) Run(ctx context.Context, root *cli) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if err := budgets(ctx, st, out); err != nil {
+		return err
+	}
 	return writeAgents(os.Stdout, c.Output, out)
+}
+
+// budgets fills in each agent's self-limit status from its latest
+// heartbeat (the agents view keeps the scalar fields only).
+func budgets(ctx context.Context, st *store.Store, as []agentRow) error {
+	rows, err := st.Conn().Query(ctx, "SELECT agent_id, argMax(heartbeat, time) FROM "+st.Table("events")+
+		" WHERE type = 'agent_heartbeat' GROUP BY agent_id")
+	if err != nil {
+		return fmt.Errorf("agents: budgets: %w", err)
+	}
+	defer rows.Close()
+	by := map[string]*agentRow{}
+	for i := range as {
+		by[as[i].AgentID] = &as[i]
+	}
+	for rows.Next() {
+		var id, hb string
+		if err := rows.Scan(&id, &hb); err != nil {
+			return err
+		}
+		var h event.Heartbeat
+		if a := by[id]; a != nil && json.Unmarshal([]byte(hb), &h) == nil && h.Budget != nil {
+			a.Pauses, a.Throttled, a.Reason = h.Budget.Pauses, h.Budget.Throttled, h.Budget.Reason
+		}
+	}
+	return rows.Err()
 }
 
 func writeAgents(w io.Writer, format string, as []agentRow) error {
@@ -103,14 +140,17 @@ func writeAgents(w io.Writer, format string, as []agentRow) error {
 		return cw.Error()
 	}
 	tw := newTable(w)
-	fmt.Fprintln(tw, "HOST\tAGENT\tVERSION\tLAST SEEN\tSTATE\tSPOOL\tDROPPED\tCPU %\tRSS MB")
+	fmt.Fprintln(tw, "HOST\tAGENT\tVERSION\tLAST SEEN\tSTATE\tSPOOL\tDROPPED\tCPU %\tRSS MB\tBUDGET PAUSES")
 	for _, a := range as {
 		state := "ok"
-		if a.Stale {
+		switch {
+		case a.Stale:
 			state = "STALE"
+		case a.Throttled:
+			state = "held (" + a.Reason + " budget)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f\t%d\n", a.Host, a.AgentID, a.Version, stamp(a.LastSeen), state,
-			a.SpoolDepth, a.Dropped, a.CPUPercent, a.RSSBytes>>20)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f\t%d\t%d\n", a.Host, a.AgentID, a.Version, stamp(a.LastSeen), state,
+			a.SpoolDepth, a.Dropped, a.CPUPercent, a.RSSBytes>>20, a.Pauses)
 	}
 	fmt.Fprintf(tw, "\n%d agents\n", len(as))
 	return tw.Flush()

@@ -76,6 +76,8 @@ func (c *cli) explain(err error) error {
 		return fmt.Errorf("ClickHouse at %s does not answer (connection refused): is it running? (packaging/dev/services.sh up, or set --clickhouse / NHI_CLICKHOUSE_ADDR)", addr)
 	case errors.As(err, &ex) && (ex.Code == 516 || ex.Code == 192 || ex.Code == 193):
 		return fmt.Errorf("ClickHouse at %s refused user %s: check --user (NHI_CLICKHOUSE_USER) and NHI_CLICKHOUSE_PASSWORD (server said: %s)", addr, c.User, ex.Message)
+	case errors.As(err, &ex) && ex.Code == 164:
+		return fmt.Errorf("nhictl query runs read-only (the server's readonly setting refused it: %s)", ex.Message)
 	case errors.As(err, &ex) && ex.Code == 81:
 		return fmt.Errorf("database %s does not exist on ClickHouse %s: set --database or NHI_CLICKHOUSE_DATABASE", c.Database, addr)
 	}

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/internal/devservices"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // runCaptured runs nhictl in process and returns its exit status and what
@@ -110,5 +113,62 @@ func TestSettingsFile(t *testing.T) {
 	addr := devservices.ClickHouseAddr(t)
 	if code, out := runCaptured(t, "--config", f, "--clickhouse", addr, "inventory"); code != exitError || !strings.Contains(out, "database from_the_file does not exist") {
 		t.Errorf("flag over file: exit %d, %q; want the file's database on the flag's server", code, out)
+	}
+}
+
+// TestFreeQueryIsReadOnly: an analyst's SQL runs without a database
+// prefix, and the server refuses any write.
+func TestFreeQueryIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	root := &cli{ClickHouse: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_free"), User: "default"}
+	st, err := root.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+root.Database); st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--clickhouse", root.ClickHouse[0], "--database", root.Database, "query", "--sql"}
+	if code, out := runCaptured(t, append(base, "SELECT count() AS n FROM nhi_inventory")...); code != exitOK || !strings.Contains(out, "1 rows") {
+		t.Errorf("select: exit %d, %q", code, out)
+	}
+	code, out := runCaptured(t, append(base, "DROP TABLE events")...)
+	if code != exitError || !strings.Contains(out, "runs read-only") {
+		t.Errorf("drop: exit %d, %q; want a refusal", code, out)
+	}
+	var n uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'events'", root.Database).Scan(&n); err != nil || n != 1 {
+		t.Errorf("events table after the refused drop: %d, %v", n, err)
+	}
+}
+
+// TestAgentsShowBudget: nhictl agents reports each agent's latest
+// heartbeat, its budget pauses and whether its plugins are held.
+func TestAgentsShowBudget(t *testing.T) {
+	ctx := context.Background()
+	root := &cli{ClickHouse: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_agents"), User: "default"}
+	st, err := root.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Conn().Exec(ctx, "DROP DATABASE IF EXISTS "+root.Database); st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	hb := &event.Event{Type: event.TypeAgentHeartbeat, Time: now, Heartbeat: &event.Heartbeat{Version: "1.4.0", SpoolDepth: 12,
+		Budget: &event.Budget{Pauses: 3, Throttled: true, Reason: "io"}}}
+	hb.Complete("agent-1", "web-1", now)
+	if err := st.InsertEvents(ctx, []*event.Event{hb}); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCaptured(t, "--clickhouse", root.ClickHouse[0], "--database", root.Database, "agents", "-o", "json")
+	var got []agentRow
+	if code != exitOK || json.Unmarshal([]byte(out), &got) != nil || len(got) != 1 {
+		t.Fatalf("agents: exit %d, %q", code, out)
+	}
+	if a := got[0]; a.Host != "web-1" || a.SpoolDepth != 12 || a.Pauses != 3 || !a.Throttled || a.Reason != "io" || a.Stale {
+		t.Errorf("agent %+v", a)
 	}
 }

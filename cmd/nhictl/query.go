@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/nhiradar/nhiradar/analytics/queries"
@@ -16,9 +17,13 @@ import (
 
 type queryCmd struct {
 	Name string `arg:"" optional:"" help:"Query to run (a file name from analytics/queries without .sql, or its number); none lists them."`
+	SQL  string `help:"Run this SQL instead, read-only: the server's readonly setting refuses any write or DDL." name:"sql" placeholder:"QUERY"`
 }
 
 func (c *queryCmd) Run(ctx context.Context, root *cli) error {
+	if c.SQL != "" {
+		return freeQuery(ctx, root, c.SQL, os.Stdout)
+	}
 	if c.Name == "" {
 		return listQueries(os.Stdout)
 	}
@@ -39,6 +44,31 @@ func (c *queryCmd) Run(ctx context.Context, root *cli) error {
 	}
 	defer rows.Close()
 	return writeRows(os.Stdout, rows)
+}
+
+// freeQuery runs an analyst's own SQL on a connection whose every query
+// carries readonly=1: the server, not a parser here, refuses writes.
+// Tables need no database prefix: the connection's default is the one
+// nhictl works on.
+func freeQuery(ctx context.Context, root *cli, sql string, w io.Writer) error {
+	st, err := root.open(ctx) // the database must exist: a clear error if not
+	if err != nil {
+		return err
+	}
+	st.Close()
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: root.ClickHouse,
+		Auth:     clickhouse.Auth{Database: root.Database, Username: root.User, Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD")},
+		Settings: clickhouse.Settings{"readonly": 1}})
+	if err != nil {
+		return root.explain(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return fmt.Errorf("query: %w", root.explain(err))
+	}
+	defer rows.Close()
+	return writeRows(w, rows)
 }
 
 func listQueries(w io.Writer) error {
