@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -31,19 +30,9 @@ func (c *queryCmd) Run(ctx context.Context, root *cli) error {
 	if !ok {
 		return fmt.Errorf("no query %q (run nhictl query to list them)", c.Name)
 	}
-	st, err := root.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	// The queries name tables without a database: qualify the known ones.
-	sql := qualify(q.SQL, st.Database())
-	rows, err := st.Conn().Query(ctx, sql)
-	if err != nil {
-		return fmt.Errorf("query %s: %w", q.Name, err)
-	}
-	defer rows.Close()
-	return writeRows(os.Stdout, rows)
+	// The ready queries name tables without a database, like an analyst's
+	// own: both run on a connection whose default database is nhictl's.
+	return freeQuery(ctx, root, q.SQL, os.Stdout)
 }
 
 // freeQuery runs an analyst's own SQL on a connection whose every query
@@ -87,12 +76,6 @@ func findQuery(name string) (queries.Query, bool) {
 		}
 	}
 	return queries.Query{}, false
-}
-
-var tableRef = regexp.MustCompile(`\b(FROM|JOIN)(\s+)(nhi_inventory|agents|events)\b`)
-
-func qualify(sql, db string) string {
-	return tableRef.ReplaceAllString(sql, "${1}${2}"+db+".${3}")
 }
 
 // writeRows prints any result as a table, one column per result column.
