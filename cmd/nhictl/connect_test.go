@@ -133,6 +133,9 @@ func TestFreeQueryIsReadOnly(t *testing.T) {
 	if code, out := runCaptured(t, append(base, "SELECT count() AS n FROM nhi_inventory")...); code != exitOK || !strings.Contains(out, "1 rows") {
 		t.Errorf("select: exit %d, %q", code, out)
 	}
+	if code, out := runCaptured(t, append(base, "SELECT 1 AS one, 'x' AS letter", "-o", "jsonl")...); code != exitOK || strings.TrimSpace(out) != `{"letter":"x","one":1}` {
+		t.Errorf("jsonl: exit %d, %q", code, out)
+	}
 	code, out := runCaptured(t, append(base, "DROP TABLE events")...)
 	if code != exitError || !strings.Contains(out, "runs read-only") {
 		t.Errorf("drop: exit %d, %q; want a refusal", code, out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -15,13 +16,14 @@ import (
 )
 
 type queryCmd struct {
-	Name string `arg:"" optional:"" help:"Query to run (a file name from analytics/queries without .sql, or its number); none lists them."`
-	SQL  string `help:"Run this SQL instead, read-only: the server's readonly setting refuses any write or DDL." name:"sql" placeholder:"QUERY"`
+	Name   string `arg:"" optional:"" help:"Query to run (a file name from analytics/queries without .sql, or its number); none lists them."`
+	SQL    string `help:"Run this SQL instead, read-only: the server's readonly setting refuses any write or DDL." name:"sql" placeholder:"QUERY"`
+	Output string `help:"Output format." enum:"table,json,jsonl,csv" default:"table" short:"o"`
 }
 
 func (c *queryCmd) Run(ctx context.Context, root *cli) error {
 	if c.SQL != "" {
-		return freeQuery(ctx, root, c.SQL, os.Stdout)
+		return freeQuery(ctx, root, c.SQL, os.Stdout, c.Output)
 	}
 	if c.Name == "" {
 		return listQueries(os.Stdout)
@@ -32,14 +34,14 @@ func (c *queryCmd) Run(ctx context.Context, root *cli) error {
 	}
 	// The ready queries name tables without a database, like an analyst's
 	// own: both run on a connection whose default database is nhictl's.
-	return freeQuery(ctx, root, q.SQL, os.Stdout)
+	return freeQuery(ctx, root, q.SQL, os.Stdout, c.Output)
 }
 
 // freeQuery runs an analyst's own SQL on a connection whose every query
 // carries readonly=1: the server, not a parser here, refuses writes.
 // Tables need no database prefix: the connection's default is the one
 // nhictl works on.
-func freeQuery(ctx context.Context, root *cli, sql string, w io.Writer) error {
+func freeQuery(ctx context.Context, root *cli, sql string, w io.Writer, format ...string) error {
 	st, err := root.open(ctx) // the database must exist: a clear error if not
 	if err != nil {
 		return err
@@ -57,7 +59,7 @@ func freeQuery(ctx context.Context, root *cli, sql string, w io.Writer) error {
 		return fmt.Errorf("query: %w", root.explain(err))
 	}
 	defer rows.Close()
-	return writeRows(w, rows)
+	return writeRows(w, rows, format...)
 }
 
 func listQueries(w io.Writer) error {
@@ -78,12 +80,17 @@ func findQuery(name string) (queries.Query, bool) {
 	return queries.Query{}, false
 }
 
-// writeRows prints any result as a table, one column per result column.
-func writeRows(w io.Writer, rows driver.Rows) error {
-	tw := newTable(w)
+// writeRows prints any result: a table for people, or json, jsonl or
+// csv with the result's column names as keys.
+func writeRows(w io.Writer, rows driver.Rows, format ...string) error {
+	f := "table"
+	if len(format) > 0 && format[0] != "" {
+		f = format[0]
+	}
+	cols := rows.Columns()
+	var records []map[string]any
+	var cells [][]string
 	types := rows.ColumnTypes()
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(rows.Columns(), "\t")))
-	n := 0
 	for rows.Next() {
 		vals := make([]any, len(types))
 		for i, ct := range types {
@@ -92,16 +99,30 @@ func writeRows(w io.Writer, rows driver.Rows) error {
 		if err := rows.Scan(vals...); err != nil {
 			return err
 		}
-		cells := make([]string, len(vals))
+		rec, line := map[string]any{}, make([]string, len(vals))
 		for i, v := range vals {
-			cells[i] = fmt.Sprint(reflect.ValueOf(v).Elem().Interface())
+			x := reflect.ValueOf(v).Elem().Interface()
+			rec[cols[i]], line[i] = x, fmt.Sprint(x)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-		n++
+		records, cells = append(records, rec), append(cells, line)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	fmt.Fprintf(tw, "\n%d rows\n", n)
+	if done, err := writeMachine(w, f, records); done {
+		return err
+	}
+	if f == "csv" {
+		cw := csv.NewWriter(w)
+		_ = cw.Write(cols)
+		_ = cw.WriteAll(cells)
+		return cw.Error()
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, line := range cells {
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
+	}
+	fmt.Fprintf(tw, "\n%d rows\n", len(cells))
 	return tw.Flush()
 }
