@@ -210,4 +210,21 @@ func (e *Event) Complete(agentID, host string, now time.Time) {
 	if e.Kind != "" && (e.Principal != "" || e.Fingerprint != "") {
 		e.NHIID = IdentityKey(e.Kind, e.Principal, e.Fingerprint, host)
 	}
+	e.clampExpiry()
+}
+
+// clampExpiry keeps an identity whose expiry lies past what the store can
+// hold (a certificate valid until 2123): the expiry becomes the last
+// storable second and attrs.expires_at says the real date, instead of the
+// whole event being refused.
+func (e *Event) clampExpiry() {
+	if e.ExpiresAt == nil || e.ExpiresAt.Before(maxStored) {
+		return
+	}
+	if e.Attrs == nil {
+		e.Attrs = map[string]string{}
+	}
+	e.Attrs["expires_at"] = e.ExpiresAt.UTC().Format(time.RFC3339)
+	clamped := maxStored.Add(-time.Second)
+	e.ExpiresAt = &clamped
 }

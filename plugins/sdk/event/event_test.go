@@ -138,3 +138,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestFarExpiryIsClampedNotDropped: a certificate valid until 2123 is an
+// identity like any other: its expiry is clamped to what the store holds
+// and the real date kept in attrs.
+func TestFarExpiryIsClampedNotDropped(t *testing.T) {
+	far := time.Date(2123, 5, 1, 0, 0, 0, 0, time.UTC)
+	e := &Event{Type: TypeNHIObserved, Plugin: "credfiles", Kind: KindPrivateKey, Fingerprint: strings.Repeat("ab", 32),
+		Location: "/etc/ssl/private/long.pem", ExpiresAt: &far}
+	e.Complete("agent-1", "host-1", time.Now())
+	if err := e.Validate(); err != nil {
+		t.Fatalf("a far expiry made the event invalid: %v", err)
+	}
+	if !e.ExpiresAt.Before(maxStored) || e.Attrs["expires_at"] != "2123-05-01T00:00:00Z" {
+		t.Errorf("expiry %s, attrs %v; want clamped with the real date kept", e.ExpiresAt, e.Attrs)
+	}
+}
