@@ -31,5 +31,6 @@ func decode(b []byte) (*event.Event, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	e.Normalize()
 	return &e, nil
 }

@@ -68,6 +68,7 @@ func Decode(b []byte) (*Event, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	e.Normalize()
 	return &e, nil
 }
 

@@ -154,3 +154,20 @@ func TestFarExpiryIsClampedNotDropped(t *testing.T) {
 		t.Errorf("expiry %s, attrs %v; want clamped with the real date kept", e.ExpiresAt, e.Attrs)
 	}
 }
+
+// TestNormalizeDerivesKeyAndEscapes: a reader derives the identity key
+// itself and escapes what would rewrite a terminal.
+func TestNormalizeDerivesKeyAndEscapes(t *testing.T) {
+	e := &Event{Type: TypeNHIObserved, Kind: KindAWSAccessKey, Principal: "AKIA2E4A7F3B244CQWXY", Host: "web-1",
+		NHIID: strings.Repeat("0", 32), Location: "/home/eve/.aws/cred\u202eslaitnederc\nx"}
+	e.Normalize()
+	if want := IdentityKey(KindAWSAccessKey, "AKIA2E4A7F3B244CQWXY", "", "web-1"); e.NHIID != want {
+		t.Errorf("nhi_id %s kept from the sender, want %s", e.NHIID, want)
+	}
+	if e.Location != `/home/eve/.aws/cred\u202eslaitnederc\nx` {
+		t.Errorf("location %q", e.Location)
+	}
+	if Escape("/etc/ssl/clé.pem") != "/etc/ssl/clé.pem" {
+		t.Error("ordinary non-ASCII must be kept")
+	}
+}
