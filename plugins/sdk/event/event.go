@@ -206,9 +206,7 @@ func (e *Event) Complete(agentID, host string, now time.Time) {
 	e.AgentID, e.Host = agentID, host
 	// Names are escaped before the key is derived, as a reader of the wire
 	// would (Normalize), so that agent and collector derive the same key.
-	for _, s := range []*string{&e.Principal, &e.Location, &e.Key, &e.FileOwner, &e.Account, &e.Source, &e.Actor, &e.Host} {
-		*s = Escape(*s)
-	}
+	e.escapeNames()
 	if e.Time.IsZero() {
 		e.Time = now.UTC()
 	}

@@ -13,9 +13,14 @@ import (
 // characters and bidirectional overrides in the names a person reads are
 // escaped, so a file named to rewrite a terminal line never reaches one raw.
 func (e *Event) Normalize() {
+	e.escapeNames()
 	if e.Type == TypeNHIObserved && e.Kind != "" {
 		e.NHIID = IdentityKey(e.Kind, e.Principal, e.Fingerprint, e.Host)
 	}
+}
+
+// escapeNames escapes the fields a person reads.
+func (e *Event) escapeNames() {
 	for _, s := range []*string{&e.Principal, &e.Location, &e.Key, &e.FileOwner, &e.Account, &e.Source, &e.Actor, &e.Host} {
 		*s = Escape(*s)
 	}
