@@ -37,89 +37,208 @@ type Count struct {
 
 // Summary is what an analysis did and where the findings stand after it.
 type Summary struct {
-	AnalysisID   string                `json:"analysis_id"`
-	Now          time.Time             `json:"now"`
-	Identities   int                   `json:"identities"`
-	Observed     int                   `json:"observed"`
-	Written      int                   `json:"written"`
-	Transitions  []findings.Transition `json:"transitions"`
-	Unobservable int                   `json:"usage_unobservable"`
-	Counts       []Count               `json:"counts"`
+	AnalysisID string    `json:"analysis_id"`
+	Now        time.Time `json:"now"`
+	Identities int       `json:"identities"`
+	Observed   int       `json:"observed"`
+	Written    int       `json:"written"`
+	// Transitions lists the first 1,000 transitions (by rule, then
+	// finding_id); TransitionCount counts them all.
+	Transitions     []findings.Transition `json:"transitions"`
+	TransitionCount int                   `json:"transition_count"`
+	Unobservable    int                   `json:"usage_unobservable"`
+	Counts          []Count               `json:"counts"`
+	// Timings: loading the findings and the inventory, each rule, the
+	// state machine and the write.
+	Timings []detect.Step `json:"timings"`
 }
 
-// Run analyses once.
+// Run analyses once. Findings stream: each rule's findings go through the
+// state machine as soon as the rule has run and changed rows are written in
+// chunks, so memory holds the inventory, one rule's findings and a compact
+// record of each stored finding, never every finding's evidence at once.
 func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	now := opt.Now.UTC()
 	if opt.Now.IsZero() {
 		now = time.Now().UTC().Truncate(time.Second)
 	}
-	by := opt.By
-	if by == "" {
-		by = "analyze"
-	}
 	if opt.Policy == nil {
 		opt.Policy = policy.Default()
 	}
-	prev, err := st.Findings(ctx)
+	a := &analysis{st: st, by: opt.By, version: uint64(now.UnixNano()),
+		sum: &Summary{AnalysisID: "analyze@" + now.Format(time.RFC3339Nano), Now: now}}
+	if a.by == "" {
+		a.by = "analyze"
+	}
+	start := time.Now()
+	prev, err := st.FindingRecords(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: previous findings: %w", err)
 	}
+	a.index(prev)
+	a.sum.Timings = append(a.sum.Timings, detect.NewStep("previous findings", start))
+	start = time.Now()
 	src := detect.Source{Conn: st.Conn(), Table: st.Table}
 	ids, err := detect.LoadIdentities(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("analyze: inventory: %w", err)
 	}
-	env := detect.NewEnv(opt.Policy, now, ids)
-	seen, err := detect.Run(ctx, src, env)
-	if err != nil {
+	a.sum.Timings = append(a.sum.Timings, detect.NewStep("inventory", start))
+	a.env = detect.NewEnv(opt.Policy, now, ids)
+	a.sum.Identities = len(ids)
+	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	sum := &Summary{AnalysisID: "analyze@" + now.Format(time.RFC3339Nano), Now: now, Identities: len(ids),
-		Observed: len(seen), Unobservable: len(env.Unobservable)}
-	rows, ts := step(env, prev, seen, by)
-	if err := st.WriteFindings(ctx, uint64(now.UnixNano()), rows, ts, sum.AnalysisID); err != nil {
-		return nil, fmt.Errorf("analyze: write: %w", err)
+	a.sum.Timings = append(a.sum.Timings, a.env.Took...)
+	a.sum.Unobservable = len(a.env.Unobservable)
+	if err := a.vanish(ctx, prev); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	sum.Written, sum.Transitions = len(rows), ts
-	sum.Counts = count(prev, rows)
-	slog.Info("analysis done", "analysis_id", sum.AnalysisID, "identities", len(ids), "observed", len(seen),
-		"written", len(rows), "transitions", len(ts))
-	return sum, nil
+	if err := a.flush(ctx, 0); err != nil {
+		return nil, err
+	}
+	a.sum.Timings = append(a.sum.Timings, detect.Step{Name: "state machine", Took: a.stepTook, Seconds: a.stepTook.Seconds()},
+		detect.Step{Name: "write", Took: a.writeTook, Seconds: a.writeTook.Seconds()})
+	a.sum.Counts = a.count()
+	slog.Info("analysis done", "analysis_id", a.sum.AnalysisID, "identities", len(ids), "observed", a.sum.Observed,
+		"written", a.sum.Written, "transitions", a.sum.TransitionCount)
+	return a.sum, nil
 }
 
-// step feeds the state machine: every observed finding, then every previous
-// finding not observed now. It returns the rows to write and the
-// transitions, both in finding_id order.
-func step(env *detect.Env, prev []findings.Finding, seen []*detect.Finding, by string) ([]findings.Finding, []findings.Transition) {
-	byID := make(map[string]*findings.Finding, len(prev))
+// keepTransitions bounds the transitions a Summary lists; it counts all.
+const keepTransitions = 1000
+
+// flushAt is how many changed rows wait before they are written.
+const flushAt = 50_000
+
+// analysis is one run's state between the rules.
+type analysis struct {
+	st        *store.Store
+	env       *detect.Env
+	by        string
+	version   uint64
+	sum       *Summary
+	prev      map[string]*findings.Record
+	seen      map[string]bool
+	state     map[string]tally
+	rows      []findings.Finding
+	ts        []findings.Transition
+	stepTook  time.Duration
+	writeTook time.Duration
+}
+
+// tally is what the summary counts of a finding.
+type tally struct{ rule, severity, state string }
+
+func (a *analysis) index(prev []findings.Record) {
+	a.prev = make(map[string]*findings.Record, len(prev))
+	a.state = make(map[string]tally, len(prev))
+	a.seen = map[string]bool{}
 	for i := range prev {
-		byID[prev[i].FindingID] = &prev[i]
+		r := &prev[i]
+		a.prev[r.FindingID] = r
+		a.state[r.FindingID] = tally{r.Rule, r.Severity, r.State}
 	}
-	sort.Slice(seen, func(i, j int) bool { return seen[i].ID() < seen[j].ID() })
-	var rows []findings.Finding
-	var ts []findings.Transition
-	observed := map[string]bool{}
-	for _, o := range seen {
-		observed[o.ID()] = true
-		obs := o.Observation
-		obs.Evidence = append(append([]string(nil), obs.Evidence...), extraEvidence(env, o)...)
-		f, t := findings.Next(byID[o.ID()], findings.Input{Observed: &obs, Exempt: o.Exemption.Applies,
-			ExemptWhy: o.Exemption.Why, Now: env.Now, By: by})
-		rows, ts = append(rows, *f), append(ts, t...)
+}
+
+// observe moves one rule's findings through the state machine, in
+// finding_id order.
+func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Finding) error {
+	start := time.Now()
+	keyed := make([]observed, len(seen))
+	for i, o := range seen {
+		keyed[i] = observed{id: o.ID(), f: o}
 	}
-	for _, p := range prev {
-		if observed[p.FindingID] || p.State == findings.Resolved {
+	sort.Slice(keyed, func(i, j int) bool { return keyed[i].id < keyed[j].id })
+	a.sum.Observed += len(keyed)
+	for _, k := range keyed {
+		a.seen[k.id] = true
+		obs := k.f.Observation
+		obs.Evidence = append(append([]string(nil), obs.Evidence...), extraEvidence(a.env, k.f)...)
+		var prev *findings.Finding
+		r := a.prev[k.id]
+		if r != nil {
+			prev = r.Lifecycle()
+		}
+		f, t := findings.Next(prev, findings.Input{Observed: &obs, Exempt: k.f.Exemption.Applies,
+			ExemptWhy: k.f.Exemption.Why, Now: a.env.Now, By: a.by})
+		if len(t) == 0 && r != nil && r.Digest == f.Digest() && a.env.Now.Sub(r.LastDetected) < refresh {
 			continue
 		}
-		rescanned, gone := vanished(env, &p)
-		f, t := findings.Next(&p, findings.Input{Rescanned: rescanned, Gone: gone, Now: env.Now, By: by})
-		if len(t) > 0 {
-			rows, ts = append(rows, *f), append(ts, t...)
+		a.add(f, t)
+	}
+	a.stepTook += time.Since(start)
+	return a.flush(ctx, flushAt)
+}
+
+func (a *analysis) add(f *findings.Finding, t []findings.Transition) {
+	a.rows = append(a.rows, *f)
+	a.state[f.FindingID] = tally{f.Rule, f.Severity, f.State}
+	for _, tr := range t {
+		if len(a.sum.Transitions) < keepTransitions {
+			a.sum.Transitions = append(a.sum.Transitions, tr)
 		}
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].FindingID < rows[j].FindingID })
-	sort.SliceStable(ts, func(i, j int) bool { return ts[i].FindingID < ts[j].FindingID })
-	return rows, ts
+	a.sum.TransitionCount += len(t)
+	a.ts = append(a.ts, t...)
+}
+
+// vanish moves on every stored finding no rule observed now: those whose
+// identity was re-scanned resolve, with the full stored row as their base.
+func (a *analysis) vanish(ctx context.Context, prev []findings.Record) error {
+	start := time.Now()
+	var gone []string
+	why := map[string]string{}
+	for i := range prev {
+		r := &prev[i]
+		if a.seen[r.FindingID] || r.State == findings.Resolved {
+			continue
+		}
+		if rescanned, reason := vanished(a.env, r.Lifecycle()); rescanned {
+			gone, why[r.FindingID] = append(gone, r.FindingID), reason
+		}
+	}
+	a.stepTook += time.Since(start)
+	full, err := a.st.FindingsByID(ctx, gone)
+	if err != nil {
+		return fmt.Errorf("findings to resolve: %w", err)
+	}
+	start = time.Now()
+	for i := range full {
+		f, t := findings.Next(&full[i], findings.Input{Rescanned: true, Gone: why[full[i].FindingID], Now: a.env.Now, By: a.by})
+		if len(t) > 0 {
+			a.add(f, t)
+		}
+	}
+	a.stepTook += time.Since(start)
+	return nil
+}
+
+// flush writes the waiting rows once at least n wait (all with n = 0).
+func (a *analysis) flush(ctx context.Context, n int) error {
+	if len(a.rows) == 0 || len(a.rows) < n {
+		return nil
+	}
+	start := time.Now()
+	if err := a.st.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
+		return fmt.Errorf("analyze: write: %w", err)
+	}
+	a.sum.Written += len(a.rows)
+	a.rows, a.ts = a.rows[:0], a.ts[:0]
+	a.writeTook += time.Since(start)
+	return nil
+}
+
+// refresh is how stale a stored finding's last_detected may grow before an
+// unchanged finding is written again: rewriting every finding at every
+// analysis (every 15 minutes) would turn a fleet's findings table into a
+// stream of identical rows for ClickHouse to merge away.
+const refresh = 24 * time.Hour
+
+// observed is a detector's finding with its id, computed once.
+type observed struct {
+	id string
+	f  *detect.Finding
 }
 
 // extraEvidence adds what the policy and coverage say beyond the rule: an
@@ -168,17 +287,10 @@ func vanished(env *detect.Env, f *findings.Finding) (bool, string) {
 }
 
 // count tallies the findings as they stand after the analysis.
-func count(prev, rows []findings.Finding) []Count {
-	cur := map[string]findings.Finding{}
-	for _, f := range prev {
-		cur[f.FindingID] = f
-	}
-	for _, f := range rows {
-		cur[f.FindingID] = f
-	}
+func (a *analysis) count() []Count {
 	n := map[Count]int{}
-	for _, f := range cur {
-		n[Count{Rule: f.Rule, Severity: f.Severity, State: f.State}]++
+	for _, t := range a.state {
+		n[Count{Rule: t.rule, Severity: t.severity, State: t.state}]++
 	}
 	out := make([]Count, 0, len(n))
 	for c, k := range n {

@@ -66,6 +66,24 @@ type Env struct {
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
 	Cleared map[string]string
+	// Took is how long each rule took (its queries and decisions), in the
+	// order they ran: an operator sees which rule a slow analysis waits on.
+	Took []Step
+
+	order []*Identity
+}
+
+// Step is one timed part of an analysis.
+type Step struct {
+	Name    string        `json:"step"`
+	Took    time.Duration `json:"-"`
+	Seconds float64       `json:"seconds"`
+}
+
+// NewStep times a step that began at start.
+func NewStep(name string, start time.Time) Step {
+	d := time.Since(start)
+	return Step{Name: name, Took: d, Seconds: d.Seconds()}
 }
 
 // NewEnv indexes identities by nhi_id.
@@ -75,19 +93,17 @@ func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
 	}
+	env.order = make([]*Identity, 0, len(env.Identities))
+	for _, id := range env.Identities {
+		env.order = append(env.order, id)
+	}
+	sort.Slice(env.order, func(i, j int) bool { return env.order[i].NHIID < env.order[j].NHIID })
 	return env
 }
 
 // sorted returns the identities in nhi_id order, so that every run emits
-// findings in the same order.
-func (e *Env) sorted() []*Identity {
-	out := make([]*Identity, 0, len(e.Identities))
-	for _, id := range e.Identities {
-		out = append(out, id)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].NHIID < out[j].NHIID })
-	return out
-}
+// findings in the same order; it is sorted once per analysis.
+func (e *Env) sorted() []*Identity { return e.order }
 
 // present returns the identity if it is still present (on host, when host is
 // given): nothing fires on an identity the latest full scans no longer list.

@@ -39,18 +39,31 @@ func coverEvidence(kind string) []string {
 // reports). The earliest use a source has reported stands for how far its
 // logs reach: the collector keeps the minimum over every scan. It returns
 // the covering source, or nil.
-func coverage(id *Identity, sources []usageSource, from time.Time) *usageSource {
+func coverage(id *Identity, sources hostSources, from time.Time) *usageSource {
 	types := coverEvidence(id.Kind)
-	for i := range sources {
-		s := &sources[i]
-		if !contains(id.Hosts, s.Host) || !contains(types, s.Evidence) {
-			continue
-		}
-		if !s.First.After(from) && !s.Last.Before(from) {
-			return s
+	for _, h := range id.Hosts {
+		for _, s := range sources[h] {
+			if !contains(types, s.Evidence) {
+				continue
+			}
+			if !s.First.After(from) && !s.Last.Before(from) {
+				return s
+			}
 		}
 	}
 	return nil
+}
+
+// hostSources indexes a fleet's usage sources by host: each identity asks
+// only about its own hosts.
+type hostSources map[string][]*usageSource
+
+func byHost(sources []usageSource) hostSources {
+	out := hostSources{}
+	for i := range sources {
+		out[sources[i].Host] = append(out[sources[i].Host], &sources[i])
+	}
+	return out
 }
 
 // Coverage fills env.Covered and env.Unobservable without raising
@@ -118,8 +131,9 @@ func maxTime(a, b time.Time) time.Time {
 // DormantAfter; a never-used one when it has been known longer than
 // NeverUsedAfter. Either way only where a source covers the window; an
 // identity no source covers is recorded as unobservable, never dormant.
-func evalDormant(env *Env, sources []usageSource) []*Finding {
+func evalDormant(env *Env, list []usageSource) []*Finding {
 	var out []*Finding
+	sources := byHost(list)
 	for _, id := range env.sorted() {
 		if !id.StillPresent {
 			continue

@@ -32,19 +32,22 @@ var detectors = []detector{
 	{findings.Overprivileged, detectOverprivileged},
 }
 
-// Run runs every detector once over env and returns what they saw.
-func Run(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
-	var out []*Finding
+// Run runs every detector once over env, handing each rule's findings to
+// seen before the next rule runs.
+func Run(ctx context.Context, src Source, env *Env, seen func(ctx context.Context, rule string, fs []*Finding) error) error {
 	for _, d := range detectors {
 		start := time.Now()
 		fs, err := d.run(ctx, src, env)
 		if err != nil {
-			return nil, fmt.Errorf("detect %s: %w", d.rule, err)
+			return fmt.Errorf("detect %s: %w", d.rule, err)
 		}
+		env.Took = append(env.Took, NewStep(d.rule, start))
 		slog.Debug("detector ran", "rule", d.rule, "findings", len(fs), "took", time.Since(start))
-		out = append(out, fs...)
+		if err := seen(ctx, d.rule, fs); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // keep drops the nils emit returns for disabled rules.

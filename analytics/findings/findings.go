@@ -6,6 +6,7 @@ package findings
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/fnv"
 	"time"
 )
 
@@ -194,6 +195,42 @@ func fromObservation(prev *Finding, o *Observation, now time.Time) *Finding {
 		f.FirstDetected, f.ResolvedAt = prev.FirstDetected, prev.ResolvedAt
 	}
 	return f
+}
+
+// Digest sums a finding row's content, when it was last detected aside:
+// two rows of one finding with one digest say the same thing.
+func (f *Finding) Digest() uint64 {
+	h := fnv.New64a()
+	put := func(ss ...string) {
+		for _, s := range ss {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	put(f.FindingID, f.Rule, f.Severity, f.State, f.NHIID, f.Kind, f.Principal, f.Owner, f.OwnerStatus, f.Policy,
+		f.FirstDetected.UTC().Format(time.RFC3339), f.ResolvedAt.UTC().Format(time.RFC3339))
+	put(f.Hosts...)
+	put(f.Locations...)
+	put(f.Evidence...)
+	put(f.Controls...)
+	return h.Sum64()
+}
+
+// Record is what an analysis needs of a stored finding to move it on
+// without holding its evidence: its lifecycle and the digest of its row.
+type Record struct {
+	FindingID, Rule, Severity, State, NHIID string
+	Hosts                                   []string
+	FirstDetected, LastDetected, ResolvedAt time.Time
+	Digest                                  uint64
+}
+
+// Lifecycle is the part of a finding the state machine reads from its
+// previous row when the finding is observed again.
+func (r *Record) Lifecycle() *Finding {
+	return &Finding{FindingID: r.FindingID, Rule: r.Rule, Severity: r.Severity, State: r.State, NHIID: r.NHIID,
+		Hosts: r.Hosts, FirstDetected: r.FirstDetected, LastDetected: r.LastDetected, ResolvedAt: r.ResolvedAt}
 }
 
 func first(s []string) string {

@@ -24,6 +24,7 @@ type analyzeCmd struct {
 	NoTickets bool   `help:"Update the findings only." name:"no-tickets"`
 	Outbox    string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
 	FailOn    string `help:"Exit with status 3 when an active finding is at or above this severity (for CI)." enum:",low,medium,high,critical" default:"" name:"fail-on"`
+	Timings   bool   `help:"Also print how long each step took (inventory, each rule, the write)."`
 	Ticketing string `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE"`
 }
 
@@ -52,6 +53,9 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	}
 	if err := writeSummary(w, sum); err != nil {
 		return err
+	}
+	if c.Timings {
+		writeTimings(w, sum.Timings)
 	}
 	if !c.NoTickets {
 		if err := ticketRound(ctx, st, p, sum.Now, c, w); err != nil {
@@ -99,6 +103,16 @@ func writeSummary(w io.Writer, s *analyze.Summary) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", c.Rule, c.Severity, c.State, c.N)
 	}
 	return tw.Flush()
+}
+
+func writeTimings(w io.Writer, steps []detect.Step) {
+	var parts []string
+	total := 0.0
+	for _, s := range steps {
+		parts = append(parts, fmt.Sprintf("%s %.3fs", s.Name, s.Seconds))
+		total += s.Seconds
+	}
+	fmt.Fprintf(w, "took %.3fs: %s\n", total, strings.Join(parts, ", "))
 }
 
 type findingsCmd struct {

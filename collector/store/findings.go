@@ -26,7 +26,25 @@ const findingColumns = `finding_id, rule, severity, state, nhi_id, kind, princip
 // Findings returns the current row of every finding (FINAL: the highest
 // version of each finding_id), ordered by finding_id.
 func (s *Store) Findings(ctx context.Context) ([]findings.Finding, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+findingColumns+" FROM "+s.Table("findings")+" FINAL ORDER BY finding_id")
+	return s.readFindings(ctx, "")
+}
+
+// FindingsByID returns the current rows of the findings named.
+func (s *Store) FindingsByID(ctx context.Context, ids []string) ([]findings.Finding, error) {
+	var out []findings.Finding
+	for len(ids) > 0 {
+		n := min(len(ids), 10_000)
+		fs, err := s.readFindings(ctx, "WHERE finding_id IN (SELECT arrayJoin(?))", ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		out, ids = append(out, fs...), ids[n:]
+	}
+	return out, nil
+}
+
+func (s *Store) readFindings(ctx context.Context, where string, args ...any) ([]findings.Finding, error) {
+	rows, err := s.conn.Query(ctx, "SELECT "+findingColumns+" FROM "+s.Table("findings")+" FINAL "+where+" ORDER BY finding_id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read findings: %w", err)
 	}
@@ -46,6 +64,28 @@ func (s *Store) Findings(ctx context.Context) ([]findings.Finding, error) {
 	return out, rows.Err()
 }
 
+// FindingRecords returns the lifecycle and digest of every finding, in
+// finding_id order: what an analysis needs, without the evidence.
+func (s *Store) FindingRecords(ctx context.Context) ([]findings.Record, error) {
+	rows, err := s.conn.Query(ctx, "SELECT finding_id, rule, severity, state, nhi_id, hosts, first_detected, last_detected, resolved_at, digest FROM "+
+		s.Table("findings")+" FINAL ORDER BY finding_id")
+	if err != nil {
+		return nil, fmt.Errorf("store: read finding records: %w", err)
+	}
+	defer rows.Close()
+	var out []findings.Record
+	for rows.Next() {
+		var r findings.Record
+		if err := rows.Scan(&r.FindingID, &r.Rule, &r.Severity, &r.State, &r.NHIID, &r.Hosts,
+			&r.FirstDetected, &r.LastDetected, &r.ResolvedAt, &r.Digest); err != nil {
+			return nil, fmt.Errorf("store: finding record: %w", err)
+		}
+		r.FirstDetected, r.LastDetected, r.ResolvedAt = r.FirstDetected.UTC(), r.LastDetected.UTC(), zeroEpoch(r.ResolvedAt)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // zeroEpoch maps ClickHouse's zero DateTime (the Unix epoch) back to Go's zero time.
 func zeroEpoch(t time.Time) time.Time {
 	if t.Unix() <= 0 {
@@ -61,42 +101,107 @@ func epochZero(t time.Time) time.Time {
 	return t
 }
 
+// writeChunk bounds the rows of one insert: the driver holds a whole block
+// in memory, and a fleet's first analysis writes hundreds of thousands.
+const writeChunk = 50_000
+
 // WriteFindings stores new rows of findings at version (later versions
 // replace earlier ones) and appends their transitions, tagged with the
-// analysis that made them.
+// analysis that made them. Rows go column by column, in chunks.
 func (s *Store) WriteFindings(ctx context.Context, version uint64, fs []findings.Finding, ts []findings.Transition, analysisID string) error {
-	if len(fs) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("findings")+" (version, "+findingColumns+")")
-		if err != nil {
-			return fmt.Errorf("store: prepare findings insert: %w", err)
+	for len(fs) > 0 {
+		n := min(len(fs), writeChunk)
+		if err := s.insertColumns(ctx, "findings", "version, "+findingColumns+", digest", findingCols(version, fs[:n])); err != nil {
+			return fmt.Errorf("store: insert %d findings: %w", n, err)
 		}
-		for _, f := range fs {
-			if err := b.Append(version, f.FindingID, f.Rule, f.Severity, f.State, f.NHIID, f.Kind, f.Principal,
-				orEmpty(f.Hosts), orEmpty(f.Locations), f.Owner, f.OwnerStatus, epochZero(f.FirstDetected),
-				epochZero(f.LastDetected), epochZero(f.ResolvedAt), orEmpty(f.Evidence), orEmpty(f.Controls), f.Policy); err != nil {
-				return fmt.Errorf("store: finding %s: %w", f.FindingID, err)
-			}
+		fs = fs[n:]
+	}
+	for len(ts) > 0 {
+		n := min(len(ts), writeChunk)
+		if err := s.insertColumns(ctx, "finding_events", "finding_id, from_state, to_state, at, why, by, analysis_id",
+			transitionCols(ts[:n], analysisID)); err != nil {
+			return fmt.Errorf("store: insert %d transitions: %w", n, err)
 		}
-		if err := b.Send(); err != nil {
-			return fmt.Errorf("store: insert %d findings: %w", len(fs), err)
-		}
-	}
-	if len(ts) == 0 {
-		return nil
-	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("finding_events")+" (finding_id, from_state, to_state, at, why, by, analysis_id)")
-	if err != nil {
-		return fmt.Errorf("store: prepare finding_events insert: %w", err)
-	}
-	for _, t := range ts {
-		if err := b.Append(t.FindingID, t.From, t.To, t.At, t.Why, t.By, analysisID); err != nil {
-			return fmt.Errorf("store: transition of %s: %w", t.FindingID, err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: insert %d transitions: %w", len(ts), err)
+		ts = ts[n:]
 	}
 	return nil
+}
+
+// findingCols lays fs out as the columns of version, findingColumns.
+func findingCols(version uint64, fs []findings.Finding) []any {
+	n := len(fs)
+	ver := make([]uint64, n)
+	str := func(get func(*findings.Finding) string) []string {
+		out := make([]string, n)
+		for i := range fs {
+			out[i] = get(&fs[i])
+		}
+		return out
+	}
+	list := func(get func(*findings.Finding) []string) [][]string {
+		out := make([][]string, n)
+		for i := range fs {
+			out[i] = orEmpty(get(&fs[i]))
+		}
+		return out
+	}
+	at := func(get func(*findings.Finding) time.Time) []time.Time {
+		out := make([]time.Time, n)
+		for i := range fs {
+			out[i] = epochZero(get(&fs[i]))
+		}
+		return out
+	}
+	digests := make([]uint64, n)
+	for i := range ver {
+		ver[i], digests[i] = version, fs[i].Digest()
+	}
+	return []any{ver,
+		str(func(f *findings.Finding) string { return f.FindingID }),
+		str(func(f *findings.Finding) string { return f.Rule }),
+		str(func(f *findings.Finding) string { return f.Severity }),
+		str(func(f *findings.Finding) string { return f.State }),
+		str(func(f *findings.Finding) string { return f.NHIID }),
+		str(func(f *findings.Finding) string { return f.Kind }),
+		str(func(f *findings.Finding) string { return f.Principal }),
+		list(func(f *findings.Finding) []string { return f.Hosts }),
+		list(func(f *findings.Finding) []string { return f.Locations }),
+		str(func(f *findings.Finding) string { return f.Owner }),
+		str(func(f *findings.Finding) string { return f.OwnerStatus }),
+		at(func(f *findings.Finding) time.Time { return f.FirstDetected }),
+		at(func(f *findings.Finding) time.Time { return f.LastDetected }),
+		at(func(f *findings.Finding) time.Time { return f.ResolvedAt }),
+		list(func(f *findings.Finding) []string { return f.Evidence }),
+		list(func(f *findings.Finding) []string { return f.Controls }),
+		str(func(f *findings.Finding) string { return f.Policy }),
+		digests,
+	}
+}
+
+// transitionCols lays ts out as the columns of finding_events.
+func transitionCols(ts []findings.Transition, analysisID string) []any {
+	n := len(ts)
+	id, from, to, why, by, aid := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	at := make([]time.Time, n)
+	for i, t := range ts {
+		id[i], from[i], to[i], at[i], why[i], by[i], aid[i] = t.FindingID, t.From, t.To, t.At, t.Why, t.By, analysisID
+	}
+	return []any{id, from, to, at, why, by, aid}
+}
+
+// insertColumns inserts one block given column by column.
+func (s *Store) insertColumns(ctx context.Context, table, columns string, cols []any) error {
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table(table)+" ("+columns+")")
+	if err != nil {
+		return fmt.Errorf("prepare %s insert: %w", table, err)
+	}
+	for i, c := range cols {
+		if err := b.Column(i).Append(c); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("%s column %d: %w", table, i, err)
+		}
+	}
+	return b.Send()
 }
 
 // FindingEvents returns every recorded transition of one finding, oldest first.
