@@ -9,12 +9,8 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-func detectCrossEnvironment(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
-	facts, err := querySpread(ctx, src, "cross_environment.sql")
-	if err != nil {
-		return nil, err
-	}
-	return evalCrossEnvironment(env, facts), nil
+func detectCrossEnvironment(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+	return evalCrossEnvironment(env, env.spreads()), nil
 }
 
 // evalCrossEnvironment: the same secret on hosts of two or more of the

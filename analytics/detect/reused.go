@@ -14,21 +14,18 @@ type spread struct {
 	Hosts []string
 }
 
-func querySpread(ctx context.Context, src Source, file string) ([]spread, error) {
-	rows, err := src.query(ctx, file)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// spreads lists the secrets (identities keyed by their fingerprint, so one
+// secret anywhere is one identity) still present on more than one host,
+// from the inventory the analysis already holds: its hosts are exactly
+// what a query of identity_state would return again.
+func (e *Env) spreads() []spread {
 	var out []spread
-	for rows.Next() {
-		var s spread
-		if err := rows.Scan(&s.NHIID, &s.Hosts); err != nil {
-			return nil, fmt.Errorf("%s row: %w", file, err)
+	for _, id := range e.sorted() {
+		if id.StillPresent && id.Fingerprint != "" && len(id.PresentHosts) > 1 {
+			out = append(out, spread{NHIID: id.NHIID, Hosts: id.PresentHosts})
 		}
-		out = append(out, s)
 	}
-	return out, rows.Err()
+	return out
 }
 
 // presentOn narrows a spread to the hosts the identity is still present on.
@@ -46,12 +43,8 @@ func (e *Env) presentOn(s spread) (*Identity, []string) {
 	return id, hosts
 }
 
-func detectReused(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
-	facts, err := querySpread(ctx, src, "reused.sql")
-	if err != nil {
-		return nil, err
-	}
-	return evalReused(env, facts), nil
+func detectReused(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+	return evalReused(env, env.spreads()), nil
 }
 
 // evalReused: the same secret on more hosts than ReuseMaxHosts (default 1:

@@ -78,15 +78,8 @@ func TestQueries(t *testing.T) {
 		t.Fatalf("usage sources %+v\nwant %+v", sources, want)
 	}
 
-	spread, err := querySpread(ctx, src, "reused.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(spread) != 1 || spread[0].NHIID != analyzetest.KeyReused {
-		t.Fatalf("reused facts %+v", spread)
-	}
-	if cross, err := querySpread(ctx, src, "cross_environment.sql"); err != nil || len(cross) != 1 {
-		t.Fatalf("cross_environment facts %+v, %v", cross, err)
+	if spread := NewEnv(nil, day(0), ids).spreads(); len(spread) != 1 || spread[0].NHIID != analyzetest.KeyReused {
+		t.Fatalf("reused and cross_environment facts %+v", spread)
 	}
 
 	modes, err := queryFileModes(ctx, src)
