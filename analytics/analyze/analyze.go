@@ -85,6 +85,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.sum.Timings = append(a.sum.Timings, detect.NewStep("inventory", start))
 	a.env = detect.NewEnv(opt.Policy, now, ids)
+	a.env.Stored = a.active(prev)
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
@@ -139,6 +140,17 @@ func (a *analysis) index(prev []findings.Record) {
 		a.prev[r.FindingID] = r
 		a.state[r.FindingID] = tally{r.Rule, r.Severity, r.State}
 	}
+}
+
+// active lists the stored findings not resolved.
+func (a *analysis) active(prev []findings.Record) map[string]bool {
+	out := map[string]bool{}
+	for i := range prev {
+		if prev[i].State != findings.Resolved {
+			out[prev[i].FindingID] = true
+		}
+	}
+	return out
 }
 
 // observe moves one rule's findings through the state machine, in

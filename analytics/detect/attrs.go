@@ -43,10 +43,20 @@ func queryLocated(ctx context.Context, src Source, file string) ([]located, erro
 }
 
 // clear records why a finding that the rule checked no longer holds, for
-// the resolution's evidence ("mode now 0600", "owner now alice").
-func (e *Env) clear(rule, nhiID, host, why string) {
+// the resolution's evidence ("mode now 0600", "owner now alice"). Only a
+// stored finding needs one: why is called for those alone.
+func (e *Env) clear(rule, nhiID, host string, why func() string) {
+	if !e.stored(rule, nhiID, host) {
+		return
+	}
 	if e.Cleared == nil {
 		e.Cleared = map[string]string{}
 	}
-	e.Cleared[findingID(rule, nhiID, host)] = why
+	e.Cleared[findingID(rule, nhiID, host)] = why()
+}
+
+// stored says whether a finding of rule may be stored unresolved: always,
+// when the analysis did not say which are (Stored nil).
+func (e *Env) stored(rule, nhiID, host string) bool {
+	return e.Stored == nil || e.Stored[findingID(rule, nhiID, host)]
 }

@@ -66,6 +66,9 @@ type Env struct {
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
 	Cleared map[string]string
+	// Stored, when set, holds the ids of the stored findings not resolved:
+	// only their resolutions need a reason (Cleared).
+	Stored map[string]bool
 	// Took is how long each rule took (its queries and decisions), in the
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step

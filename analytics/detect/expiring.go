@@ -20,7 +20,9 @@ func evalExpiring(env *Env) []*Finding {
 			continue
 		}
 		if !id.ExpiresAt.After(env.Now) {
-			env.clear(findings.Expiring, id.NHIID, "", fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt)))
+			env.clear(findings.Expiring, id.NHIID, "", func() string {
+				return fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt))
+			})
 			continue
 		}
 		t := env.Policy.Thresholds(id.Policy(), id.firstHost())

@@ -85,26 +85,30 @@ func evalExposedFile(env *Env, facts []fileMode) []*Finding {
 	type key struct{ host, nhiID string }
 	var order []key
 	bad, badLoc, ok := map[key][]string{}, map[key][]string{}, map[key][]string{}
+	good := map[key]bool{}
 	for _, f := range facts {
 		id := env.present(f.NHIID, f.Host)
 		if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
 			continue
 		}
 		k := key{f.Host, f.NHIID}
-		if bad[k] == nil && ok[k] == nil {
+		if bad[k] == nil && !good[k] {
 			order = append(order, k)
 		}
 		if why := exposure(f); len(why) > 0 {
 			bad[k] = append(bad[k], why...)
 			badLoc[k] = append(badLoc[k], f.Location)
 		} else {
-			ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+			good[k] = true
+			if env.stored(findings.ExposedFile, k.nhiID, k.host) {
+				ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+			}
 		}
 	}
 	var out []*Finding
 	for _, k := range order {
 		if len(bad[k]) == 0 {
-			env.clear(findings.ExposedFile, k.nhiID, k.host, strings.Join(ok[k], "; "))
+			env.clear(findings.ExposedFile, k.nhiID, k.host, func() string { return strings.Join(ok[k], "; ") })
 			continue
 		}
 		out = append(out, keep(env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...))...)

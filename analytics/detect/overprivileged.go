@@ -56,7 +56,9 @@ func evalOverprivileged(env *Env, facts []located) []*Finding {
 		}
 		why := privileges(id.Principal, l.Attrs)
 		if len(why) == 0 {
-			env.clear(findings.Overprivileged, id.NHIID, l.Host, fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host))
+			env.clear(findings.Overprivileged, id.NHIID, l.Host, func() string {
+				return fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host)
+			})
 			continue
 		}
 		for i := range why {

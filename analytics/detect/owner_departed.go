@@ -21,7 +21,9 @@ func evalOwnerDeparted(env *Env) []*Finding {
 		}
 		o := id.owner(env.Policy)
 		if o.Status != "departed" {
-			env.clear(findings.OwnerDeparted, id.NHIID, "", fmt.Sprintf("owner now %s, status %s (%s)", o.Owner, o.Status, o.Reason))
+			env.clear(findings.OwnerDeparted, id.NHIID, "", func() string {
+				return fmt.Sprintf("owner now %s, status %s (%s)", o.Owner, o.Status, o.Reason)
+			})
 			continue
 		}
 		to := "no manager is recorded: remediation has no assignee"

@@ -22,7 +22,7 @@ func evalOwnerless(env *Env) []*Finding {
 		}
 		o := id.owner(env.Policy)
 		if o.Status != "none" {
-			env.clear(findings.Ownerless, id.NHIID, "", fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason))
+			env.clear(findings.Ownerless, id.NHIID, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
 			continue
 		}
 		out = append(out, keep(env.emit(findings.Ownerless, id, "", nil, "no accountable owner: "+o.Reason))...)
