@@ -10,12 +10,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze"
@@ -34,6 +37,8 @@ func main() {
 	now := flag.String("now", "", "the fleet's last day, RFC 3339 (default: now)")
 	refs := flag.Bool("references", false, "time the plain-SQL references and print them as JSON")
 	repeat := flag.Int("repeat", 3, "runs of each reference (the median is reported)")
+	measure := flag.String("measure", "", "time the references and two analyses by this nhictl binary, print a Markdown report")
+	policyFile := flag.String("policy", "packaging/bench/analyticsbench/policy.yaml", "policy of the measured analyses")
 	profile := flag.String("profile", "", "analyse once in this process with this policy file, writing CPU and heap profiles to /tmp/analyticsbench.{cpu,heap}")
 	flag.Parse()
 	ctx := context.Background()
@@ -59,6 +64,11 @@ func main() {
 	if *profile != "" {
 		if err := profiled(ctx, st, *profile, at); err != nil {
 			fail("profile", err)
+		}
+	}
+	if *measure != "" {
+		if err := measureAll(ctx, st, *measure, *addr, *policyFile, at, *repeat); err != nil {
+			fail("measure", err)
 		}
 	}
 	if *refs {
@@ -248,4 +258,154 @@ func profiled(ctx context.Context, st *store.Store, policyFile string, now time.
 	}
 	defer heap.Close()
 	return pprof.Lookup("allocs").WriteTo(heap, 0)
+}
+
+// analysisRun is one `nhictl analyze` as a child process.
+type analysisRun struct {
+	Label   string
+	Wall    time.Duration
+	MaxRSS  int64 // bytes
+	Steps   map[string]float64
+	Summary string
+}
+
+// analyse runs the real CLI, as an operator or the collector's schedule
+// would, and reads its peak memory from the kernel.
+func analyse(ctx context.Context, nhictl, addr, db, policyFile string, now time.Time, label string) (*analysisRun, error) {
+	cmd := exec.CommandContext(ctx, nhictl, "--clickhouse", addr, "--database", db, "analyze", "--no-tickets", "--timings",
+		"--policy", policyFile, "--now", now.Format(time.RFC3339))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", label, err, out.String())
+	}
+	r := &analysisRun{Label: label, Wall: time.Since(start), Steps: map[string]float64{}}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.MaxRSS = ru.Maxrss * 1024
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "analysis ") {
+			r.Summary = line
+		}
+		if rest, ok := strings.CutPrefix(line, "took "); ok {
+			_, steps, _ := strings.Cut(rest, ": ")
+			for _, s := range strings.Split(steps, ", ") {
+				i := strings.LastIndex(s, " ")
+				if i < 0 {
+					continue
+				}
+				var v float64
+				fmt.Sscanf(strings.TrimSuffix(s[i+1:], "s"), "%g", &v)
+				r.Steps[s[:i]] = v
+			}
+		}
+	}
+	if len(r.Steps) == 0 {
+		return nil, fmt.Errorf("%s: no timings in the output:\n%s", label, out.String())
+	}
+	return r, nil
+}
+
+// referenceOf names the plain-SQL question each step is held against.
+var referenceOf = map[string]string{
+	"inventory": "inventory", "dormant": "dormant", "ownerless": "ownerless", "owner_departed": "ownerless",
+	"long_lived": "long_lived", "expired": "expired", "expiring": "expired", "reused": "reused",
+	"cross_environment": "reused", "exposed_file": "exposed_file", "secret_in_command_line": "secret_in_command_line",
+	"human_use": "human_use", "overprivileged": "overprivileged",
+}
+
+var stepOrder = []string{"previous findings", "inventory", "dormant", "ownerless", "owner_departed", "long_lived", "expired",
+	"expiring", "reused", "cross_environment", "exposed_file", "secret_in_command_line", "human_use", "overprivileged",
+	"state machine", "write"}
+
+// report prints the Markdown section for BENCHMARKS.md.
+func report(w io.Writer, refs []reference, runs []*analysisRun) {
+	ref := map[string]reference{}
+	for _, r := range refs {
+		ref[r.Rule] = r
+	}
+	fmt.Fprintf(w, "| step | %s | plain SQL over raw events (rows) | ratio (slowest run) | target |\n|---|", strings.Join(labels(runs), " | "))
+	for range runs {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w, "---|---|---|")
+	for _, s := range stepOrder {
+		fmt.Fprintf(w, "| %s |", s)
+		for _, r := range runs {
+			fmt.Fprintf(w, " %.3f s |", r.Steps[s])
+		}
+		rr, ok := ref[referenceOf[s]]
+		if !ok {
+			fmt.Fprintln(w, " | | |")
+			continue
+		}
+		slowest := 0.0
+		for _, r := range runs {
+			slowest = max(slowest, r.Steps[s])
+		}
+		ratio := slowest / rr.Seconds
+		target := "≤ 0.20"
+		if s == "inventory" {
+			target = "–"
+		}
+		fmt.Fprintf(w, " %.3f s (`%s`, %d) | %.2f | %s %s |\n", rr.Seconds, rr.Rule, rr.Rows, ratio, target, mark(s == "inventory" || ratio <= 0.2))
+	}
+	fmt.Fprint(w, "| **whole analysis, wall** |")
+	for _, r := range runs {
+		fmt.Fprintf(w, " **%.2f s** |", r.Wall.Seconds())
+	}
+	fmt.Fprintln(w, " | | < 10 s |")
+	fmt.Fprint(w, "| **peak RSS of `nhictl analyze`** |")
+	for _, r := range runs {
+		fmt.Fprintf(w, " **%.0f MB** |", float64(r.MaxRSS)/1e6)
+	}
+	fmt.Fprintln(w, " | | < 300 MB |")
+	fmt.Fprintln(w)
+	for _, r := range runs {
+		fmt.Fprintf(w, "- %s: `%s`\n", r.Label, r.Summary)
+	}
+}
+
+func labels(runs []*analysisRun) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, r.Label)
+	}
+	return out
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+// measureAll: the references, then the first analysis of the loaded
+// history (every finding new), one 15 minutes later (nothing changed) and
+// one a day later (every finding's last_detected refreshed).
+func measureAll(ctx context.Context, st *store.Store, nhictl, addr, policyFile string, now time.Time, repeat int) error {
+	for _, t := range []string{"findings", "finding_events"} {
+		if err := st.Conn().Exec(ctx, "TRUNCATE TABLE "+st.Table(t)); err != nil {
+			return fmt.Errorf("empty %s: %w", t, err)
+		}
+	}
+	refs, err := references(ctx, st, now, repeat)
+	if err != nil {
+		return err
+	}
+	var runs []*analysisRun
+	for _, a := range []struct {
+		label string
+		at    time.Time
+	}{{"first analysis", now}, {"15 min later", now.Add(15 * time.Minute)}, {"a day later", now.Add(24 * time.Hour)}} {
+		r, err := analyse(ctx, nhictl, addr, st.Database(), policyFile, a.at, a.label)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	report(os.Stdout, refs, runs)
+	return nil
 }
