@@ -24,7 +24,7 @@ func evalOwnerDeparted(env *Env) []*Finding {
 			env.clear(findings.OwnerDeparted, id.NHIID, "", fmt.Sprintf("owner now %s, status %s (%s)", o.Owner, o.Status, o.Reason))
 			continue
 		}
-		to := "no manager is recorded: remediation has no assignee"
+		to := "no active manager is recorded above them: remediation has no assignee"
 		if o.Manager != "" {
 			to = fmt.Sprintf("remediation goes to their manager %s", o.Manager)
 		}
