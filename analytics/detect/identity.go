@@ -39,7 +39,9 @@ func (id *Identity) owner(p policy.Decider) owners.Ownership {
 }
 
 // Age is the earliest credible host evidence of the identity's creation
-// (file ctime or mtime); zero when the host gave none. It is never
+// (created_at: a JWT's iat, a certificate's notBefore, a file's ctime;
+// else modified_at), the earliest any event reported; zero when the host
+// gave none. It is never
 // first_seen: when the collector first heard of a key says nothing of
 // when it was written.
 func (id *Identity) Age() time.Time {

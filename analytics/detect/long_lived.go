@@ -12,7 +12,8 @@ var passwordKinds = map[string]bool{"password": true, "netrc_password": true, "p
 	"mysql_password": true, "git_credential": true}
 
 // long_lived reads its age from identities.sql (identity_age_state: the
-// earliest file ctime/mtime the hosts reported). An identity with no host
+// earliest created_at — JWT iat, certificate notBefore, file ctime — and
+// modified_at the hosts reported). An identity with no host
 // age evidence is not judged: first_seen would only say when the collector
 // heard of it. OS accounts have no secret to rotate.
 func detectLongLived(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
