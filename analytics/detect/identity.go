@@ -39,11 +39,10 @@ func (id *Identity) owner(p policy.Decider) owners.Ownership {
 }
 
 // Age is the earliest credible host evidence of the identity's creation
-// (created_at: a JWT's iat, a certificate's notBefore, a file's ctime;
-// else modified_at), the earliest any event reported; zero when the host
-// gave none. It is never
-// first_seen: when the collector first heard of a key says nothing of
-// when it was written.
+// that any event reported: created_at (a JWT's iat, a certificate's
+// notBefore, a file's ctime) or modified_at; zero when the host gave none.
+// It is never first_seen: when the collector first heard of a key says
+// nothing of when it was written.
 func (id *Identity) Age() time.Time {
 	return earliest(id.CreatedAt, id.ModifiedAt)
 }
