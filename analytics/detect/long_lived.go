@@ -36,7 +36,7 @@ func evalLongLived(env *Env) []*Finding {
 			continue
 		}
 		out = append(out, keep(env.emit(findings.LongLived, id, "", nil,
-			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest file time its hosts report is %s",
+			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest creation or file time its hosts report is %s",
 				days(env.Now.Sub(age)), days(limit), what, day(age))))...)
 	}
 	return out
