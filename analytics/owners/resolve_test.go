@@ -54,6 +54,7 @@ func TestResolve(t *testing.T) {
 		{"hint by e-mail", Facts{Hints: []string{"email:DGrohl@example.com"}}, "dave", Active, "", `owner hint "email:DGrohl@example.com"`},
 		{"Owner= annotation", Facts{Hints: []string{"Owner=carol"}}, "carol", Active, "", `owner hint "Owner=carol"`},
 		{"X-Owner= annotation", Facts{Hints: []string{"X-Owner=alice@example.com"}}, "alice", Active, "", `owner hint "X-Owner=alice@example.com"`},
+		{"unit X-Owner= as credfiles emits it", Facts{Hints: []string{"x-owner:platform"}}, "platform", Active, "", `owner hint "x-owner:platform"`},
 		{"prefixed annotation", Facts{Hints: []string{"nhiradar.io/owner=platform"}}, "platform", Active, "", "owner hint"},
 		{"other hints are not owners", Facts{Hints: []string{"aws_profile:alice", "comment:alice"}}, "", None, "", "no owner rule"},
 		{"file owner person", Facts{FileOwners: []string{"root", "alice"}, Locations: []string{"/opt/app/key.pem"}},
