@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nhiradar/nhiradar/analytics/policy"
+	"github.com/nhiradar/nhiradar/analytics/owners"
 )
 
 func check(t *testing.T, name string, got []*Finding, want ...string) {
@@ -74,7 +74,7 @@ func TestOwnership(t *testing.T) {
 	a, b, c := ident("a", "aws_access_key", "h1"), ident("b", "aws_access_key", "h1"), ident("c", "aws_access_key", "h1")
 	gone := ident("d", "aws_access_key", "h1")
 	gone.StillPresent = false
-	p := &fakePolicy{owners: map[string]policy.Ownership{
+	p := &fakePolicy{owners: map[string]owners.Ownership{
 		"b": {Owner: "alice", Status: "active", Reason: "owner hint"},
 		"c": {Owner: "bob", Status: "departed", Manager: "carol", Reason: "file owner"},
 	}}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhiradar/nhiradar/analytics/owners"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
 
@@ -15,7 +16,7 @@ func daysAgo(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hou
 // production, stg-* staging; owners by nhi_id; a rule can be disabled or
 // exempted.
 type fakePolicy struct {
-	owners   map[string]policy.Ownership
+	owners   map[string]owners.Ownership
 	disabled map[string]bool
 	exempt   map[string]bool
 }
@@ -34,11 +35,11 @@ func (f *fakePolicy) Thresholds(id policy.Identity, host string) policy.Threshol
 	return policy.Default().Thresholds(id, host)
 }
 
-func (f *fakePolicy) Owner(id policy.Identity) policy.Ownership {
+func (f *fakePolicy) Owner(id policy.Identity) owners.Ownership {
 	if o, ok := f.owners[id.NHIID]; ok {
 		return o
 	}
-	return policy.Ownership{Status: "none", Reason: "nothing matched"}
+	return owners.Ownership{Status: "none", Reason: "nothing matched"}
 }
 
 func (f *fakePolicy) Exempt(rule string, id policy.Identity, host string, now time.Time) policy.Exemption {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhiradar/nhiradar/analytics/owners"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
 
@@ -19,7 +20,7 @@ type Identity struct {
 	LastUsed                                    time.Time
 	LastEvidence, LastSource                    string
 
-	own *policy.Ownership
+	own *owners.Ownership
 }
 
 // Policy is the identity as the policy sees it.
@@ -29,7 +30,7 @@ func (id *Identity) Policy() policy.Identity {
 }
 
 // owner resolves ownership once per identity and analysis.
-func (id *Identity) owner(p policy.Decider) policy.Ownership {
+func (id *Identity) owner(p policy.Decider) owners.Ownership {
 	if id.own == nil {
 		o := p.Owner(id.Policy())
 		id.own = &o
@@ -38,9 +39,10 @@ func (id *Identity) owner(p policy.Decider) policy.Ownership {
 }
 
 // Age is the earliest credible host evidence of the identity's creation
-// (file ctime or mtime); zero when the host gave none. It is never
-// first_seen: when the collector first heard of a key says nothing of
-// when it was written.
+// that any event reported: created_at (a JWT's iat, a certificate's
+// notBefore, a file's ctime) or modified_at; zero when the host gave none.
+// It is never first_seen: when the collector first heard of a key says
+// nothing of when it was written.
 func (id *Identity) Age() time.Time {
 	return earliest(id.CreatedAt, id.ModifiedAt)
 }

@@ -12,7 +12,8 @@ var passwordKinds = map[string]bool{"password": true, "netrc_password": true, "p
 	"mysql_password": true, "git_credential": true}
 
 // long_lived reads its age from identities.sql (identity_age_state: the
-// earliest file ctime/mtime the hosts reported). An identity with no host
+// earliest created_at — JWT iat, certificate notBefore, file ctime — and
+// modified_at the hosts reported). An identity with no host
 // age evidence is not judged: first_seen would only say when the collector
 // heard of it. OS accounts have no secret to rotate.
 func detectLongLived(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
@@ -35,7 +36,7 @@ func evalLongLived(env *Env) []*Finding {
 			continue
 		}
 		out = append(out, keep(env.emit(findings.LongLived, id, "", nil,
-			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest file time its hosts report is %s",
+			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest creation or file time its hosts report is %s",
 				days(env.Now.Sub(age)), days(limit), what, day(age))))...)
 	}
 	return out

@@ -26,7 +26,7 @@ func evalOwnerDeparted(env *Env) []*Finding {
 			})
 			continue
 		}
-		to := "no manager is recorded: remediation has no assignee"
+		to := "no active manager is recorded above them: remediation has no assignee"
 		if o.Manager != "" {
 			to = fmt.Sprintf("remediation goes to their manager %s", o.Manager)
 		}

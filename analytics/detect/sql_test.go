@@ -15,6 +15,20 @@ import (
 // fixtureSource is a fresh database holding the fixture's first phase.
 func fixtureSource(t *testing.T) (Source, *store.Store) {
 	t.Helper()
+	src, st := emptySource(t)
+	ph := analyzetest.Phases()[0]
+	// Stored twice, as after a redelivery: the aggregates must not care.
+	for i := 0; i < 2; i++ {
+		if err := st.InsertEvents(context.Background(), ph.Events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src, st
+}
+
+// emptySource is a fresh, migrated database of its own.
+func emptySource(t *testing.T) (Source, *store.Store) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{Addr: []string{devservices.ClickHouseAddr(t)}, Database: devservices.UniqueName("nhi_detect")})
 	if err != nil {
@@ -26,13 +40,6 @@ func fixtureSource(t *testing.T) (Source, *store.Store) {
 	})
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
-	}
-	ph := analyzetest.Phases()[0]
-	// Stored twice, as after a redelivery: the aggregates must not care.
-	for i := 0; i < 2; i++ {
-		if err := st.InsertEvents(ctx, ph.Events); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return Source{Conn: st.Conn(), Table: st.Table}, st
 }

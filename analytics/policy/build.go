@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/analytics/owners"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -97,13 +98,15 @@ func (b *builder) directory(path string) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(b.baseDir, path)
 	}
-	d, errs, err := loadDirectory(path)
+	d, problems, err := owners.Load(path)
 	if err != nil {
 		b.fail("owners.directory", err.Error())
 		b.noDirectory = true
 		return
 	}
-	b.errs = append(b.errs, errs...)
+	for _, pr := range problems {
+		b.errs = append(b.errs, &Error{File: path, Line: pr.Line, Key: pr.Key, Msg: pr.Msg})
+	}
 	b.p.Directory = d
 }
 
@@ -119,7 +122,9 @@ func (b *builder) ownerRules(raw []located[ownerRuleYAML]) {
 			ok = false
 		}
 		if ok {
-			b.p.ownerRules = append(b.p.ownerRules, ownerRule{m: m, owner: r.V.Owner, line: b.lines.at(key)})
+			b.p.ownerRules = append(b.p.ownerRules, owners.Rule[Identity]{Owner: r.V.Owner,
+				Source: fmt.Sprintf("%s:%d", b.file, b.lines.at(key)),
+				Match:  func(id Identity) bool { return m.matches(id, "") }})
 		}
 	}
 }

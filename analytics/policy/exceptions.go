@@ -22,7 +22,7 @@ func (b *builder) exceptions(raw exceptionsYAML) {
 		if b.p.Directory.File == "" || b.noDirectory {
 			break
 		}
-		if _, ok := b.p.Directory.byHint(a); !ok {
+		if _, ok := b.p.Directory.Find(a); !ok {
 			b.fail(fmt.Sprintf("exceptions.approvers[%d]", i), fmt.Sprintf("%q is not an id or e-mail in %s", a, b.p.Directory.File))
 		}
 	}
@@ -125,7 +125,7 @@ func (p *Policy) verdict(x *exception, id Identity, now time.Time) Exemption {
 // personID maps an id or e-mail to the directory id, so "alice" and
 // "alice@example.com" are one person for separation of duties.
 func (p *Policy) personID(s string) string {
-	if per, ok := p.Directory.byHint(s); ok {
+	if per, ok := p.Directory.Find(s); ok {
 		return per.ID
 	}
 	return s

@@ -4,7 +4,11 @@
 // ticketing stage ask of it. It is pure: no store, no network.
 package policy
 
-import "time"
+import (
+	"time"
+
+	"github.com/nhiradar/nhiradar/analytics/owners"
+)
 
 // Identity is what the policy decides over: one identity of the inventory
 // with the host-side facts the owner rules and CEL conditions match on.
@@ -39,18 +43,6 @@ type Thresholds struct {
 	ReuseMaxHosts int
 }
 
-// Ownership says who owns an identity and why.
-type Ownership struct {
-	// Owner is a directory id, or empty.
-	Owner string
-	// Status is "active", "departed" or "none".
-	Status string
-	// Manager is the departed owner's manager, who receives remediation.
-	Manager string
-	// Reason names the rule (file:line), hint or file owner that decided.
-	Reason string
-}
-
 // Exemption is the policy's verdict on an exception for one finding.
 type Exemption struct {
 	// Applies is true when a valid, authorised, unexpired exception covers the finding.
@@ -68,7 +60,7 @@ type Decider interface {
 	// Thresholds for an identity on a host (per environment and kind overrides applied).
 	Thresholds(id Identity, host string) Thresholds
 	// Owner resolves ownership: rules first, then host-side hints.
-	Owner(id Identity) Ownership
+	Owner(id Identity) owners.Ownership
 	// Exempt says whether an exception covers rule on id (host may be "").
 	Exempt(rule string, id Identity, host string, now time.Time) Exemption
 	// Severity of a rule for an identity on a host: critical, high, medium or low.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/nhiradar/nhiradar/analytics/owners"
 )
 
 const day = 24 * time.Hour
@@ -32,8 +34,8 @@ type Policy struct {
 	File       string
 	Profile    string
 	envs       []envGlobs
-	Directory  *Directory
-	ownerRules []ownerRule
+	Directory  *owners.Directory
+	ownerRules []owners.Rule[Identity]
 	base       Thresholds
 	overrides  []override
 	rules      map[string]*rule
@@ -83,7 +85,7 @@ func Default() *Policy { return newPolicy("defaults", "default") }
 func Strict() *Policy { return newPolicy("defaults", "strict") }
 
 func newPolicy(file, profile string) *Policy {
-	p := &Policy{File: file, Profile: profile, Directory: &Directory{byID: map[string]*Person{}},
+	p := &Policy{File: file, Profile: profile, Directory: &owners.Directory{},
 		rules: map[string]*rule{}, Ticketing: Ticketing{System: "local"}}
 	p.base = Thresholds{DormantAfter: 90 * day, NeverUsedAfter: 30 * day, MaxAge: 365 * day,
 		MaxPasswordAge: 90 * day, ExpiringWithin: 14 * day, ReviewEvery: 180 * day, ReuseMaxHosts: 1}
@@ -166,7 +168,7 @@ type Summary struct {
 
 // Summarize counts what the policy holds; exceptions expired at now are counted apart.
 func (p *Policy) Summarize(now time.Time) Summary {
-	return Summary{Owners: len(p.Directory.byID), OwnerRules: len(p.ownerRules), Rules: p.configured,
+	return Summary{Owners: p.Directory.Len(), OwnerRules: len(p.ownerRules), Rules: p.configured,
 		Exceptions: len(p.exceptions), Expired: p.ExpiredExceptions(now)}
 }
 

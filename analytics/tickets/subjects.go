@@ -5,6 +5,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/detect"
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/owners"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
 
@@ -74,7 +75,9 @@ func subject(id *detect.Identity, pol *policy.Policy, rules map[string]time.Time
 	if last.Decision == Certify {
 		s.Certified = last.At
 	}
-	if s.Manager == "" && pol.Directory != nil {
+	// A departed owner's Manager is already the nearest active one (or
+	// none); only an active owner's reviewer comes from the directory row.
+	if s.Manager == "" && own.Status != owners.Departed && pol.Directory != nil {
 		if p, ok := pol.Directory.Get(own.Owner); ok {
 			s.Manager = p.Manager
 		}

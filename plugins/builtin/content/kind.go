@@ -1,11 +1,10 @@
 package content
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/jwtclaims"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -47,44 +46,20 @@ func kindOf(ruleID string) event.Kind {
 
 // identity returns the non-secret identifier a rule's match carries, the
 // kind, and an expiry: an AWS access key id is an identifier (the secret key
-// is elsewhere); a JWT's subject and expiry are read from its claims,
+// is elsewhere); a JWT's subject, issue time (its age) and expiry are read from its claims,
 // without verifying it, and a Kubernetes service-account token is named
 // system:serviceaccount:ns:name.
-func identity(ruleID string, secret []byte) (event.Kind, string, *time.Time) {
-	kind := kindOf(ruleID)
+func identity(ruleID string, secret []byte) (kind event.Kind, principal string, created, expires *time.Time) {
+	kind = kindOf(ruleID)
 	switch ruleID {
 	case "aws-access-token":
-		return kind, string(secret), nil
+		return kind, string(secret), nil, nil
 	case "jwt":
-		sub, exp := jwtClaims(string(secret))
-		if strings.HasPrefix(sub, "system:serviceaccount:") {
+		c, _ := jwtclaims.Decode(string(secret))
+		if strings.HasPrefix(c.Subject, "system:serviceaccount:") {
 			kind = event.KindKubernetesSAToken
 		}
-		return kind, sub, exp
+		return kind, c.Subject, c.IssuedAt, c.ExpiresAt
 	}
-	return kind, "", nil
-}
-
-// jwtClaims decodes a JWT's subject and expiry; only these leave it.
-func jwtClaims(tok string) (string, *time.Time) {
-	parts := strings.Split(tok, ".")
-	if len(parts) < 2 {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", nil
-	}
-	var c struct {
-		Sub string  `json:"sub"`
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(b, &c) != nil {
-		return "", nil
-	}
-	if c.Exp > 0 {
-		t := time.Unix(int64(c.Exp), 0).UTC()
-		return c.Sub, &t
-	}
-	return c.Sub, nil
+	return kind, "", nil, nil
 }

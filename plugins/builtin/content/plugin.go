@@ -105,7 +105,7 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {
 	e := &event.Event{
 		Type: event.TypeNHIObserved, Plugin: Name, Kind: f.Kind, Principal: f.Principal,
-		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key, ExpiresAt: f.ExpiresAt,
+		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key, CreatedAt: f.CreatedAt, ExpiresAt: f.ExpiresAt,
 		Attrs: map[string]string{"rule": f.RuleID, "line": strconv.Itoa(f.Line)},
 	}
 	if m, err := root.FileMeta(f.Path); err == nil {

@@ -25,12 +25,12 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 			s.pathFinding(ctx, j, fp, results)
 		}
 		s.scanFile(j, m, buf, st, func(h hit, line int) {
-			kind, principal, expires := identity(h.rule.RuleID, h.secret)
+			kind, principal, created, expires := identity(h.rule.RuleID, h.secret)
 			if principal == "" && h.principal != "" {
 				principal, kind = pairedKind(h.principal, kind)
 			}
 			f := Finding{Path: j.host, RuleID: h.rule.RuleID, Kind: kind, Principal: principal,
-				Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line, ExpiresAt: expires}
+				Fingerprint: fp.Of(string(h.secret)), Key: h.key, Line: line, CreatedAt: created, ExpiresAt: expires}
 			select {
 			case results <- f:
 			case <-ctx.Done():

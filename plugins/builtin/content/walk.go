@@ -68,7 +68,9 @@ type Finding struct {
 	Fingerprint string
 	Key         string
 	Line        int
-	ExpiresAt   *time.Time `json:",omitempty"`
+	// CreatedAt is a JWT's iat: the secret's age as the host shows it.
+	CreatedAt *time.Time `json:",omitempty"`
+	ExpiresAt *time.Time `json:",omitempty"`
 }
 
 // Stats counts the work of one run.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -53,7 +54,7 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.3.0", Description: "credentials in well-known files, parsed by structure"}
+	return sdk.Info{Name: Name, Version: "0.4.0", Description: "credentials in well-known files, parsed by structure"}
 }
 
 // input is what a parser receives. Content may hold secrets: a parser
@@ -76,6 +77,9 @@ type finding struct {
 	hints       []string
 	attrs       map[string]string
 	expires     *time.Time
+	// created is the host's own evidence of when the credential was made
+	// (a JWT's iat, a certificate's notBefore): its age on the first scan.
+	created *time.Time
 	// account runs what holds the credential (a unit's User=, a cron
 	// job's user) when the file says; empty means the home's account or
 	// the file owner.
@@ -225,6 +229,10 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 		in.root.Note(in.path, fmt.Errorf("%w: %w", hostfs.ErrMalformed, err))
 		return errNoted
 	}
+	var annotated []string
+	if len(found) > 0 {
+		annotated = ownerAnnotations(in.content)
+	}
 	for _, f := range found {
 		loc, m := in.path, meta
 		if f.location != "" {
@@ -243,7 +251,7 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 			Type: event.TypeNHIObserved, Plugin: Name,
 			Kind: f.kind, Principal: f.principal, Fingerprint: f.fingerprint,
 			Location: loc, Key: f.key, FileOwner: m.Owner, FileMode: m.Mode,
-			Account: account, ModifiedAt: &mod, ExpiresAt: f.expires, OwnerHints: f.hints, Attrs: f.attrs,
+			Account: account, ModifiedAt: &mod, CreatedAt: f.created, ExpiresAt: f.expires, OwnerHints: hints(f.hints, annotated), Attrs: f.attrs,
 		}
 		if f.account != "" {
 			e.Account = f.account
@@ -256,4 +264,14 @@ func scanFile(in input, p parser, account string, filter *baseline.Filter, seen 
 		}
 	}
 	return nil
+}
+
+// hints are a finding's own owner hints, then what its file says of its
+// owner; a new slice, as findings of one file may share theirs.
+func hints(own, annotated []string) []string {
+	out := slices.Concat(own, annotated)
+	if len(out) > event.MaxOwnerHints {
+		out = out[:event.MaxOwnerHints]
+	}
+	return slices.Compact(out)
 }

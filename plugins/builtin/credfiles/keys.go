@@ -45,8 +45,8 @@ type keyInfo struct {
 // parseKeyFile reads PEM and OpenSSH private keys, encrypted or not. The
 // principal is the key's SHA256 fingerprint in OpenSSH form (the same in
 // any container format), where the public key can be known; a certificate
-// for the key, in the file or a sibling file, gives notAfter as expiry and
-// its subject as owner hint. A file of certificates only gives nothing.
+// for the key, in the file or a sibling file, gives notBefore as creation, notAfter as
+// expiry and its subject as owner hint. A file of certificates only gives nothing.
 func parseKeyFile(in input) ([]finding, error) {
 	var out []finding
 	var certs []*x509.Certificate
@@ -90,8 +90,7 @@ func parseKeyFile(in input) ([]finding, error) {
 	certs = append(certs, siblingCerts(in)...)
 	for i, f := range keys {
 		if c := certFor(infos[i].pub, certs); c != nil {
-			t := c.NotAfter.UTC()
-			f.expires = &t
+			f.created, f.expires = certTimes(c)
 			f.hints = append(f.hints, "cert_subject:"+c.Subject.CommonName)
 			f.attrs["cert_subject"] = c.Subject.String()
 		}

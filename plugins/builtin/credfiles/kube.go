@@ -3,7 +3,6 @@ package credfiles
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/jwtclaims"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -71,9 +71,9 @@ func parseKubeconfig(in input) ([]finding, error) {
 		switch {
 		case u.User.Token != "" && !decoy.Placeholder(u.User.Token):
 			f := finding{kind: event.KindKubernetesToken, principal: u.Name, fingerprint: in.fp.Of(u.User.Token), key: "token", attrs: attrs}
-			if sub, exp, ok := jwtClaims(u.User.Token); ok {
-				f.principal, f.expires = sub, exp
-				if strings.HasPrefix(sub, "system:serviceaccount:") {
+			if c, ok := jwtclaims.Decode(u.User.Token); ok && c.Subject != "" {
+				f.principal, f.expires, f.created = c.Subject, c.ExpiresAt, c.IssuedAt
+				if strings.HasPrefix(c.Subject, "system:serviceaccount:") {
 					f.kind = event.KindKubernetesSAToken
 				}
 			}
@@ -86,8 +86,7 @@ func parseKubeconfig(in input) ([]finding, error) {
 			f := finding{kind: event.KindKubernetesClientCert, principal: u.Name, fingerprint: in.fp.Of(string(key)), key: "client-key-data", attrs: attrs}
 			if cert := firstCert(u.User.ClientCertificateData); cert != nil {
 				f.principal = certSubject(cert)
-				t := cert.NotAfter.UTC()
-				f.expires = &t
+				f.created, f.expires = certTimes(cert)
 			}
 			out = append(out, f)
 		case u.User.Password != "" && !decoy.Placeholder(u.User.Password):
@@ -127,28 +126,9 @@ func certSubject(c *x509.Certificate) string {
 	return s
 }
 
-// jwtClaims decodes a JWT's claims without verifying it, returning the
-// subject and expiry. Only these non-secret claims leave the function.
-func jwtClaims(tok string) (string, *time.Time, bool) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", nil, false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", nil, false
-	}
-	var c struct {
-		Sub string  `json:"sub"`
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(b, &c) != nil || c.Sub == "" {
-		return "", nil, false
-	}
-	var exp *time.Time
-	if c.Exp > 0 {
-		t := time.Unix(int64(c.Exp), 0).UTC()
-		exp = &t
-	}
-	return c.Sub, exp, true
+// certTimes are a certificate's notBefore, the credential's age as the
+// host shows it, and notAfter, its expiry.
+func certTimes(c *x509.Certificate) (created, expires *time.Time) {
+	nb, na := c.NotBefore.UTC(), c.NotAfter.UTC()
+	return &nb, &na
 }

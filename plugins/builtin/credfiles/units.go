@@ -95,8 +95,12 @@ func environmentFile(in input, val string) []finding {
 		return nil // noted on the root, unless absent
 	}
 	found := classify(in, withSources(parseAssignments(in, p, b), sourceEnvironmentFile))
+	// The unit's own annotations reach these too (scanFile adds them); the
+	// environment file may name an owner of its own.
+	annotated := ownerAnnotations(b)
 	for i := range found {
 		found[i].location = p
+		found[i].hints = append(found[i].hints, annotated...)
 	}
 	return found
 }
