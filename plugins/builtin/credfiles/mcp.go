@@ -1,0 +1,411 @@
+package credfiles
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/llmkeys"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/principal"
+	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// The agent tools whose configurations are read; attrs.tool and the owner
+// hint agent_tool:<tool> name them.
+const (
+	toolClaudeDesktop = "claude_desktop"
+	toolClaudeCode    = "claude_code"
+	toolCursor        = "cursor"
+	toolVSCode        = "vscode"
+	toolWindsurf      = "windsurf"
+	toolContinue      = "continue"
+	toolMCP           = "mcp"
+)
+
+// agentToolOf returns the agent tool whose configuration a host path is, by
+// the names the tools give their files; a bare mcp.json is any tool's.
+func agentToolOf(host string) (string, bool) {
+	base := path.Base(host)
+	switch {
+	case base == "claude_desktop_config.json":
+		return toolClaudeDesktop, true
+	case base == ".mcp.json" || base == ".claude.json":
+		return toolClaudeCode, true
+	case strings.HasSuffix(host, "/.cursor/mcp.json"):
+		return toolCursor, true
+	case strings.HasSuffix(host, "/.vscode/mcp.json"):
+		return toolVSCode, true
+	case strings.HasSuffix(host, "/.codeium/windsurf/mcp_config.json"):
+		return toolWindsurf, true
+	case strings.HasSuffix(host, "/.continue/config.json") || strings.HasSuffix(host, "/.continue/config.yaml") ||
+		strings.HasSuffix(host, "/.continue/config.yml"):
+		return toolContinue, true
+	case base == "mcp.json":
+		return toolMCP, true
+	}
+	return "", false
+}
+
+// mcpServer is one server of an MCP configuration. Values are kept raw: a
+// number or object where a string belongs skips that value, not the file.
+type mcpServer struct {
+	Type      string                     `json:"type"`
+	Command   string                     `json:"command"`
+	Args      []json.RawMessage          `json:"args"`
+	URL       string                     `json:"url"`
+	ServerURL string                     `json:"serverUrl"`
+	Env       map[string]json.RawMessage `json:"env"`
+	Headers   map[string]json.RawMessage `json:"headers"`
+}
+
+// parseMCPConfig reads an agent tool's MCP configuration: the servers under
+// mcpServers (Claude Desktop, Claude Code, Cursor, Windsurf) or servers
+// (VS Code), and Claude Code's per-project servers. Every credential in a
+// server's env, headers, arguments or URL is a mcp_server_credential of
+// that server. Comments and trailing commas (VS Code's JSONC) are allowed.
+func parseMCPConfig(in input) ([]finding, error) {
+	tool, _ := agentToolOf(in.path)
+	if tool == toolContinue {
+		return parseContinue(in)
+	}
+	clean, err := stripJSONC(in.content)
+	if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		MCPServers map[string]json.RawMessage `json:"mcpServers"`
+		Servers    map[string]json.RawMessage `json:"servers"`
+		Projects   map[string]struct {
+			MCPServers map[string]json.RawMessage `json:"mcpServers"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal(clean, &cfg); err != nil {
+		return nil, errors.New("not an MCP configuration (JSON object)")
+	}
+	out := mcpServers(in, tool, "mcpServers", cfg.MCPServers)
+	out = append(out, mcpServers(in, tool, "servers", cfg.Servers)...)
+	for _, p := range sortedKeys(cfg.Projects) {
+		out = append(out, mcpServers(in, tool, "projects."+p+".mcpServers", cfg.Projects[p].MCPServers)...)
+	}
+	return out, nil
+}
+
+// mcpServers reports the credentials of each server of one servers object;
+// a server that is not an object is skipped.
+func mcpServers(in input, tool, at string, servers map[string]json.RawMessage) []finding {
+	var out []finding
+	for _, name := range sortedKeys(servers) {
+		var s mcpServer
+		if json.Unmarshal(servers[name], &s) != nil {
+			continue
+		}
+		out = append(out, serverFindings(in, tool, at+"."+name, name, s)...)
+	}
+	return out
+}
+
+// serverFindings classifies what one server is handed: env values by their
+// name (or a known token format), headers and URL passwords by structure
+// (only placeholders are skipped), arguments as a command line's.
+func serverFindings(in input, tool, at, name string, s mcpServer) []finding {
+	attrs := map[string]string{"tool": tool, "server": name}
+	target := s.URL
+	if target == "" {
+		target = s.ServerURL
+	}
+	switch {
+	case s.Type != "":
+		attrs["transport"] = s.Type
+	case s.Command != "":
+		attrs["transport"] = "stdio"
+	case target != "":
+		attrs["transport"] = "http"
+	}
+	if s.Command != "" {
+		attrs["command"] = path.Base(s.Command)
+	}
+	if h := llmkeys.Host(target); h != "" {
+		attrs["url_host"] = h
+	}
+	var items []mcpItem
+	for _, k := range sortedKeys(s.Env) {
+		if v, ok := rawString(s.Env[k]); ok {
+			items = append(items, mcpItem{"env", k, at + ".env." + k, assignment{name: k, value: v}})
+		}
+	}
+	for _, k := range sortedKeys(s.Headers) {
+		if v, ok := rawString(s.Headers[k]); ok {
+			items = append(items, mcpItem{"header", k, at + ".headers." + k, headerAssignment(k, v)})
+		}
+	}
+	items = append(items, urlItems(at, target)...)
+	var words []string
+	for _, raw := range s.Args {
+		if v, ok := rawString(raw); ok {
+			words = append(words, v)
+		}
+	}
+	for _, a := range argSecrets(words) {
+		items = append(items, mcpItem{"arg", a.name, at + ".args." + a.name, a})
+	}
+	vars := map[string]string{}
+	for _, it := range items {
+		vars[principal.Normalize(it.a.name)] = it.a.value
+	}
+	var out []finding
+	for _, it := range items {
+		f, ok := classifyOne(in, it.a, vars)
+		if !ok {
+			continue
+		}
+		fa := make(map[string]string, len(attrs)+4)
+		for k, v := range attrs {
+			fa[k] = v
+		}
+		fa[it.field] = it.name
+		fa["credential_kind"] = string(f.kind)
+		if p := f.attrs["provider"]; p != "" {
+			fa["provider"] = p
+		}
+		if f.principal != "" && f.principal != f.attrs["provider"] {
+			fa["credential_principal"] = f.principal // a URL's user@host, an Azure resource
+		}
+		out = append(out, finding{kind: event.KindMCPServerCredential, principal: name, fingerprint: f.fingerprint,
+			key: it.key, hints: []string{"agent_tool:" + tool}, attrs: fa})
+	}
+	return out
+}
+
+// mcpItem is one value a server is handed: field says where (env, header,
+// arg, url), name its variable, header or parameter name, key its JSON path.
+type mcpItem struct {
+	field, name, key string
+	a                assignment
+}
+
+// headerAssignment turns a request header into an assignment: a header
+// named like a credential (Authorization, X-API-Key) is one by structure,
+// with its auth scheme (Bearer, token, Basic) taken off.
+func headerAssignment(name, value string) assignment {
+	n := strings.ReplaceAll(name, "-", "_")
+	v := strings.TrimSpace(value)
+	if scheme, rest, ok := strings.Cut(v, " "); ok {
+		switch strings.ToLower(scheme) {
+		case "bearer", "token", "basic", "apikey", "api-key":
+			v = strings.TrimSpace(rest)
+		}
+	}
+	return assignment{name: n, value: v, structured: secretName.MatchString(n) && !notSecretName.MatchString(n)}
+}
+
+// urlItems finds credentials in a remote server's URL: a password, or a
+// query parameter named like one (?api_key=…); the URL itself is reported
+// by host only.
+func urlItems(at, target string) []mcpItem {
+	u, err := url.Parse(target)
+	if err != nil || target == "" {
+		return nil
+	}
+	var out []mcpItem
+	if pass, ok := u.User.Password(); ok {
+		out = append(out, mcpItem{"url", "password", at + ".url", assignment{name: "URL_PASSWORD", value: pass, structured: true}})
+	}
+	q := u.Query()
+	for _, k := range sortedKeys(q) {
+		n := strings.ReplaceAll(k, "-", "_")
+		if len(q[k]) > 0 && secretName.MatchString(n) && !notSecretName.MatchString(n) {
+			out = append(out, mcpItem{"url", k, at + ".url", assignment{name: n, value: q[k][0], structured: true}})
+		}
+	}
+	return out
+}
+
+// rawString decodes a JSON string; anything else is not a value to judge.
+func rawString(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// stripJSONC turns JSON with comments and trailing commas (VS Code's
+// JSONC) into JSON, in one pass over the bounded content. Comments become
+// blanks so that offsets stay; an unterminated comment or string is an
+// error.
+func stripJSONC(b []byte) ([]byte, error) {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			j, err := stringEnd(b, i)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b[i:j+1]...)
+			i = j
+		case c == '/' && i+1 < len(b) && b[i+1] == '/':
+			for i < len(b) && b[i] != '\n' {
+				i++
+			}
+			out = append(out, '\n')
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			end := bytes.Index(b[i+2:], []byte("*/"))
+			if end < 0 {
+				return nil, errors.New("unterminated comment")
+			}
+			out = append(out, ' ')
+			i += end + 3
+		case c == '}' || c == ']':
+			out = dropTrailingComma(out)
+			out = append(out, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// stringEnd returns the index of the quote closing the string opened at i.
+func stringEnd(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j, nil
+		case '\n':
+			return 0, errors.New("unterminated string")
+		}
+	}
+	return 0, errors.New("unterminated string")
+}
+
+// dropTrailingComma removes a comma (and the blanks after it) that ends out.
+func dropTrailingComma(out []byte) []byte {
+	j := len(out) - 1
+	for j >= 0 && (out[j] == ' ' || out[j] == '\t' || out[j] == '\n' || out[j] == '\r') {
+		j--
+	}
+	if j >= 0 && out[j] == ',' {
+		return append(out[:j], out[j+1:]...)
+	}
+	return out
+}
+
+// continueModel is one model of a Continue configuration.
+type continueModel struct {
+	Name     string `json:"name" yaml:"name"`
+	Title    string `json:"title" yaml:"title"`
+	Provider string `json:"provider" yaml:"provider"`
+	Model    string `json:"model" yaml:"model"`
+	APIKey   string `json:"apiKey" yaml:"apiKey"`
+	APIBase  string `json:"apiBase" yaml:"apiBase"`
+}
+
+// continueServer is one MCP server of a Continue configuration: config.yaml
+// lists them by name; config.json nests stdio ones under transport.
+type continueServer struct {
+	Name      string            `json:"name" yaml:"name"`
+	Command   string            `json:"command" yaml:"command"`
+	Args      []string          `json:"args" yaml:"args"`
+	Env       map[string]string `json:"env" yaml:"env"`
+	URL       string            `json:"url" yaml:"url"`
+	Type      string            `json:"type" yaml:"type"`
+	Transport *continueServer   `json:"transport" yaml:"transport"`
+}
+
+type continueConfig struct {
+	Models       []continueModel  `json:"models" yaml:"models"`
+	Embeddings   *continueModel   `json:"embeddingsProvider" yaml:"embeddingsProvider"`
+	MCPServers   []continueServer `json:"mcpServers" yaml:"mcpServers"`
+	Experimental struct {
+		Servers []continueServer `json:"modelContextProtocolServers" yaml:"modelContextProtocolServers"`
+	} `json:"experimental" yaml:"experimental"`
+}
+
+// parseContinue reads Continue's config.json or config.yaml: each model's
+// apiKey is an llm_api_key of its provider (principal: the provider, or the
+// Azure resource's host), and its MCP servers' credentials are reported as
+// the other tools' are. ${{ secrets.… }} references hold no secret.
+func parseContinue(in input) ([]finding, error) {
+	var cfg continueConfig
+	if strings.HasSuffix(in.path, ".json") {
+		clean, err := stripJSONC(in.content)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(clean, &cfg); err != nil {
+			return nil, errors.New("not a Continue configuration")
+		}
+	} else if err := yaml.Unmarshal(in.content, &cfg); err != nil {
+		return nil, errors.New("not a Continue configuration")
+	}
+	var out []finding
+	models := cfg.Models
+	if cfg.Embeddings != nil {
+		models = append(models, *cfg.Embeddings)
+	}
+	for i, m := range models {
+		if f, ok := continueModelKey(in, i, len(cfg.Models), m); ok {
+			out = append(out, f)
+		}
+	}
+	servers := append(cfg.MCPServers, cfg.Experimental.Servers...)
+	for i, s := range servers {
+		if s.Transport != nil {
+			s = *s.Transport
+		}
+		name := s.Name
+		if name == "" {
+			name = path.Base(s.Command)
+		}
+		out = append(out, serverFindings(in, toolContinue, "mcpServers."+strconv.Itoa(i), name, s.asMCP())...)
+	}
+	return out, nil
+}
+
+func continueModelKey(in input, i, nModels int, m continueModel) (finding, bool) {
+	if m.APIKey == "" || decoy.Placeholder(m.APIKey) {
+		return finding{}, false
+	}
+	provider := llmkeys.Named(m.Provider)
+	if provider == "" {
+		provider, _ = llmkeys.ByValue(m.APIKey)
+	}
+	key := "models." + strconv.Itoa(i) + ".apiKey"
+	if i >= nModels {
+		key = "embeddingsProvider.apiKey"
+	}
+	attrs := map[string]string{"tool": toolContinue, "provider": provider}
+	if m.Model != "" {
+		attrs["model"] = m.Model
+	}
+	if h := llmkeys.Host(m.APIBase); h != "" {
+		attrs["api_base_host"] = h
+	}
+	return finding{kind: event.KindLLMAPIKey, principal: llmkeys.Principal(provider, m.APIBase), fingerprint: in.fp.Of(m.APIKey),
+		key: key, hints: []string{"agent_tool:" + toolContinue}, attrs: attrs}, true
+}
+
+// asMCP gives a Continue server the shape of the other tools' servers.
+func (s continueServer) asMCP() mcpServer {
+	m := mcpServer{Type: s.Type, Command: s.Command, URL: s.URL, Env: map[string]json.RawMessage{}}
+	for _, a := range s.Args {
+		raw, _ := json.Marshal(a)
+		m.Args = append(m.Args, raw)
+	}
+	for k, v := range s.Env {
+		raw, _ := json.Marshal(v)
+		m.Env[k] = raw
+	}
+	return m
+}
