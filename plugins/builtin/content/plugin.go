@@ -108,6 +108,9 @@ func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {
 		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key, ExpiresAt: f.ExpiresAt,
 		Attrs: map[string]string{"rule": f.RuleID, "line": strconv.Itoa(f.Line)},
 	}
+	if f.Kind == event.KindLLMAPIKey {
+		e.Attrs["provider"] = f.Principal
+	}
 	if m, err := root.FileMeta(f.Path); err == nil {
 		mod := m.Modified
 		e.FileOwner, e.FileMode, e.ModifiedAt = m.Owner, m.Mode, &mod
