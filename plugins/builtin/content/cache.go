@@ -13,7 +13,7 @@ const cacheFile = "content-cache.json"
 
 // cacheVersion changes whenever what a file's scan produces may change
 // (rules, decoy filter, event fields): an older cache is then ignored.
-const cacheVersion = "content-0.2.0/gitleaks-v8.30.1"
+const cacheVersion = "content-0.3.0/gitleaks-v8.30.1"
 
 // cache lets an incremental scan (ScanRequest.Full false) skip the files
 // that have not changed since the last scan and report their findings again.

@@ -35,7 +35,7 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (*Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.2.0", Description: "secrets in file content (gitleaks rules)"}
+	return sdk.Info{Name: Name, Version: "0.3.0", Description: "secrets in file content (gitleaks rules)"}
 }
 
 // options lists the keys Options may hold; any other key is an error.
