@@ -27,6 +27,9 @@ const (
 	toolWindsurf      = "windsurf"
 	toolContinue      = "continue"
 	toolMCP           = "mcp"
+	toolGeminiCLI     = "gemini_cli"
+	toolCodex         = "codex"
+	toolAider         = "aider"
 )
 
 // agentToolOf returns the agent tool whose configuration a host path is, by
@@ -49,6 +52,14 @@ func agentToolOf(host string) (string, bool) {
 		return toolContinue, true
 	case base == "mcp.json":
 		return toolMCP, true
+	case strings.HasSuffix(host, "/.claude/settings.json") || strings.HasSuffix(host, "/.claude/settings.local.json"):
+		return toolClaudeCode, true
+	case strings.HasSuffix(host, "/.gemini/settings.json"):
+		return toolGeminiCLI, true
+	case strings.HasSuffix(host, "/.codex/auth.json"):
+		return toolCodex, true
+	case base == ".aider.conf.yml" || base == ".aider.conf.yaml":
+		return toolAider, true
 	}
 	return "", false
 }
@@ -72,8 +83,11 @@ type mcpServer struct {
 // that server. Comments and trailing commas (VS Code's JSONC) are allowed.
 func parseMCPConfig(in input) ([]finding, error) {
 	tool, _ := agentToolOf(in.path)
-	if tool == toolContinue {
+	switch tool {
+	case toolContinue:
 		return parseContinue(in)
+	case toolAider:
+		return parseAider(in)
 	}
 	clean, err := stripJSONC(in.content)
 	if err != nil {
@@ -85,6 +99,10 @@ func parseMCPConfig(in input) ([]finding, error) {
 		Projects   map[string]struct {
 			MCPServers map[string]json.RawMessage `json:"mcpServers"`
 		} `json:"projects"`
+		// Env is Claude Code's settings' environment of every session.
+		Env map[string]json.RawMessage `json:"env"`
+		// OpenAIAPIKey is where Codex CLI's auth.json keeps an API key.
+		OpenAIAPIKey json.RawMessage `json:"OPENAI_API_KEY"`
 	}
 	if err := json.Unmarshal(clean, &cfg); err != nil {
 		return nil, errors.New("not an MCP configuration (JSON object)")
@@ -94,7 +112,94 @@ func parseMCPConfig(in input) ([]finding, error) {
 	for _, p := range sortedKeys(cfg.Projects) {
 		out = append(out, mcpServers(in, tool, "projects."+p+".mcpServers", cfg.Projects[p].MCPServers)...)
 	}
-	return out, nil
+	var env []toolValue
+	for _, k := range sortedKeys(cfg.Env) {
+		if v, ok := rawString(cfg.Env[k]); ok {
+			env = append(env, toolValue{"env." + k, assignment{name: k, value: v}})
+		}
+	}
+	if v, ok := rawString(cfg.OpenAIAPIKey); ok {
+		env = append(env, toolValue{"OPENAI_API_KEY", assignment{name: "OPENAI_API_KEY", value: v}})
+	}
+	return append(out, toolFindings(in, tool, env)...), nil
+}
+
+// toolValue is a value an agent tool's own settings hold, at key.
+type toolValue struct {
+	key string
+	a   assignment
+}
+
+// toolFindings classifies the values a tool's settings hold for the tool
+// itself (Claude Code's env, Codex's API key, aider's keys) as an env file's
+// are: an AI provider's key is an llm_api_key, a GitHub token a
+// github_token; the tool is the owner hint.
+func toolFindings(in input, tool string, vals []toolValue) []finding {
+	vars := map[string]string{}
+	for _, v := range vals {
+		vars[principal.Normalize(v.a.name)] = v.a.value
+	}
+	var out []finding
+	for _, v := range vals {
+		f, ok := classifyOne(in, v.a, vars)
+		if !ok {
+			continue
+		}
+		attrs := map[string]string{"tool": tool}
+		for k, x := range f.attrs {
+			attrs[k] = x
+		}
+		if f.principal == "" {
+			f.principal = principal.Find(v.a.name, vars)
+		}
+		f.key, f.attrs, f.hints = v.key, attrs, []string{"agent_tool:" + tool}
+		out = append(out, f)
+	}
+	return out
+}
+
+// parseAider reads aider's .aider.conf.yml: openai-api-key,
+// anthropic-api-key, api-key entries (provider=key, named as the
+// provider's variable) and set-env entries (NAME=value).
+func parseAider(in input) ([]finding, error) {
+	var cfg map[string]any
+	if err := yaml.Unmarshal(in.content, &cfg); err != nil {
+		return nil, errors.New("not an aider configuration")
+	}
+	var vals []toolValue
+	for _, k := range []string{"openai-api-key", "anthropic-api-key"} {
+		if v, ok := cfg[k].(string); ok {
+			vals = append(vals, toolValue{k, assignment{name: strings.ToUpper(strings.ReplaceAll(k, "-", "_")), value: v, structured: true}})
+		}
+	}
+	for _, e := range stringList(cfg["api-key"]) {
+		if p, v, ok := strings.Cut(e, "="); ok && validName(p) {
+			vals = append(vals, toolValue{"api-key." + p, assignment{name: strings.ToUpper(p) + "_API_KEY", value: v, structured: true}})
+		}
+	}
+	for _, e := range stringList(cfg["set-env"]) {
+		if n, v, ok := strings.Cut(e, "="); ok && validName(n) {
+			vals = append(vals, toolValue{"set-env." + n, assignment{name: n, value: v}})
+		}
+	}
+	return toolFindings(in, toolAider, vals), nil
+}
+
+// stringList reads a YAML value that is a string or a list of strings.
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // mcpServers reports the credentials of each server of one servers object;
@@ -115,50 +220,12 @@ func mcpServers(in input, tool, at string, servers map[string]json.RawMessage) [
 // name (or a known token format), headers and URL passwords by structure
 // (only placeholders are skipped), arguments as a command line's.
 func serverFindings(in input, tool, at, name string, s mcpServer) []finding {
-	attrs := map[string]string{"tool": tool, "server": name}
-	target := s.URL
-	if target == "" {
-		target = s.ServerURL
-	}
-	switch {
-	case s.Type != "":
-		attrs["transport"] = s.Type
-	case s.Command != "":
-		attrs["transport"] = "stdio"
-	case target != "":
-		attrs["transport"] = "http"
-	}
-	if s.Command != "" {
-		attrs["command"] = path.Base(s.Command)
-	}
-	if h := llmkeys.Host(target); h != "" {
-		attrs["url_host"] = h
-	}
-	var items []mcpItem
-	for _, k := range sortedKeys(s.Env) {
-		if v, ok := rawString(s.Env[k]); ok {
-			items = append(items, mcpItem{"env", k, at + ".env." + k, assignment{name: k, value: v}})
-		}
-	}
-	for _, k := range sortedKeys(s.Headers) {
-		if v, ok := rawString(s.Headers[k]); ok {
-			items = append(items, mcpItem{"header", k, at + ".headers." + k, headerAssignment(k, v)})
-		}
-	}
-	items = append(items, urlItems(at, target)...)
-	var words []string
-	for _, raw := range s.Args {
-		if v, ok := rawString(raw); ok {
-			words = append(words, v)
-		}
-	}
-	for _, a := range argSecrets(words) {
-		items = append(items, mcpItem{"arg", a.name, at + ".args." + a.name, a})
-	}
+	items := serverItems(at, s)
 	vars := map[string]string{}
 	for _, it := range items {
 		vars[principal.Normalize(it.a.name)] = it.a.value
 	}
+	attrs := serverAttrs(tool, name, s)
 	var out []finding
 	for _, it := range items {
 		f, ok := classifyOne(in, it.a, vars)
@@ -181,6 +248,61 @@ func serverFindings(in input, tool, at, name string, s mcpServer) []finding {
 			key: it.key, hints: []string{"agent_tool:" + tool}, attrs: fa})
 	}
 	return out
+}
+
+// target is a remote server's URL (Windsurf calls it serverUrl).
+func (s mcpServer) target() string {
+	if s.URL != "" {
+		return s.URL
+	}
+	return s.ServerURL
+}
+
+// serverAttrs describes a server without its secrets: tool, name,
+// transport, the program's base name or the remote host.
+func serverAttrs(tool, name string, s mcpServer) map[string]string {
+	attrs := map[string]string{"tool": tool, "server": name}
+	switch {
+	case s.Type != "":
+		attrs["transport"] = s.Type
+	case s.Command != "":
+		attrs["transport"] = "stdio"
+	case s.target() != "":
+		attrs["transport"] = "http"
+	}
+	if s.Command != "" {
+		attrs["command"] = path.Base(s.Command)
+	}
+	if h := llmkeys.Host(s.target()); h != "" {
+		attrs["url_host"] = h
+	}
+	return attrs
+}
+
+// serverItems lists the values a server is handed, in a stable order.
+func serverItems(at string, s mcpServer) []mcpItem {
+	var items []mcpItem
+	for _, k := range sortedKeys(s.Env) {
+		if v, ok := rawString(s.Env[k]); ok {
+			items = append(items, mcpItem{"env", k, at + ".env." + k, assignment{name: k, value: v}})
+		}
+	}
+	for _, k := range sortedKeys(s.Headers) {
+		if v, ok := rawString(s.Headers[k]); ok {
+			items = append(items, mcpItem{"header", k, at + ".headers." + k, headerAssignment(k, v)})
+		}
+	}
+	items = append(items, urlItems(at, s.target())...)
+	var words []string
+	for _, raw := range s.Args {
+		if v, ok := rawString(raw); ok {
+			words = append(words, v)
+		}
+	}
+	for _, a := range argSecrets(words) {
+		items = append(items, mcpItem{"arg", a.name, at + ".args." + a.name, a})
+	}
+	return items
 }
 
 // mcpItem is one value a server is handed: field says where (env, header,

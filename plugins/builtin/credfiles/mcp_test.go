@@ -237,3 +237,44 @@ func TestLLMKeysInEnv(t *testing.T) {
 		t.Errorf("got %d events, want 9 (a placeholder and a URL are not keys)", len(found))
 	}
 }
+
+// TestAgentToolSettings: keys an agent tool keeps for itself (Claude Code's
+// settings env, Codex CLI's auth.json, aider's configuration, Gemini CLI's
+// MCP servers) are reported with the tool as owner hint.
+func TestAgentToolSettings(t *testing.T) {
+	found, warnings := scanMCP(t, map[string]string{
+		"/home/alice/.claude/settings.json": `{"env": {"ANTHROPIC_API_KEY": "` + fixAnthropic + `", "DISABLE_TELEMETRY": "1"}, "apiKeyHelper": "/usr/local/bin/key"}`,
+		"/home/alice/.codex/auth.json":      `{"OPENAI_API_KEY": "` + fixOpenAI + `", "tokens": null}`,
+		"/home/bob/.codex/auth.json":        `{"OPENAI_API_KEY": null}`,
+		"/srv/app/.aider.conf.yml": "model: sonnet\nanthropic-api-key: " + fixAnthropic + "\napi-key:\n  - gemini=AIzaSyNHIRADAR7Lw2Xe9Rb4Tn6Vm1Kc8Pz3Hd5J\n  - groq=your-groq-key\n" +
+			"set-env:\n  - MISTRAL_API_KEY=" + fixMistral + "\n",
+		"/home/alice/.gemini/settings.json": `{"theme": "dark", "mcpServers": {"gh": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "` + fixGitHub + `"}}}}`,
+	})
+	if len(warnings) != 0 {
+		t.Errorf("unexpected warnings: %+v", warnings)
+	}
+	got := byKey(found)
+	for key, want := range map[string]struct {
+		kind            event.Kind
+		principal, tool string
+	}{
+		"/home/alice/.claude/settings.json env.ANTHROPIC_API_KEY":          {event.KindLLMAPIKey, "anthropic", "claude_code"},
+		"/home/alice/.codex/auth.json OPENAI_API_KEY":                      {event.KindLLMAPIKey, "openai", "codex"},
+		"/srv/app/.aider.conf.yml anthropic-api-key":                       {event.KindLLMAPIKey, "anthropic", "aider"},
+		"/srv/app/.aider.conf.yml api-key.gemini":                          {event.KindLLMAPIKey, "google_ai", "aider"},
+		"/srv/app/.aider.conf.yml set-env.MISTRAL_API_KEY":                 {event.KindLLMAPIKey, "mistral", "aider"},
+		"/home/alice/.gemini/settings.json mcpServers.gh.env.GITHUB_TOKEN": {event.KindMCPServerCredential, "gh", "gemini_cli"},
+	} {
+		e := got[key]
+		if e == nil || e.Kind != want.kind || e.Principal != want.principal || e.Attrs["tool"] != want.tool ||
+			len(e.OwnerHints) != 1 || e.OwnerHints[0] != "agent_tool:"+want.tool {
+			t.Errorf("%s: got %+v, want %+v", key, e, want)
+		}
+	}
+	if len(got) != 6 {
+		for k := range got {
+			t.Log(k)
+		}
+		t.Errorf("got %d findings, want 6 (settings, null and placeholders are not keys)", len(got))
+	}
+}
