@@ -121,7 +121,25 @@ func parseMCPConfig(in input) ([]finding, error) {
 	if v, ok := rawString(cfg.OpenAIAPIKey); ok {
 		env = append(env, toolValue{"OPENAI_API_KEY", assignment{name: "OPENAI_API_KEY", value: v}})
 	}
-	return append(out, toolFindings(in, tool, env)...), nil
+	return oncePerSecret(append(out, toolFindings(in, tool, env)...)), nil
+}
+
+// oncePerSecret keeps the first finding of each secret for one principal:
+// Claude Code repeats a server under every project that uses it, and one
+// secret handed to one server is one observation wherever the file repeats
+// it.
+func oncePerSecret(fs []finding) []finding {
+	seen := map[string]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := string(f.kind) + "\x00" + f.principal + "\x00" + f.fingerprint
+		if f.fingerprint != "" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
 }
 
 // toolValue is a value an agent tool's own settings hold, at key.
@@ -363,6 +381,7 @@ func rawString(raw json.RawMessage) (string, bool) {
 // blanks so that offsets stay; an unterminated comment or string is an
 // error.
 func stripJSONC(b []byte) ([]byte, error) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a BOM, as Windows editors write
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); i++ {
 		c := b[i]

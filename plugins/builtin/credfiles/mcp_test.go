@@ -278,3 +278,45 @@ func TestAgentToolSettings(t *testing.T) {
 		t.Errorf("got %d findings, want 6 (settings, null and placeholders are not keys)", len(got))
 	}
 }
+
+// TestMCPOneEventPerSecret: Claude Code repeats a server under each project;
+// one secret handed to one server in one file is one event. A BOM does not
+// make the file malformed.
+func TestMCPOneEventPerSecret(t *testing.T) {
+	server := `{"command": "gh-mcp", "env": {"GITHUB_TOKEN": "` + fixGitHub + `"}}`
+	found, warnings := scanMCP(t, map[string]string{
+		"/home/alice/.claude.json": "\xef\xbb\xbf" + `{"mcpServers": {"gh": ` + server + `}, "projects": {"/srv/a": {"mcpServers": {"gh": ` + server +
+			`}}, "/srv/b": {"mcpServers": {"gh": ` + server + `, "other": ` + server + `}}}}`,
+	})
+	if len(warnings) != 0 {
+		t.Errorf("unexpected warnings: %+v", warnings)
+	}
+	principals := map[string]int{}
+	for _, e := range found {
+		principals[e.Principal]++
+	}
+	if len(found) != 2 || principals["gh"] != 1 || principals["other"] != 1 {
+		t.Errorf("want one event per server and secret, got %v", principals)
+	}
+}
+
+func TestStripJSONC(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"a": "x//y", // c` + "\n" + `"b": [1, 2,], /* d */ }`: `{"a": "x//y", ` + "\n" + `"b": [1, 2]   }`,
+		`{"s": "a\"/*b"}`: `{"s": "a\"/*b"}`,
+	} {
+		got, err := stripJSONC([]byte(in))
+		if err != nil || string(got) != want {
+			t.Errorf("stripJSONC(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		var v any
+		if json.Unmarshal(got, &v) != nil {
+			t.Errorf("stripJSONC(%q) is not JSON: %q", in, got)
+		}
+	}
+	for _, in := range []string{`{"a": "open`, `{} /* open`} {
+		if _, err := stripJSONC([]byte(in)); err == nil {
+			t.Errorf("stripJSONC(%q): no error", in)
+		}
+	}
+}
