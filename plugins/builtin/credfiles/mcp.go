@@ -506,8 +506,12 @@ func parseContinue(in input) ([]finding, error) {
 			s = *s.Transport
 		}
 		name := s.Name
-		if name == "" {
+		switch {
+		case name != "":
+		case s.Command != "":
 			name = path.Base(s.Command)
+		default:
+			name = llmkeys.Host(s.URL)
 		}
 		out = append(out, serverFindings(in, toolContinue, "mcpServers."+strconv.Itoa(i), name, s.asMCP())...)
 	}
