@@ -65,6 +65,7 @@ func Plant(dir string) ([]Tree, error) {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
 		t.Warned = warned
+		t.Found = append(t.Found, c.found...)
 		out = append(out, t)
 	}
 	return out, nil
@@ -75,6 +76,8 @@ type hostileCase struct {
 	unprivileged bool
 	// plant adds the hostile files and returns the host paths to be warned about.
 	plant func(dir string) ([]string, error)
+	// found are principals the case plants beside its hostile files.
+	found []string
 }
 
 // plantLegit writes what a healthy host holds: a service account with a
@@ -266,6 +269,31 @@ var cases = []hostileCase{
 			return nil, err
 		}
 		return []string{"/home/alice/.docker/config.json"}, nil
+	}},
+	{name: "agent-configs", found: []string{"legit-mcp"}, plant: func(d string) ([]string, error) {
+		// MCP configurations are JSON that any local user can shape:
+		// nesting past the decoder's depth, a file past the size limit, an
+		// unterminated JSONC comment, and fifty thousand servers (bounded
+		// by the file, nothing to report) beside a legitimate one.
+		var many strings.Builder
+		many.WriteString(`{"mcpServers": {`)
+		for i := 0; i < 50000; i++ {
+			fmt.Fprintf(&many, `"s%d": {"command": "x", "env": {"LOG_LEVEL": "debug"}},`, i)
+		}
+		many.WriteString(`"legit-mcp": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": "ghp_` + strings.Repeat("q7Lw", 9) + `"}}}}`)
+		files := map[string]string{
+			"home/alice/.cursor/mcp.json":      strings.Repeat(`{"`+Marker+`":`, 100000) + "1" + strings.Repeat("}", 100000),
+			"srv/app/mcp.json":                 `{"mcpServers": {"x": {"env": {"API_TOKEN": "` + Marker + strings.Repeat("A", 5<<20) + `"}}}}`,
+			"home/alice/.vscode/mcp.json":      `{"servers": {} /* ` + Marker + strings.Repeat(" *", 1<<20),
+			"home/alice/.continue/config.yaml": "models:\n  - apiKey: [" + Marker + "\n",
+			"srv/agent/.vscode/mcp.json":       "// JSONC\n" + many.String(),
+		}
+		for p, body := range files {
+			if err := write(d, p, body); err != nil {
+				return nil, err
+			}
+		}
+		return []string{"/home/alice/.cursor/mcp.json", "/srv/app/mcp.json", "/home/alice/.vscode/mcp.json", "/home/alice/.continue/config.yaml"}, nil
 	}},
 	{name: "yaml-and-jwt-bombs", plant: func(d string) ([]string, error) {
 		bomb := "a: &a [\"" + Marker + "\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n"

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/jwtclaims"
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/llmkeys"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -49,7 +50,17 @@ func kindOf(ruleID string) event.Kind {
 // is elsewhere); a JWT's subject, issue time (its age) and expiry are read from its claims,
 // without verifying it, and a Kubernetes service-account token is named
 // system:serviceaccount:ns:name.
-func identity(ruleID string, secret []byte) (kind event.Kind, principal string, created, expires *time.Time) {
+//
+// An AI provider's key is an llm_api_key named by its provider: by the rule
+// (openai-api-key), the name it is assigned to (OPENAI_API_KEY) or its
+// prefix (gsk_, which gitleaks only knows as a generic key).
+func identity(ruleID, key string, secret []byte) (kind event.Kind, principal string, created, expires *time.Time) {
+	if p, ok := llmkeys.ByRule(ruleID); ok {
+		return event.KindLLMAPIKey, p, nil, nil
+	}
+	if p, ok := llmkeys.Of(key, string(secret)); ok {
+		return event.KindLLMAPIKey, p, nil, nil
+	}
 	kind = kindOf(ruleID)
 	switch ruleID {
 	case "aws-access-token":

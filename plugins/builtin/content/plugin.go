@@ -35,7 +35,7 @@ type Plugin struct {
 
 // Info implements sdk.Plugin.
 func (*Plugin) Info() sdk.Info {
-	return sdk.Info{Name: Name, Version: "0.2.0", Description: "secrets in file content (gitleaks rules)"}
+	return sdk.Info{Name: Name, Version: "0.3.0", Description: "secrets in file content (gitleaks rules)"}
 }
 
 // options lists the keys Options may hold; any other key is an error.
@@ -107,6 +107,9 @@ func toEvent(root hostfs.Root, homes []hostfs.Home, f Finding) *event.Event {
 		Type: event.TypeNHIObserved, Plugin: Name, Kind: f.Kind, Principal: f.Principal,
 		Fingerprint: f.Fingerprint, Location: f.Path, Key: f.Key, CreatedAt: f.CreatedAt, ExpiresAt: f.ExpiresAt,
 		Attrs: map[string]string{"rule": f.RuleID, "line": strconv.Itoa(f.Line)},
+	}
+	if f.Kind == event.KindLLMAPIKey {
+		e.Attrs["provider"] = f.Principal
 	}
 	if m, err := root.FileMeta(f.Path); err == nil {
 		mod := m.Modified

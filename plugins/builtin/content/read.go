@@ -25,7 +25,7 @@ func (s *Scanner) worker(ctx context.Context, jobs <-chan job, results chan<- Fi
 			s.pathFinding(ctx, j, fp, results)
 		}
 		s.scanFile(j, m, buf, st, func(h hit, line int) {
-			kind, principal, created, expires := identity(h.rule.RuleID, h.secret)
+			kind, principal, created, expires := identity(h.rule.RuleID, h.key, h.secret)
 			if principal == "" && h.principal != "" {
 				principal, kind = pairedKind(h.principal, kind)
 			}

@@ -2,7 +2,8 @@
 // well-known files tools keep them in, parsing each format by its structure
 // rather than by pattern: AWS, GCP, Azure CLI, kubeconfig, Docker, .netrc,
 // .npmrc, .pypirc, .git-credentials, .pgpass, .my.cnf, Terraform, gh, .env
-// files, systemd units, cron tables and private keys (PEM and OpenSSH).
+// files, systemd units, cron tables, private keys (PEM and OpenSSH) and AI
+// agent tools' configurations (MCP servers, Continue's models).
 //
 // A raw secret never leaves a parser: it returns findings whose secret is
 // already an HMAC fingerprint, and its errors never quote file content.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/llmkeys"
 	"github.com/nhiradar/nhiradar/plugins/builtin/internal/principal"
 	"github.com/nhiradar/nhiradar/plugins/sdk/decoy"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -130,7 +131,8 @@ func classifyOne(in input, a assignment, vars map[string]string) (finding, bool)
 	if urlWithCreds.MatchString(v) {
 		return urlFinding(in, a)
 	}
-	byValue := tokenPrefix(v) != "" || strings.HasPrefix(v, "npm_") || strings.HasPrefix(v, "pypi-")
+	_, llmByValue := llmkeys.ByValue(v)
+	byValue := tokenPrefix(v) != "" || strings.HasPrefix(v, "npm_") || strings.HasPrefix(v, "pypi-") || llmByValue
 	if !byValue && (!secretName.MatchString(name) || notSecretName.MatchString(name)) {
 		return finding{}, false
 	}
@@ -151,6 +153,10 @@ func classifyOne(in input, a assignment, vars map[string]string) (finding, bool)
 		}
 	case name == "AZURE_CLIENT_SECRET":
 		f.kind, f.principal = event.KindAzureClientSecret, vars["AZURE_CLIENT_ID"]
+	case llmProvider(a.name, v) != "":
+		p := llmProvider(a.name, v)
+		f.kind, f.principal = event.KindLLMAPIKey, llmkeys.Principal(p, vars["AZURE_OPENAI_ENDPOINT"])
+		f.attrs = map[string]string{"provider": p}
 	case strings.HasPrefix(v, "glpat-"):
 		f.kind = event.KindGitLabToken
 	case tokenPrefix(v) != "" || strings.Contains(name, "GITHUB") || name == "GH_TOKEN":
@@ -167,6 +173,12 @@ func classifyOne(in input, a assignment, vars map[string]string) (finding, bool)
 		f.kind = event.KindGenericSecret
 	}
 	return f, true
+}
+
+// llmProvider returns the AI provider a key stored under name serves, or "".
+func llmProvider(name, v string) string {
+	p, _ := llmkeys.Of(name, v)
+	return p
 }
 
 // urlFinding reports the password in a URL (postgres://user:pass@host/db):

@@ -86,6 +86,9 @@ func parserFor(host string) (parser, bool) {
 			}
 		}
 	}
+	if _, ok := agentToolOf(host); ok {
+		return parser{"mcp", parseMCPConfig}, true
+	}
 	base := path.Base(host)
 	switch {
 	case base == ".env" || strings.HasSuffix(base, ".env") || strings.HasPrefix(base, ".env."):

@@ -109,9 +109,13 @@ func (r *reporter) secret(p proc, m secretrules.Match, source string) error {
 	if p.user != "" {
 		hints = append(hints, "user:"+p.user)
 	}
+	attrs := p.attrs(source)
+	if m.Provider != "" {
+		attrs["provider"] = m.Provider
+	}
 	obs := &event.Event{
 		Type: event.TypeNHIObserved, Plugin: Name, Kind: m.Kind, Principal: m.Principal, Fingerprint: fingerprint,
-		Location: p.location(), Key: m.Key, Account: p.user, OwnerHints: hints, Attrs: p.attrs(source),
+		Location: p.location(), Key: m.Key, Account: p.user, OwnerHints: hints, Attrs: attrs,
 	}
 	if err := r.emit(obs); err != nil {
 		return err

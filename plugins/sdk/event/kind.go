@@ -39,6 +39,14 @@ const (
 	KindOSServiceAccount     Kind = "os_service_account"
 	KindGenericSecret        Kind = "generic_secret"
 	KindGitLabToken          Kind = "gitlab_token"
+	// KindLLMAPIKey is an AI model provider's API key; its principal is
+	// the provider (openai, anthropic, …) or, for Azure OpenAI, the
+	// resource's endpoint host.
+	KindLLMAPIKey Kind = "llm_api_key"
+	// KindMCPServerCredential is a secret an agent tool's MCP configuration
+	// hands one MCP server (an env value or a request header); its
+	// principal is the server's name in that configuration.
+	KindMCPServerCredential Kind = "mcp_server_credential"
 )
 
 // Kinds lists every valid kind.
@@ -49,7 +57,7 @@ var Kinds = []Kind{
 	KindNPMToken, KindPyPIToken, KindGitCredential, KindPostgresPassword, KindMySQLPassword,
 	KindTerraformToken, KindGitHubToken, KindAPIKey, KindPassword, KindPrivateKey,
 	KindSSHPrivateKey, KindSSHAuthorizedKey, KindOSServiceAccount, KindGenericSecret,
-	KindGitLabToken,
+	KindGitLabToken, KindLLMAPIKey, KindMCPServerCredential,
 }
 
 // Evidence names how a usage_evidence event proves use.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nhiradar/nhiradar/plugins/builtin/internal/llmkeys"
 	"github.com/nhiradar/nhiradar/plugins/builtin/kubernetes"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -21,6 +22,8 @@ type Match struct {
 	Key       string
 	Principal string
 	Value     string
+	// Provider is the AI model provider of an llm_api_key.
+	Provider string
 }
 
 // formats are token formats recognised by value, whatever the name.
@@ -32,7 +35,6 @@ var formats = []struct {
 	{regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}$`), event.KindAPIKey},
 	{regexp.MustCompile(`^xox[abposr]-[A-Za-z0-9-]{10,}$`), event.KindAPIKey},
 	{regexp.MustCompile(`^(sk|rk)_live_[A-Za-z0-9]{20,}$`), event.KindAPIKey},
-	{regexp.MustCompile(`^sk-(proj-|ant-)?[A-Za-z0-9_-]{32,}$`), event.KindAPIKey},
 	{regexp.MustCompile(`^npm_[A-Za-z0-9]{36}$`), event.KindNPMToken},
 	{regexp.MustCompile(`^pypi-AgE[A-Za-z0-9_-]{50,}$`), event.KindPyPIToken},
 }
@@ -66,6 +68,12 @@ func Classify(name, value string, env map[string]string) (Match, bool) {
 		m.Kind, m.Principal = event.KindKubernetesSAToken, c.Principal()
 		return m, true
 	}
+	if p, ok := llmkeys.Of(n, v); ok && (secretName.MatchString(n) || llmByValue(v)) {
+		// The name decides between providers (DEEPSEEK_API_KEY=sk-…); the
+		// prefix alone names one wherever the value sits.
+		m.Kind, m.Principal, m.Provider = event.KindLLMAPIKey, llmkeys.Principal(p, env["AZURE_OPENAI_ENDPOINT"]), p
+		return m, true
+	}
 	for _, f := range formats {
 		if f.re.MatchString(v) {
 			m.Kind = f.kind
@@ -93,6 +101,11 @@ func Classify(name, value string, env map[string]string) (Match, bool) {
 		m.Kind = event.KindGenericSecret
 	}
 	return m, true
+}
+
+func llmByValue(v string) bool {
+	_, ok := llmkeys.ByValue(v)
+	return ok
 }
 
 // urlCredential finds user:password@host in a URL value.

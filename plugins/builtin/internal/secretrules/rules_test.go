@@ -81,3 +81,27 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyLLMKeys: a process's provider keys are llm_api_key named by
+// the provider, by variable name or by the provider's prefix alone; Azure's
+// by the endpoint beside it.
+func TestClassifyLLMKeys(t *testing.T) {
+	env := map[string]string{"AZURE_OPENAI_ENDPOINT": "https://acme-ai.openai.azure.com/"}
+	for _, c := range []struct{ name, value, principal string }{
+		{"OPENAI_API_KEY", "sk-proj-NHIRADARqq7Lw2Xe9Rb4Tn6Vm1Kc8Pz3Hd5Jf0Gs7Ua2Yo", "openai"},
+		{"X", "sk-ant-api03-NHIRADARzR7nP2vL9qT4wX6bK1mC8sD3fG5hJ0eA7uY2iO4pW", "anthropic"},
+		{"--hf-token", "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", "huggingface"},
+		{"AZURE_OPENAI_API_KEY", "4e8f1c2a9b7d3e5f6a0b1c2d3e4f5a6b", "acme-ai.openai.azure.com"},
+		{"DEEPSEEK_API_KEY", "sk-NHIRADARq7Lw2Xe9Rb4Tn6Vm1Kc8Pz3Hd5Jf", "deepseek"},
+	} {
+		m, ok := Classify(c.name, c.value, env)
+		if !ok || m.Kind != event.KindLLMAPIKey || m.Principal != c.principal || m.Provider == "" {
+			t.Errorf("%s: got %+v %v, want llm_api_key of %s", c.name, m, ok, c.principal)
+		}
+	}
+	for _, c := range []struct{ name, value string }{{"OPENAI_API_KEY", "sk-..."}, {"GROQ_API_KEY", "your-groq-key"}, {"OPENAI_BASE_URL", "https://api.openai.com/v1"}} {
+		if m, ok := Classify(c.name, c.value, env); ok {
+			t.Errorf("%s=%s: a placeholder or setting reported as %s", c.name, c.value, m.Kind)
+		}
+	}
+}
