@@ -85,7 +85,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.sum.Timings = append(a.sum.Timings, detect.NewStep("inventory", start))
 	a.env = detect.NewEnv(opt.Policy, now, ids)
-	a.env.Stored = a.active(prev)
+	a.env.Stored = a.active
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
@@ -119,38 +119,34 @@ type analysis struct {
 	by        string
 	version   uint64
 	sum       *Summary
-	prev      map[string]*findings.Record
-	seen      map[string]bool
-	state     map[string]tally
+	prev      map[string]*stored
+	counts    map[Count]int
 	rows      []findings.Finding
 	ts        []findings.Transition
 	stepTook  time.Duration
 	writeTook time.Duration
 }
 
-// tally is what the summary counts of a finding.
-type tally struct{ rule, severity, state string }
+// stored is a finding as the store holds it, and whether a rule saw it now.
+type stored struct {
+	*findings.Record
+	seen bool
+}
 
 func (a *analysis) index(prev []findings.Record) {
-	a.prev = make(map[string]*findings.Record, len(prev))
-	a.state = make(map[string]tally, len(prev))
-	a.seen = map[string]bool{}
+	a.prev = make(map[string]*stored, len(prev))
+	a.counts = map[Count]int{}
 	for i := range prev {
 		r := &prev[i]
-		a.prev[r.FindingID] = r
-		a.state[r.FindingID] = tally{r.Rule, r.Severity, r.State}
+		a.prev[r.FindingID] = &stored{Record: r}
+		a.counts[Count{Rule: r.Rule, Severity: r.Severity, State: r.State}]++
 	}
 }
 
-// active lists the stored findings not resolved.
-func (a *analysis) active(prev []findings.Record) map[string]bool {
-	out := map[string]bool{}
-	for i := range prev {
-		if prev[i].State != findings.Resolved {
-			out[prev[i].FindingID] = true
-		}
-	}
-	return out
+// active says whether a stored finding is not resolved.
+func (a *analysis) active(findingID string) bool {
+	p := a.prev[findingID]
+	return p != nil && p.State != findings.Resolved
 }
 
 // observe moves one rule's findings through the state machine, in
@@ -164,13 +160,12 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 	sort.Slice(keyed, func(i, j int) bool { return keyed[i].id < keyed[j].id })
 	a.sum.Observed += len(keyed)
 	for _, k := range keyed {
-		a.seen[k.id] = true
 		obs := k.f.Observation
 		obs.Evidence = append(append([]string(nil), obs.Evidence...), extraEvidence(a.env, k.f)...)
 		var prev *findings.Finding
 		r := a.prev[k.id]
 		if r != nil {
-			prev = r.Lifecycle()
+			r.seen, prev = true, r.Lifecycle()
 		}
 		f, t := findings.Next(prev, findings.Input{Observed: &obs, Exempt: k.f.Exemption.Applies,
 			ExemptWhy: k.f.Exemption.Why, Now: a.env.Now, By: a.by})
@@ -185,7 +180,10 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 
 func (a *analysis) add(f *findings.Finding, t []findings.Transition) {
 	a.rows = append(a.rows, *f)
-	a.state[f.FindingID] = tally{f.Rule, f.Severity, f.State}
+	if p := a.prev[f.FindingID]; p != nil {
+		a.counts[Count{Rule: p.Rule, Severity: p.Severity, State: p.State}]--
+	}
+	a.counts[Count{Rule: f.Rule, Severity: f.Severity, State: f.State}]++
 	for _, tr := range t {
 		if len(a.sum.Transitions) < keepTransitions {
 			a.sum.Transitions = append(a.sum.Transitions, tr)
@@ -203,7 +201,7 @@ func (a *analysis) vanish(ctx context.Context, prev []findings.Record) error {
 	why := map[string]string{}
 	for i := range prev {
 		r := &prev[i]
-		if a.seen[r.FindingID] || r.State == findings.Resolved {
+		if a.prev[r.FindingID].seen || r.State == findings.Resolved {
 			continue
 		}
 		if rescanned, reason := vanished(a.env, r.Lifecycle()); rescanned {
@@ -261,7 +259,7 @@ func extraEvidence(env *detect.Env, o *detect.Finding) []string {
 	if !o.Exemption.Applies && o.Exemption.Source != "" {
 		out = append(out, "not exempt: "+o.Exemption.Why)
 	}
-	if u := env.Unobservable[o.NHIID]; u != "" && o.Rule != findings.Dormant {
+	if u := env.UnobservableWhy(o.NHIID); u != "" && o.Rule != findings.Dormant {
 		out = append(out, u)
 	}
 	return out
@@ -300,14 +298,12 @@ func vanished(env *detect.Env, f *findings.Finding) (bool, string) {
 
 // count tallies the findings as they stand after the analysis.
 func (a *analysis) count() []Count {
-	n := map[Count]int{}
-	for _, t := range a.state {
-		n[Count{Rule: t.rule, Severity: t.severity, State: t.state}]++
-	}
-	out := make([]Count, 0, len(n))
-	for c, k := range n {
-		c.N = k
-		out = append(out, c)
+	out := make([]Count, 0, len(a.counts))
+	for c, k := range a.counts {
+		if k > 0 {
+			c.N = k
+			out = append(out, c)
+		}
 	}
 	order := map[string]int{}
 	for i, r := range findings.Rules() {

@@ -58,5 +58,5 @@ func (e *Env) clear(rule, nhiID, host string, why func() string) {
 // stored says whether a finding of rule may be stored unresolved: always,
 // when the analysis did not say which are (Stored nil).
 func (e *Env) stored(rule, nhiID, host string) bool {
-	return e.Stored == nil || e.Stored[findingID(rule, nhiID, host)]
+	return e.Stored == nil || e.Stored(findingID(rule, nhiID, host))
 }

@@ -57,18 +57,21 @@ type Finding struct {
 // inventory. Unobservable collects the identities whose use no usage source
 // can see (set by the dormant detector): they are never dormant.
 type Env struct {
-	Policy       policy.Decider
-	Now          time.Time
-	Identities   map[string]*Identity
-	Unobservable map[string]string
-	// Covered names, by nhi_id, the usage source that covers an identity.
-	Covered map[string]string
+	Policy     policy.Decider
+	Now        time.Time
+	Identities map[string]*Identity
+	// Unobservable holds, by nhi_id, the start of the window no source
+	// covers (UnobservableWhy says it in a sentence).
+	Unobservable map[string]time.Time
+	// Covered holds, by nhi_id, the usage source that covers an identity
+	// (CoveredBy names it).
+	Covered map[string]*usageSource
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
 	Cleared map[string]string
-	// Stored, when set, holds the ids of the stored findings not resolved:
+	// Stored, when set, says whether a finding is stored and not resolved:
 	// only their resolutions need a reason (Cleared).
-	Stored map[string]bool
+	Stored func(findingID string) bool
 	// Took is how long each rule took (its queries and decisions), in the
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step
@@ -92,7 +95,7 @@ func NewStep(name string, start time.Time) Step {
 // NewEnv indexes identities by nhi_id.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
 	env := &Env{Policy: p, Now: now.UTC(), Identities: map[string]*Identity{},
-		Unobservable: map[string]string{}, Covered: map[string]string{}}
+		Unobservable: map[string]time.Time{}, Covered: map[string]*usageSource{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
 	}

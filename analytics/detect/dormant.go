@@ -145,19 +145,39 @@ func evalDormant(env *Env, list []usageSource) []*Finding {
 			from = env.Now.Add(-t.NeverUsedAfter)
 		}
 		cov := coverage(id, sources, from)
-		if cov != nil {
-			env.Covered[id.NHIID] = fmt.Sprintf("%s in %s on %s since %s", cov.Evidence, cov.Source, cov.Host, day(cov.First))
-		}
 		if cov == nil {
-			env.Unobservable[id.NHIID] = fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
-				strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))
+			env.Unobservable[id.NHIID] = from
 			continue
 		}
+		env.Covered[id.NHIID] = cov
 		if f := dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from); f != nil {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// CoveredBy names the usage source that covers an identity's use, "" when
+// none does.
+func (e *Env) CoveredBy(nhiID string) string {
+	cov := e.Covered[nhiID]
+	if cov == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s in %s on %s since %s", cov.Evidence, cov.Source, cov.Host, day(cov.First))
+}
+
+// UnobservableWhy says why no source can see an identity's use, "" when
+// one can. The sentence is built on demand: most identities of a fleet
+// never need it.
+func (e *Env) UnobservableWhy(nhiID string) string {
+	from, ok := e.Unobservable[nhiID]
+	id := e.Identities[nhiID]
+	if !ok || id == nil {
+		return ""
+	}
+	return fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
+		strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))
 }
 
 func dormantFinding(env *Env, id *Identity, cov *usageSource, after, neverAfter time.Duration, from time.Time) *Finding {

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -76,6 +77,7 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 	}
 	defer rows.Close()
 	var out []*Identity
+	in := interner{}
 	for rows.Next() {
 		id := &Identity{}
 		var present uint8
@@ -85,10 +87,45 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 			return nil, fmt.Errorf("detect: identity row: %w", err)
 		}
 		id.StillPresent = present == 1
+		in.identity(id)
 		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("detect: identities: %w", err)
 	}
 	return out, nil
+}
+
+// interner keeps one copy of each string identities repeat: a fleet of
+// 200,000 identities has a few thousand hosts, kinds, accounts and hints,
+// and the driver hands every row its own copies.
+type interner map[string]string
+
+func (in interner) one(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func (in interner) all(ss []string) []string {
+	for i, s := range ss {
+		ss[i] = in.one(s)
+	}
+	return ss
+}
+
+func (in interner) identity(id *Identity) {
+	id.Kind, id.LastEvidence, id.LastSource = in.one(id.Kind), in.one(id.LastEvidence), in.one(id.LastSource)
+	in.all(id.Hosts)
+	in.all(id.Locations)
+	in.all(id.Accounts)
+	in.all(id.FileOwners)
+	in.all(id.OwnerHints)
+	if slices.Equal(id.Hosts, id.PresentHosts) {
+		id.PresentHosts = id.Hosts
+	} else {
+		in.all(id.PresentHosts)
+	}
 }

@@ -96,7 +96,7 @@ func parseNow(s string) (time.Time, error) {
 
 func writeSummary(w io.Writer, s *analyze.Summary) error {
 	fmt.Fprintf(w, "analysis %s: %d identities, %d findings observed, %d rows written, %d transitions, %d identities whose use no source can see\n",
-		s.AnalysisID, s.Identities, s.Observed, s.Written, len(s.Transitions), s.Unobservable)
+		s.AnalysisID, s.Identities, s.Observed, s.Written, s.TransitionCount, s.Unobservable)
 	tw := newTable(w)
 	fmt.Fprintln(tw, "RULE\tSEVERITY\tSTATE\tFINDINGS")
 	for _, c := range s.Counts {

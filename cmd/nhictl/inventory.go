@@ -108,8 +108,8 @@ func usage(env *detect.Env, nhiID string, present bool) string {
 	switch {
 	case !present:
 		return "-"
-	case env.Covered[nhiID] != "":
-		return "observable: " + env.Covered[nhiID]
+	case env.CoveredBy(nhiID) != "":
+		return "observable: " + env.CoveredBy(nhiID)
 	}
 	return "unobservable"
 }

@@ -74,6 +74,14 @@ func (s *Store) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 	}
 	defer rows.Close()
 	var out []findings.Record
+	seen := map[string]string{} // rules, severities, states and hosts repeat
+	one := func(s string) string {
+		if v, ok := seen[s]; ok {
+			return v
+		}
+		seen[s] = s
+		return s
+	}
 	for rows.Next() {
 		var r findings.Record
 		if err := rows.Scan(&r.FindingID, &r.Rule, &r.Severity, &r.State, &r.NHIID, &r.Hosts,
@@ -81,6 +89,10 @@ func (s *Store) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 			return nil, fmt.Errorf("store: finding record: %w", err)
 		}
 		r.FirstDetected, r.LastDetected, r.ResolvedAt = r.FirstDetected.UTC(), r.LastDetected.UTC(), zeroEpoch(r.ResolvedAt)
+		r.Rule, r.Severity, r.State = one(r.Rule), one(r.Severity), one(r.State)
+		for i, h := range r.Hosts {
+			r.Hosts[i] = one(h)
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

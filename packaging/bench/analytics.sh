@@ -35,7 +35,7 @@ if [[ -z "${NHI_BENCH_ANALYTICS_DB:-}" ]]; then
     { cat "$TMP/load.log" >&2; exit 1; }
   echo "loaded in $(( $(date +%s) - start )) s" >&2
 else
-  NOW=$(clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "SELECT formatDateTime(max(time), '%Y-%m-%dT%H:00:00Z') FROM ${DB}.events")
+  NOW=$(clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "SELECT formatDateTime(max(time) + 3600, '%Y-%m-%dT%H:%M:%SZ') FROM ${DB}.events")
 fi
 rows=$(clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "SELECT count() FROM ${DB}.events")
 ids=$(clickhouse-client --host "$CH_HOST" --port "$CH_PORT" -q "SELECT count() FROM ${DB}.nhi_inventory")

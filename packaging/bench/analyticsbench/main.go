@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -244,7 +245,10 @@ func profiled(ctx context.Context, st *store.Store, policyFile string, now time.
 	if err := pprof.StartCPUProfile(cpu); err != nil {
 		return err
 	}
+	done := make(chan struct{})
+	go peakHeap(done)
 	sum, err := analyze.Run(ctx, st, analyze.Options{Policy: p, Now: now})
+	close(done)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
@@ -408,4 +412,27 @@ func measureAll(ctx context.Context, st *store.Store, nhictl, addr, policyFile s
 	}
 	report(os.Stdout, refs, runs)
 	return nil
+}
+
+// peakHeap keeps the heap profile taken when the most was in use, in
+// /tmp/analyticsbench.peak.
+func peakHeap(done chan struct{}) {
+	var best uint64
+	for {
+		select {
+		case <-done:
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.HeapAlloc <= best {
+			continue
+		}
+		best = m.HeapAlloc
+		if f, err := os.Create("/tmp/analyticsbench.peak"); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 }
