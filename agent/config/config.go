@@ -11,6 +11,8 @@ import (
 	"fmt"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/nhiradar/nhiradar/internal/yamlconfig"
 )
 
 // DefaultPath is where the agent looks for its configuration.
@@ -141,7 +143,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes YAML strictly, applies defaults and validates. Errors name
 // the field and its line.
 func Parse(b []byte) (*Config, error) {
-	if err := refuseHostile(b); err != nil {
+	if err := yamlconfig.RefuseHostile(b); err != nil {
 		return nil, err
 	}
 	var c Config
