@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"reflect"
 	"strings"
 
@@ -71,7 +72,12 @@ func (f *File) Has(key string) bool {
 func ReadFile(path string, v any) (*File, error) {
 	b, err := ReadRegularFile(path, MaxFileBytes)
 	if err != nil {
-		return nil, &Error{File: path, Msg: err.Error()}
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Op + ": " + pe.Err.Error() // the path leads the message already
+		}
+		return nil, &Error{File: path, Msg: msg}
 	}
 	return Decode(path, b, v)
 }
