@@ -26,7 +26,12 @@ type Error struct {
 	// Key is the dotted key ("kafka.brokers[1]"), empty when unknown.
 	Key string
 	Msg string
+	// Err is the cause, when there is one to tell apart (*AliasError,
+	// *DepthError, ErrTooLarge).
+	Err error
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	at := e.File
@@ -77,7 +82,7 @@ func ReadFile(path string, v any) (*File, error) {
 		if errors.As(err, &pe) {
 			msg = pe.Op + ": " + pe.Err.Error() // the path leads the message already
 		}
-		return nil, &Error{File: path, Msg: msg}
+		return nil, &Error{File: path, Msg: msg, Err: err}
 	}
 	return Decode(path, b, v)
 }
@@ -90,11 +95,11 @@ func Decode(name string, src []byte, v any) (*File, error) {
 		var de *DepthError
 		switch {
 		case errors.As(err, &ae):
-			return nil, &Error{File: name, Line: ae.Line, Msg: ae.Reason()}
+			return nil, &Error{File: name, Line: ae.Line, Msg: ae.Reason(), Err: err}
 		case errors.As(err, &de):
-			return nil, &Error{File: name, Line: de.Line, Msg: de.Reason()}
+			return nil, &Error{File: name, Line: de.Line, Msg: de.Reason(), Err: err}
 		}
-		return nil, &Error{File: name, Msg: err.Error()}
+		return nil, &Error{File: name, Msg: err.Error(), Err: err}
 	}
 	f := &File{Name: name, lines: map[string]int{}, keyAt: map[[2]int]string{}}
 	if tree, err := parser.ParseBytes(src, 0); err == nil {
