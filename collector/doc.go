@@ -8,8 +8,8 @@
 //
 // Operating it: `nhi-collector migrate` creates or upgrades the schema (run
 // also on start); `nhi-collector run` consumes until SIGTERM, then stores and
-// commits what it fetched. Flags may come from a JSON file (--config, or
-// /etc/nhiradar/collector.json) or NHI_* environment variables. Several
+// commits what it fetched. Flags may come from a YAML file (--config, see
+// docs/CONFIGURATION.md) or NHI_* environment variables. Several
 // collectors with the same --group share the topic's partitions. --cluster
 // switches the DDL to ON CLUSTER with Replicated engines and Distributed
 // tables (events_all, …), and inserts go through events_all.

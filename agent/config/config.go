@@ -6,11 +6,10 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
-	"github.com/goccy/go-yaml"
+	"github.com/nhiradar/nhiradar/internal/yamlconfig"
 )
 
 // DefaultPath is where the agent looks for its configuration.
@@ -117,37 +116,29 @@ type Plugin struct {
 	Options map[string]string `yaml:"options"`
 }
 
-// Load reads, defaults and validates the file at path.
+// Load reads, defaults and validates the file at path. Errors start with
+// path and the line.
 func Load(path string) (*Config, error) {
 	b, err := ReadRegularFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(b)
-	var ae *AliasError
-	if errors.As(err, &ae) {
-		return nil, fmt.Errorf("%s:%d: %s", path, ae.Line, ae.Reason())
-	}
-	var de *DepthError
-	if errors.As(err, &de) {
-		return nil, fmt.Errorf("%s:%d: %s", path, de.Line, de.Reason())
-	}
-	if err != nil {
+	c, err := parse(path, b)
+	var ye *yamlconfig.Error
+	if err != nil && !errors.As(err, &ye) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	return c, err
 }
 
 // Parse decodes YAML strictly, applies defaults and validates. Errors name
 // the field and its line.
-func Parse(b []byte) (*Config, error) {
-	if err := refuseHostile(b); err != nil {
-		return nil, err
-	}
+func Parse(b []byte) (*Config, error) { return parse("config", b) }
+
+func parse(name string, b []byte) (*Config, error) {
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b), yaml.Strict())
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config: %s", yaml.FormatError(err, false, true))
+	if _, err := yamlconfig.Decode(name, b, &c); err != nil {
+		return nil, err
 	}
 	c.applyDefaults()
 	if err := c.validate(); err != nil {

@@ -34,11 +34,11 @@ func TestPluginDefaultsAndPath(t *testing.T) {
 
 func TestErrorsNameFieldAndLine(t *testing.T) {
 	cases := []struct{ name, src, want string }{
-		{"unknown key", "brokers: [k:9092]\nkafka:\n  compresion: lz4\n", "[3:3] unknown field \"compresion\""},
+		{"unknown key", "brokers: [k:9092]\nkafka:\n  compresion: lz4\n", "config:3: kafka.compresion: unknown key (known: compression,"},
 		{"bad enum", "brokers: [k:9092]\nkafka:\n  compression: brotli\n", "line 3: kafka.compression"},
 		{"no brokers", "topic: x\n", "brokers: required"},
 		{"bad broker", "brokers:\n  - k:9092\n  - nohost\n", "line 3: brokers[1]"},
-		{"bad type", "brokers: [k:9092]\nheartbeat_interval: soon\n", "line 2: \"soon\" is not a duration"},
+		{"bad type", "brokers: [k:9092]\nheartbeat_interval: soon\n", "config:2: heartbeat_interval: \"soon\" is not a duration"},
 		{"unpinned plugin", "brokers: [k:9092]\nplugins:\n  - name: x\n    path: /bin/x\n", "line 3: plugins[0].sha256: required"},
 		{"sasl without user", "brokers: [k:9092]\nkafka:\n  tls: {enabled: true}\n  sasl:\n    mechanism: scram-sha-512\n", "line 5: kafka.sasl.username"},
 		{"plain without tls", "brokers: [k:9092]\nkafka:\n  sasl:\n    mechanism: plain\n    username: u\n    password: {env: P}\n", "line 4: kafka.sasl.mechanism: plain sends"},

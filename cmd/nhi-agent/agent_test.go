@@ -187,7 +187,7 @@ func TestConfigCheck(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	_ = os.WriteFile(bad, []byte("brokers: [k:9092]\nspool:\n  max_byte: 10\n"), 0o600)
 	out, err = exec.Command(b.agent, "config", "check", bad).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "[3:3] unknown field") {
+	if err == nil || !strings.Contains(string(out), bad+":3: spool.max_byte: unknown key") {
 		t.Fatalf("bad config: %v\n%s", err, out)
 	}
 }

@@ -34,20 +34,40 @@ type storeFlags struct {
 	User       string   `help:"ClickHouse user." default:"default" env:"NHI_CLICKHOUSE_USER"`
 	Cluster    string   `help:"ClickHouse cluster for ON CLUSTER DDL (empty: single server)." env:"NHI_CLICKHOUSE_CLUSTER"`
 	Retention  int      `help:"Drop raw events older than this many days where the server supports TTL (0: keep them); the aggregate state stays. Applies when the schema is created." name:"retention-days" env:"NHI_RETENTION_DAYS"`
+	// The password itself is never a flag: it would show in ps.
+	PasswordFile string `help:"File holding the ClickHouse password (default: the NHI_CLICKHOUSE_PASSWORD environment variable)." type:"existingfile" placeholder:"FILE" name:"clickhouse-password-file" env:"NHI_CLICKHOUSE_PASSWORD_FILE"`
 }
 
 func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
+	password, err := f.password()
+	if err != nil {
+		return nil, err
+	}
 	return store.Open(ctx, store.Config{Addr: f.ClickHouse, Database: f.Database, Username: f.User,
-		Password: os.Getenv("NHI_CLICKHOUSE_PASSWORD"), Cluster: f.Cluster, RetentionDays: f.Retention})
+		Password: password, Cluster: f.Cluster, RetentionDays: f.Retention})
+}
+
+// password is the ClickHouse password: from its file, else from the
+// environment (empty: none).
+func (f storeFlags) password() (string, error) {
+	if f.PasswordFile == "" {
+		return os.Getenv("NHI_CLICKHOUSE_PASSWORD"), nil
+	}
+	p, err := ticket.SecretRef{File: f.PasswordFile}.Load()
+	if err != nil {
+		return "", fmt.Errorf("clickhouse password: %w", err)
+	}
+	return p, nil
 }
 
 type cli struct {
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and commit, then exit."`
-	Config      kong.ConfigFlag  `help:"JSON file of flag values (keys are flag names, e.g. {\"batch-rows\": 50000})." env:"NHI_COLLECTOR_CONFIG"`
+	Config      configFile       `help:"YAML configuration file (see docs/CONFIGURATION.md); flags on the command line override it." type:"existingfile" placeholder:"FILE" env:"NHI_COLLECTOR_CONFIG"`
 	LogLevel    slog.Level       `help:"Log level (debug, info, warn, error)." default:"info" env:"NHI_LOG_LEVEL"`
 	Run         runCmd           `cmd:"" help:"Consume events from Kafka into ClickHouse until stopped."`
 	Migrate     migrateCmd       `cmd:"" help:"Create or upgrade the ClickHouse schema, then exit."`
 	Version     versionCmd       `cmd:"" help:"Print the version."`
+	ConfigCmd   configCmd        `cmd:"" name:"config" help:"Check a configuration file."`
 }
 
 type versionCmd struct{}
@@ -228,11 +248,12 @@ func (c *runCmd) serveAdmin(ctx context.Context, reg *prometheus.Registry, stp *
 
 func main() {
 	var c cli
-	kctx := kong.Parse(&c, kong.Name("nhi-collector"),
-		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(), kong.Vars{"version": buildinfo.String("nhi-collector")},
-		// The package installs /etc/nhi-collector/collector.json; the older
-		// path still counts for existing hosts.
-		kong.Configuration(kong.JSON, "/etc/nhiradar/collector.json", "/etc/nhi-collector/collector.json"))
+	k, err := newParser(&c)
+	if err != nil {
+		panic(err) // a broken flag model: a programming error
+	}
+	kctx, err := k.Parse(os.Args[1:])
+	k.FatalIfErrorf(err)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: c.LogLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -242,6 +263,14 @@ func main() {
 		logger.Error("nhi-collector failed", "command", kctx.Command(), "err", err)
 		os.Exit(1)
 	}
+}
+
+// newParser is the command line of nhi-collector; `config check` parses a
+// file through it too, so that the check is the real startup's.
+func newParser(c *cli, opts ...kong.Option) (*kong.Kong, error) {
+	return kong.New(c, append([]kong.Option{kong.Name("nhi-collector"),
+		kong.Description("NHI Radar collector: Kafka in, ClickHouse out."), kong.UsageOnError(),
+		kong.Vars{"version": buildinfo.String("nhi-collector")}}, opts...)...)
 }
 
 // preparingStore lets the consumer convert the next batch to ClickHouse

@@ -45,3 +45,30 @@ func TestReferenceCoversFlags(t *testing.T) {
 		t.Fatalf("only %d flags found: the walk is broken", n)
 	}
 }
+
+// TestReferenceCoversConfigFile: every key of the collector's YAML file is
+// in the configuration reference's collector table, on the row that names
+// the flag it sets.
+func TestReferenceCoversConfigFile(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/CONFIGURATION.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(doc), "## Collector: `/etc/nhi-collector/collector.yaml`")
+	section, _, _ = strings.Cut(section, "### `nhi-collector run` flags")
+	if !ok {
+		t.Fatal("docs/CONFIGURATION.md has no collector file section")
+	}
+	rows := strings.Split(section, "\n")
+	for key, flag := range fileKeys(t) {
+		found := false
+		for _, row := range rows {
+			if strings.HasPrefix(row, "|") && strings.Contains(row, "`"+key+"`") && strings.Contains(row, "`--"+flag+"`") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("docs/CONFIGURATION.md has no row with collector key `%s` and its flag `--%s`", key, flag)
+		}
+	}
+}

@@ -239,7 +239,7 @@ func collectorInfo(o options, stage string) (*nfpm.Info, error) {
 	info := base(o, "nhi-collector", "NHI Radar collector and nhictl: stores agents' events from Kafka in ClickHouse; analysis, findings, tickets and reports.")
 	info.Depends = []string{"adduser"}
 	info.RPM.Packager = "NHI Radar"
-	cfgPath, err := stageAsset(stage, "collector.json")
+	cfgPath, err := stageAsset(stage, "collector.yaml")
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +254,7 @@ func collectorInfo(o options, stage string) (*nfpm.Info, error) {
 		binary(o, "nhi-collector", "/usr/bin/nhi-collector"),
 		binary(o, "nhictl", "/usr/bin/nhictl"),
 		{Destination: "/etc/nhi-collector", Type: files.TypeDir, FileInfo: &files.ContentFileInfo{Mode: 0o755}},
-		conf(cfgPath, "/etc/nhi-collector/collector.json"),
+		conf(cfgPath, "/etc/nhi-collector/collector.yaml"),
 		conf(filepath.Join(o.Policy, "policy.yaml"), "/etc/nhi-collector/policy.yaml"),
 		conf(filepath.Join(o.Policy, "owners.csv"), "/etc/nhi-collector/owners.csv"),
 		{Source: unitPath, Destination: "/lib/systemd/system/nhi-collector.service", FileInfo: &files.ContentFileInfo{Mode: 0o644}},

@@ -158,13 +158,13 @@ func checkVersions(t *testing.T, bin string) {
 func checkCollectorDeb(t *testing.T, deb string) {
 	list := run(t, nil, "dpkg-deb", "-c", deb)
 	for _, want := range []string{"./usr/bin/nhi-collector", "./usr/bin/nhictl", "./etc/nhi-collector/policy.yaml",
-		"./etc/nhi-collector/owners.csv", "./etc/nhi-collector/collector.json", "./lib/systemd/system/nhi-collector.service"} {
+		"./etc/nhi-collector/owners.csv", "./etc/nhi-collector/collector.yaml", "./lib/systemd/system/nhi-collector.service"} {
 		if !strings.Contains(list, want+"\n") {
 			t.Errorf("collector .deb lacks %s:\n%s", want, list)
 		}
 	}
 	conffiles := run(t, nil, "dpkg-deb", "-I", deb, "conffiles")
-	for _, want := range []string{"/etc/nhi-collector/policy.yaml", "/etc/nhi-collector/owners.csv", "/etc/nhi-collector/collector.json"} {
+	for _, want := range []string{"/etc/nhi-collector/policy.yaml", "/etc/nhi-collector/owners.csv", "/etc/nhi-collector/collector.yaml"} {
 		if !strings.Contains(conffiles, want) {
 			t.Errorf("collector conffiles lack %s: %q", want, conffiles)
 		}
@@ -316,8 +316,8 @@ func checkCollectorInstall(t *testing.T, deb string) {
 	if out := run(t, nil, "/usr/bin/nhictl", "policy", "check", "/etc/nhi-collector/policy.yaml"); !strings.Contains(out, ": ok") {
 		t.Errorf("nhictl policy check: %q", out)
 	}
-	if out := run(t, nil, "/usr/bin/nhi-collector", "--config", "/etc/nhi-collector/collector.json", "--version"); !strings.Contains(out, testCommit) {
-		t.Errorf("nhi-collector --version with the installed config: %q", out)
+	if out := run(t, nil, "/usr/bin/nhi-collector", "config", "check", "/etc/nhi-collector/collector.yaml"); !strings.Contains(out, ": ok") {
+		t.Errorf("nhi-collector config check of the installed config: %q", out)
 	}
 	dpkg(t, "--purge", "nhi-collector")
 	for _, gone := range []string{"/usr/bin/nhi-collector", "/usr/bin/nhictl", "/etc/nhi-collector", "/var/lib/nhi-collector"} {

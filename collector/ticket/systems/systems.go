@@ -5,13 +5,9 @@
 package systems
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
@@ -20,6 +16,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/ticket/rt"
 	"github.com/nhiradar/nhiradar/collector/ticket/servicenow"
 	"github.com/nhiradar/nhiradar/collector/ticket/webhook"
+	"github.com/nhiradar/nhiradar/internal/yamlconfig"
 )
 
 // Settings is the connection settings file.
@@ -33,22 +30,12 @@ type Settings struct {
 	} `yaml:"ticketing"`
 }
 
-// maxSettings bounds the settings file: a few hundred bytes in practice.
-const maxSettings = 1 << 20
-
-// Load reads a settings file strictly: an unknown key is an error with
-// its line, as everywhere else in NHI Radar.
+// Load reads a settings file strictly, as every NHI Radar configuration
+// is read: an unknown key is an error with file:line and the key.
 func Load(path string) (Settings, error) {
 	var s Settings
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return s, fmt.Errorf("ticketing settings: %w", err)
-	}
-	if len(b) > maxSettings {
-		return s, fmt.Errorf("ticketing settings %s: over %d bytes", path, maxSettings)
-	}
-	if err := yaml.NewDecoder(bytes.NewReader(b), yaml.Strict()).Decode(&s); err != nil {
-		return s, fmt.Errorf("ticketing settings %s: %s", path, yaml.FormatError(err, false, true))
+	if _, err := yamlconfig.ReadFile(path, &s); err != nil {
+		return Settings{}, fmt.Errorf("ticketing settings: %w", err)
 	}
 	return s, nil
 }

@@ -36,6 +36,11 @@ func (Plugin) Info() sdk.Info {
 
 // Scan implements sdk.Plugin: every home directory's .acmerc.
 func (Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) error {
+	// It has no options: one in the configuration is a mistake to report,
+	// not a setting to ignore.
+	for k := range req.Options {
+		return fmt.Errorf("acme-dotfile: unknown option %q (it has none)", k)
+	}
 	fp, err := secret.NewFingerprinter(req.FingerprintKey)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package config
+package yamlconfig
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ type AliasError struct {
 
 // Reason says what is wrong, without the line.
 func (e *AliasError) Reason() string {
-	return "YAML anchors and aliases are not allowed in the agent configuration"
+	return "YAML anchors and aliases are not allowed in the configuration"
 }
 
 func (e *AliasError) Error() string {
@@ -41,7 +41,7 @@ func (e *DepthError) Reason() string {
 	return fmt.Sprintf("nested deeper than %d levels", MaxDepth)
 }
 
-// refuseHostile rejects, before anything is decoded, what makes the YAML
+// RefuseHostile rejects, before anything is decoded, what makes the YAML
 // library take minutes and gigabytes on a small file:
 //
 //   - anchors and aliases: decoding expands each alias in full, so a few
@@ -52,7 +52,7 @@ func (e *DepthError) Reason() string {
 //
 // The lexer is linear and expands nothing, and the syntax tree holds an
 // alias as one node, so both checks are safe on any input.
-func refuseHostile(src []byte) error {
+func RefuseHostile(src []byte) error {
 	tokens := lexer.Tokenize(string(src))
 	if err := refuseDeep(tokens); err != nil {
 		return err

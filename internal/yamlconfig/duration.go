@@ -1,4 +1,4 @@
-package config
+package yamlconfig
 
 import (
 	"fmt"
@@ -18,11 +18,20 @@ func (d *Duration) UnmarshalYAML(n ast.Node) error {
 	s := strings.Trim(n.String(), `"'`)
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration such as 90s, 15m or 6h", n.GetToken().Position.Line, s)
+		return &ValueError{Line: n.GetToken().Position.Line, Msg: fmt.Sprintf("%q is not a duration such as 90s, 15m or 6h", s)}
 	}
 	d.Duration = v
 	return nil
 }
+
+// ValueError is a value a type's UnmarshalYAML refused, with its line: the
+// YAML library reports such errors without a position.
+type ValueError struct {
+	Line int
+	Msg  string
+}
+
+func (e *ValueError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // MarshalYAML writes the duration as a string.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
