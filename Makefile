@@ -48,9 +48,11 @@ services-status:
 test: services-up vet
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Tests that need no service.
+# Tests that need no service: integration tests skip under -short
+# (devservices.Integration), and NHI_SERVICES_OFFLINE=1 fails any test that
+# still reaches for a service and makes services.sh refuse to start one.
 test-unit:
-	$(GO) test -count=1 -short ./...
+	NHI_SERVICES_OFFLINE=1 $(GO) test -count=1 -short ./...
 
 demo: build services-up
 	packaging/dev/demo.sh

@@ -40,7 +40,8 @@ func Private(t testing.TB) *Instance { return PrivateWith(t, Options{}) }
 // PrivateWith starts a private instance shaped by opts.
 func PrivateWith(t testing.TB, opts Options) *Instance {
 	t.Helper()
-	Up(t) // installs what is missing, once
+	Integration(t, "a private Kafka and ClickHouse")
+	up(t) // installs what is missing, once
 	home := t.TempDir()
 	ports := freePorts(t, 4)
 	cache := os.Getenv("NHI_SERVICES_CACHE")

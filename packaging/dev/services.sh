@@ -32,6 +32,8 @@
 #   NHI_RT_PASSWORD     password of the RT API user nhi-radar, used when the database is
 #                       first initialised (default: a random one, kept in run/rt/api.password)
 #   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
+#   NHI_SERVICES_OFFLINE 1 to refuse every up-* command: make test-unit sets it to prove
+#                       that the -short tests start no service
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -546,6 +548,9 @@ mkdir -p "$HOME_DIR" "$CACHE_DIR"
 # Several test processes may call `up` at once on a fresh machine: one installs, the others wait.
 exec 9>"$HOME_DIR/services.lock"
 flock -w "$((TIMEOUT * 10))" 9 || die "another services.sh holds $HOME_DIR/services.lock"
+if [[ ${NHI_SERVICES_OFFLINE:-} == 1 && ${1:-} == up* ]]; then
+  die "${1}: NHI_SERVICES_OFFLINE=1 forbids starting services (a test that needs one must call devservices.Integration; run it with make test)"
+fi
 case "${1:-}" in
   up) clickhouse_up; kafka_up ;;
   up-kafka) kafka_up ;;
