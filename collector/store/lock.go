@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // The migration lock. ClickHouse 18.16 has no transactions, advisory locks
@@ -61,11 +64,13 @@ func (s *Store) lockMigrations(ctx context.Context) (*migrationLock, error) {
 	if ttl <= 0 {
 		ttl = defaultLockTTL
 	}
-	l := &migrationLock{s: s, owner: lockOwner(), ttl: ttl, poll: max(ttl/20, 100*time.Millisecond)}
-	var emptySince time.Time
-	logged := ""
+	l := &migrationLock{s: s, owner: lockOwner(), ttl: ttl, poll: max(min(ttl/20, time.Second), 100*time.Millisecond)}
+	var w waiting
 	for {
-		won, err := l.tryCreate(ctx)
+		won, err := l.attempt(ctx, &w)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("store: waiting for the migration lock %s (held by %q): %w", l.table(), w.logged, ctx.Err())
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -73,32 +78,45 @@ func (s *Store) lockMigrations(ctx context.Context) (*migrationLock, error) {
 			l.renewEvery(ttl / 3)
 			return l, nil
 		}
-		holder, expired, err := l.holder(ctx)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case holder == "" && emptySince.IsZero():
-			emptySince = time.Now() // created, its row not yet written: give it a TTL
-		case holder == "" && time.Since(emptySince) > ttl:
-			emptySince = time.Time{}
-			if err := l.takeOver(ctx, ""); err != nil {
-				return nil, err
-			}
-		case holder != "" && expired:
-			if err := l.takeOver(ctx, holder); err != nil {
-				return nil, err
-			}
-		case holder != "" && holder != logged:
-			logged = holder
-			slog.Info("store: waiting for the migration lock", "database", s.cfg.Database, "holder", holder)
-		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("store: waiting for the migration lock %s.%s (held by %q): %w", s.cfg.Database, lockTable, holder, ctx.Err())
 		case <-time.After(l.poll):
 		}
 	}
+}
+
+// waiting is what a contender remembers between attempts.
+type waiting struct {
+	emptySince time.Time // when the table was first seen without a holder
+	logged     string    // the holder last seen (and logged)
+}
+
+// attempt tries to create the lock once; failing that, it takes over a
+// holder that let its lock expire, or a table left empty for a TTL.
+func (l *migrationLock) attempt(ctx context.Context, w *waiting) (won bool, err error) {
+	if won, err = l.tryCreate(ctx); won || err != nil {
+		return won, err
+	}
+	holder, expired, err := l.holder(ctx)
+	if err != nil {
+		return false, err
+	}
+	if holder != "" {
+		w.emptySince = time.Time{}
+	}
+	switch {
+	case holder == "" && w.emptySince.IsZero():
+		w.emptySince = time.Now() // created, its row not yet written: give it a TTL
+	case holder == "" && time.Since(w.emptySince) > l.ttl:
+		w.emptySince = time.Time{}
+		return false, l.takeOver(ctx, "")
+	case holder != "" && expired:
+		return false, l.takeOver(ctx, holder)
+	case holder != "" && holder != w.logged:
+		w.logged = holder
+		slog.Info("store: waiting for the migration lock", "database", l.s.cfg.Database, "holder", holder)
+	}
+	return false, nil
 }
 
 func (l *migrationLock) table() string { return l.s.cfg.Database + "." + lockTable }
@@ -122,6 +140,9 @@ func (l *migrationLock) tryCreate(ctx context.Context) (bool, error) {
 	}
 	err := l.s.conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s%s (owner String, expires UInt32) ENGINE = %s", l.table(), l.onCluster(), engine))
 	if err != nil {
+		if lostRace(err) {
+			return false, nil
+		}
 		exists, xerr := l.s.tableExists(ctx, lockTable)
 		if xerr != nil {
 			return false, errors.Join(err, xerr)
@@ -135,6 +156,19 @@ func (l *migrationLock) tryCreate(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// lostRace: CREATE TABLE failed because another collector created the table
+// first, or was creating it at that moment (then the table may not be
+// listed yet).
+func lostRace(err error) bool {
+	const tableAlreadyExists = 57
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) && ex.Code == tableAlreadyExists {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "already exists") || strings.Contains(msg, "creating or attaching right now")
 }
 
 // write records (again) this holder and its expiry, in server time.

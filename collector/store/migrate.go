@@ -165,6 +165,13 @@ func (s *Store) migrate(ctx context.Context, db, onCluster string) (applied []st
 	if err := s.conn.Exec(ctx, ddl); err != nil {
 		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
 	}
+	if s.cfg.Cluster != "" {
+		// The lock's previous holder may have recorded its migrations
+		// through another replica: fetch them before reading what is done.
+		if err := s.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+db+".schema_migrations"); err != nil {
+			return nil, fmt.Errorf("store: sync schema_migrations from the other replicas: %w", err)
+		}
+	}
 	done, err := s.appliedVersions(ctx)
 	if err != nil {
 		return nil, err
