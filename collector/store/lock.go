@@ -32,7 +32,9 @@ import (
 // the dead holder: RENAME fails when the target exists, so two contenders
 // that both saw the same dead holder cannot both take it over, and one that
 // renamed a live holder's table by mistake (its reading was old) finds
-// another owner in the tombstone and puts it back.
+// another owner in the tombstone and puts it back. The tombstone lives until
+// the collector that made it releases the lock, which covers any contender
+// whose reading of the dead holder is not older than a whole migration.
 const lockTable = "schema_migrations_lock"
 
 const defaultLockTTL = time.Minute
@@ -228,7 +230,6 @@ func (l *migrationLock) takeOver(ctx context.Context, dead string) error {
 	if err := l.s.conn.Exec(ctx, "RENAME TABLE "+l.table()+" TO "+tomb+l.onCluster()); err != nil {
 		return nil // another collector took it over first, or it was released
 	}
-	slog.Warn("store: took over the migration lock of a holder that stopped renewing it", "database", l.s.cfg.Database, "holder", dead)
 	owner, _, err := l.s.lockHolder(ctx, tombName)
 	if err != nil {
 		return err
@@ -240,6 +241,7 @@ func (l *migrationLock) takeOver(ctx context.Context, dead string) error {
 		}
 		return nil
 	}
+	slog.Warn("store: took over the migration lock of a holder that stopped renewing it", "database", l.s.cfg.Database, "holder", dead)
 	l.tombs = append(l.tombs, tomb)
 	return nil
 }
