@@ -48,9 +48,13 @@ services-status:
 test: services-up vet
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Tests that need no service.
+# Tests that need no service: integration tests skip under -short
+# (devservices.Integration). NHI_SERVICES_OFFLINE=1 makes services.sh refuse
+# to start one, and the addresses point at a closed port, so a test that
+# still reaches for a service fails instead of finding the shared one.
 test-unit:
-	$(GO) test -count=1 -short ./...
+	NHI_SERVICES_OFFLINE=1 NHI_CLICKHOUSE_ADDR=127.0.0.1:1 NHI_KAFKA_BROKERS=127.0.0.1:1 \
+		$(GO) test -count=1 -short ./...
 
 demo: build services-up
 	packaging/dev/demo.sh

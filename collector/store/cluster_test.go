@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,10 +30,25 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	first, second := open(c.Nodes[0]), open(c.Nodes[1])
-	applied, err := first.Migrate(ctx)
-	if err != nil || len(applied) == 0 {
-		t.Fatalf("migrate through %s: applied %v, %v", c.Nodes[0], applied, err)
+	first, second, racer := open(c.Nodes[0]), open(c.Nodes[1]), open(c.Nodes[1])
+	// Two collectors of a group start at once, one on each node: they take
+	// turns through the migration lock and apply each migration once.
+	var applied []string
+	var errs [2]error
+	var got [2][]string
+	var wg sync.WaitGroup
+	for i, st := range []*Store{first, racer} {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i], errs[i] = st.Migrate(ctx) }()
+	}
+	wg.Wait()
+	applied = append(got[0], got[1]...)
+	ms, err := Migrations(db, c.Name, FeaturesFor(first.ServerVersion()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errors.Join(errs[:]...) != nil || len(applied) != len(ms) {
+		t.Fatalf("concurrent migrate through both nodes: applied %v and %v (%v); want %d migrations once", got[0], got[1], errors.Join(errs[:]...), len(ms))
 	}
 	tables := func(st *Store) map[string]string {
 		rows, err := st.Conn().Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ?", db)

@@ -130,7 +130,8 @@ func splitStatements(script string) []string {
 
 // Migrate creates the database and applies every migration not yet recorded
 // in schema_migrations. It is safe to run again, and from several collectors
-// at once: every statement is idempotent.
+// at once: they take turns through the migration lock (lock.go), and every
+// statement is idempotent besides, for a run cut short.
 func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 	db, onCluster := s.cfg.Database, ""
 	if s.cfg.Cluster != "" {
@@ -139,6 +140,20 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db+onCluster); err != nil {
 		return nil, fmt.Errorf("store: create database %s: %w", db, err)
 	}
+	lock, err := s.lockMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if rerr := lock.release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	return s.migrate(ctx, db, onCluster)
+}
+
+// migrate applies what is missing; the caller holds the migration lock.
+func (s *Store) migrate(ctx context.Context, db, onCluster string) (applied []string, err error) {
 	// On a cluster every node shares one record of what was applied, so
 	// that a collector on any node finds the schema done: one replicated
 	// table across all shards, each node a replica of its own name.
@@ -149,6 +164,13 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 	ddl := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.schema_migrations%s (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = %s ORDER BY version", db, onCluster, engine)
 	if err := s.conn.Exec(ctx, ddl); err != nil {
 		return nil, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	if s.cfg.Cluster != "" {
+		// The lock's previous holder may have recorded its migrations
+		// through another replica: fetch them before reading what is done.
+		if err := s.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+db+".schema_migrations"); err != nil {
+			return nil, fmt.Errorf("store: sync schema_migrations from the other replicas: %w", err)
+		}
 	}
 	done, err := s.appliedVersions(ctx)
 	if err != nil {

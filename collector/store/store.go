@@ -34,6 +34,9 @@ type Store struct {
 	conn driver.Conn
 	cfg  Config
 	ver  Version
+	// lockTTL is how long the migration lock outlives a holder that stops
+	// renewing it (defaultLockTTL when zero; tests shorten it).
+	lockTTL time.Duration
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -19,6 +19,7 @@ var (
 // skip.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	Integration(t, "Chromium")
 	chromiumOnce.Do(func() {
 		if p, err := exec.LookPath("chromium"); err == nil {
 			chromiumPath = p

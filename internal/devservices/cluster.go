@@ -23,7 +23,8 @@ type Cluster struct {
 // as replicas of one shard of cluster "nhi".
 func ClickHouseCluster(t testing.TB) *Cluster {
 	t.Helper()
-	Up(t) // installs ClickHouse, once
+	Integration(t, "a ClickHouse cluster with ZooKeeper")
+	up(t) // installs ClickHouse, once
 	cache := os.Getenv("NHI_SERVICES_CACHE")
 	if cache == "" {
 		cache = defaultHome()

@@ -26,10 +26,36 @@ var (
 	upLogs string
 )
 
+// OfflineEnv, set to 1, forbids starting or contacting a service: a test
+// that reaches one fails instead, and services.sh refuses to start one. make
+// test-unit sets it to prove that -short needs no service.
+const OfflineEnv = "NHI_SERVICES_OFFLINE"
+
+// Integration marks a test that needs a service (needs names it): under
+// -short it skips, so make test-unit starts and contacts nothing. Every
+// function here that hands out a service calls it first.
+func Integration(t testing.TB, needs string) {
+	t.Helper()
+	gate(t, testing.Short(), os.Getenv(OfflineEnv) == "1", needs)
+}
+
+// gate is Integration with its inputs explicit, for its test.
+func gate(t testing.TB, short, offline bool, needs string) {
+	t.Helper()
+	if short {
+		t.Skipf("integration test: needs %s; run make test", needs)
+		return
+	}
+	if offline {
+		t.Fatalf("integration test: needs %s, but %s=1 forbids services (run it with make test)", needs, OfflineEnv)
+	}
+}
+
 // KafkaBroker returns the broker address, starting the services if needed.
 func KafkaBroker(t testing.TB) string {
 	t.Helper()
-	Up(t)
+	Integration(t, "Kafka")
+	up(t)
 	return kafkaAddr()
 }
 
@@ -45,13 +71,21 @@ func clickHouseAddr() string {
 // services if needed.
 func ClickHouseAddr(t testing.TB) string {
 	t.Helper()
-	Up(t)
+	Integration(t, "ClickHouse")
+	up(t)
 	return clickHouseAddr()
 }
 
 // Up starts Kafka and ClickHouse unless both already answer. A failure to
-// start them fails the test: a missing service is never a reason to skip.
+// start them fails the test: a missing service is never a reason to skip
+// (only -short is, through Integration).
 func Up(t testing.TB) {
+	t.Helper()
+	Integration(t, "Kafka and ClickHouse")
+	up(t)
+}
+
+func up(t testing.TB) {
 	t.Helper()
 	once.Do(func() {
 		if reachable(kafkaAddr()) && reachable(clickHouseAddr()) {
@@ -80,6 +114,7 @@ func RepoRoot() string {
 // Service runs `services.sh CMD` (for fault tests: down-kafka, up-kafka, …).
 func Service(t testing.TB, cmd string) {
 	t.Helper()
+	Integration(t, "the dev services (services.sh "+cmd+")")
 	out, err := exec.Command("bash", Script(), cmd).CombinedOutput()
 	if err != nil {
 		t.Fatalf("services.sh %s: %v\n%s", cmd, err, out)

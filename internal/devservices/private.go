@@ -16,13 +16,18 @@ import (
 type Instance struct {
 	KafkaBroker    string
 	ClickHouseAddr string
-	env            []string
+	// Home is the instance's NHI_SERVICES_HOME (run/<service>/ holds the
+	// pid files), for tests of the script itself.
+	Home string
+	env  []string
 }
 
 // Options shape a private instance.
 type Options struct {
 	// KafkaOnly starts the broker alone.
 	KafkaOnly bool
+	// ClickHouseOnly starts the ClickHouse server alone.
+	ClickHouseOnly bool
 	// KafkaConfig returns lines added to the broker's server.properties,
 	// given its plaintext and controller ports; a key given here replaces
 	// the script's (listeners, listener.security.protocol.map, …).
@@ -40,7 +45,8 @@ func Private(t testing.TB) *Instance { return PrivateWith(t, Options{}) }
 // PrivateWith starts a private instance shaped by opts.
 func PrivateWith(t testing.TB, opts Options) *Instance {
 	t.Helper()
-	Up(t) // installs what is missing, once
+	Integration(t, "a private Kafka and ClickHouse")
+	up(t) // installs what is missing, once
 	home := t.TempDir()
 	ports := freePorts(t, 4)
 	cache := os.Getenv("NHI_SERVICES_CACHE")
@@ -50,6 +56,7 @@ func PrivateWith(t testing.TB, opts Options) *Instance {
 	in := &Instance{
 		KafkaBroker:    "127.0.0.1:" + strconv.Itoa(ports[0]),
 		ClickHouseAddr: "127.0.0.1:" + strconv.Itoa(ports[2]),
+		Home:           home,
 		env: append(os.Environ(),
 			"NHI_SERVICES_HOME="+home, "NHI_SERVICES_CACHE="+cache,
 			"NHI_KAFKA_PORT="+strconv.Itoa(ports[0]), "NHI_KAFKA_CONTROLLER_PORT="+strconv.Itoa(ports[1]),
@@ -67,10 +74,14 @@ func PrivateWith(t testing.TB, opts Options) *Instance {
 		in.env = append(in.env, "NHI_KAFKA_FORMAT_ARGS="+strings.Join(opts.KafkaFormatArgs, "\n"))
 	}
 	t.Cleanup(func() { _ = in.run("down") })
-	if opts.KafkaOnly {
+	switch {
+	case opts.KafkaOnly:
 		in.ClickHouseAddr = ""
 		in.Do(t, "up-kafka")
-	} else {
+	case opts.ClickHouseOnly:
+		in.KafkaBroker = ""
+		in.Do(t, "up-clickhouse")
+	default:
 		in.Do(t, "up")
 	}
 	return in
@@ -85,14 +96,21 @@ func (in *Instance) Do(t testing.TB, cmd string) {
 	}
 }
 
-func (in *Instance) run(cmd string) error {
+// Run runs `services.sh CMD` for this instance and returns what it printed;
+// the error, if any, carries the output too.
+func (in *Instance) Run(cmd string) (string, error) {
 	c := exec.Command("bash", Script(), cmd)
 	c.Env = in.env
 	out, err := c.CombinedOutput()
 	if err != nil {
-		return &scriptError{cmd: cmd, err: err, out: string(out)}
+		return string(out), &scriptError{cmd: cmd, err: err, out: string(out)}
 	}
-	return nil
+	return string(out), nil
+}
+
+func (in *Instance) run(cmd string) error {
+	_, err := in.Run(cmd)
+	return err
 }
 
 type scriptError struct {

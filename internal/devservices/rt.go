@@ -44,6 +44,7 @@ var (
 // is never a reason to skip.
 func RequestTracker(t testing.TB) *RT {
 	t.Helper()
+	Integration(t, "Request Tracker")
 	rtOnce.Do(func() {
 		rt := &RT{env: os.Environ()}
 		if rtErr = rt.readEnv(); rtErr == nil && rt.current && rt.load() == nil && rt.answers() {
@@ -68,6 +69,7 @@ func RequestTracker(t testing.TB) *RT {
 // The packages are shared, so only a database is initialised (seconds).
 func PrivateRequestTracker(t testing.TB) *RT {
 	t.Helper()
+	Integration(t, "Request Tracker")
 	RequestTracker(t) // installs the packages, once
 	cache := os.Getenv("NHI_SERVICES_CACHE")
 	if cache == "" {

@@ -3,7 +3,7 @@
 # and a ClickHouse server, installed and started without Docker; on request
 # (up-rt) a Request Tracker 5 for the rt ticket connector's tests.
 #
-#   packaging/dev/services.sh up|down|status|env
+#   packaging/dev/services.sh up|down|status|env   (and per service: up-kafka, status-clickhouse, …)
 #   packaging/dev/services.sh up-rt|down-rt|status-rt|env-rt
 #   packaging/dev/services.sh install-chromium   (Debian's chromium for the report's tests; prints its path)
 #   packaging/dev/services.sh install-package-tools   (rpm and systemd-analyze for the packages' tests)
@@ -32,6 +32,8 @@
 #   NHI_RT_PASSWORD     password of the RT API user nhi-radar, used when the database is
 #                       first initialised (default: a random one, kept in run/rt/api.password)
 #   NHI_SERVICES_TIMEOUT seconds to wait for readiness (default 120)
+#   NHI_SERVICES_OFFLINE 1 to refuse every up-* command: make test-unit sets it to prove
+#                       that the -short tests start no service
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -69,14 +71,63 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # running PIDFILE: true when the pid file names a live process.
 running() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# cmdline_has PID TEXT: the live process PID was started with TEXT in its command line.
+cmdline_has() {
+  [[ $1 =~ ^[0-9]+$ ]] || return 1
+  local c; c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ $c == *"$2"* ]]
+}
+
+# own_pid PIDFILE TEXT: prints the pid of the server this script started for
+# this directory, recognised by TEXT (its configuration file's path) in its
+# command line: the pid file's process when it is that server, else any live
+# process that is (the pid file lost, stale, or naming a reused pid). A busy
+# machine can keep a live server from answering for a while; it must never
+# look stopped because of that.
+own_pid() {
+  local pidfile=$1 text=$2 pid d
+  if [[ -s $pidfile ]]; then
+    pid=$(<"$pidfile")
+    cmdline_has "$pid" "$text" && { echo "$pid"; return; }
+  fi
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [[ $pid == "$$" ]] && continue
+    cmdline_has "$pid" "$text" && { echo "$pid"; return; }
+  done
+  return 1
+}
+
+# adopt NAME PIDFILE PID: point the pid file at our live server PID when it
+# names something else (a dead or reused pid, or nothing).
+adopt() {
+  local name=$1 pidfile=$2 pid=$3
+  [[ -s $pidfile && $(<"$pidfile") == "$pid" ]] && return
+  log "$name: pid file $pidfile did not name the running server (pid $pid): repaired"
+  echo "$pid" >"$pidfile"
+}
+
 port_owner() { ss -ltnpH "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -1; }
 
-# claim_port NAME PORT PIDFILE: fail clearly when PORT is taken by a process we did not start.
+# claim_port NAME PORT: fail clearly when PORT is taken. Called only once
+# own_pid found no server of ours, so whatever holds the port is foreign.
 claim_port() {
-  local name=$1 port=$2 pidfile=$3
-  if port_open "$port" && ! running "$pidfile"; then
-    die "$name: port $port is already taken by another process (${4:-$(port_owner "$port")}); stop it or choose another port with the environment (see the head of $0)"
+  local name=$1 port=$2
+  if port_open "$port"; then
+    die "$name: port $port is already taken by another process (${3:-$(port_owner "$port")}); stop it or choose another port with the environment (see the head of $0)"
   fi
+}
+
+# await NAME PID TIMEOUT CHECK...: retry CHECK until it succeeds; fail when
+# PID exits or TIMEOUT seconds pass. One failed probe proves nothing on a busy
+# machine; only the server's exit or the deadline does.
+await() {
+  local name=$1 pid=$2 deadline=$((SECONDS + $3)); shift 3
+  until "$@"; do
+    kill -0 "$pid" 2>/dev/null || return 2
+    (( SECONDS < deadline )) || return 1
+    sleep 0.5
+  done
 }
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root to run: $*"; fi; }
@@ -154,15 +205,22 @@ rootLogger.appenderRef.file.ref = file
 EOF
 }
 
+# The text in the broker's command line that says it is ours (see own_pid).
+KAFKA_ID="kafka.Kafka $KAFKA_RUN/server.properties"
 KAFKA_JVM=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC
   -Dlog4j2.configurationFile="$KAFKA_RUN/log4j2.properties" -cp "$KAFKA_LIBS/*")
 kafka_java() { java "${KAFKA_JVM[@]}" "$@"; }
 
 kafka_up() {
-  local pidfile="$KAFKA_RUN/kafka.pid"
-  if running "$pidfile" && port_open "$KAFKA_PORT"; then log "kafka: already running (pid $(cat "$pidfile"), 127.0.0.1:$KAFKA_PORT)"; return; fi
-  claim_port kafka "$KAFKA_PORT" "$pidfile"
-  claim_port kafka-controller "$KAFKA_CONTROLLER_PORT" "$pidfile"
+  local pidfile="$KAFKA_RUN/kafka.pid" pid
+  if pid=$(own_pid "$pidfile" "$KAFKA_ID"); then
+    adopt kafka "$pidfile" "$pid"
+    kafka_wait "$pidfile"
+    log "kafka: already running (pid $pid, 127.0.0.1:$KAFKA_PORT)"
+    return
+  fi
+  claim_port kafka "$KAFKA_PORT"
+  claim_port kafka-controller "$KAFKA_CONTROLLER_PORT"
   install_kafka
   write_kafka_config
   if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
@@ -209,10 +267,17 @@ zookeeper_ready() {
   [[ $out == *"Mode: standalone"* ]]
 }
 
+ZK_ID="ZooKeeperServerMain $ZK_RUN/zoo.cfg"
+
 zookeeper_up() {
-  local pidfile="$ZK_RUN/zookeeper.pid"
-  if running "$pidfile" && zookeeper_ready; then log "zookeeper: already running (pid $(cat "$pidfile"), 127.0.0.1:$ZK_PORT)"; return; fi
-  claim_port zookeeper "$ZK_PORT" "$pidfile"
+  local pidfile="$ZK_RUN/zookeeper.pid" pid
+  if pid=$(own_pid "$pidfile" "$ZK_ID"); then
+    adopt zookeeper "$pidfile" "$pid"
+    await zookeeper "$pid" "$TIMEOUT" zookeeper_ready || die "zookeeper: pid $pid runs but does not answer on 127.0.0.1:$ZK_PORT (logs in $ZK_RUN/logs)"
+    log "zookeeper: already running (pid $pid, 127.0.0.1:$ZK_PORT)"
+    return
+  fi
+  claim_port zookeeper "$ZK_PORT"
   install_zookeeper
   mkdir -p "$ZK_RUN/data" "$ZK_RUN/logs"
   log "zookeeper: starting $ZK_VERSION on 127.0.0.1:$ZK_PORT"
@@ -361,24 +426,37 @@ EOF
 EOF
 }
 
+CH_ID="--config-file=$CH_RUN/config.xml"
+
+# clickhouse_ready: the server answers a query. Bounded: a stopped or
+# swapping server accepts the connection and then says nothing.
+clickhouse_ready() {
+  timeout 10 clickhouse-client --host 127.0.0.1 --port "$CH_PORT" --connect_timeout 5 -q 'SELECT 1' >/dev/null 2>&1
+}
+
 clickhouse_up() {
-  local pidfile="$CH_RUN/clickhouse.pid"
-  if running "$pidfile" && port_open "$CH_PORT"; then log "clickhouse: already running (pid $(cat "$pidfile"), 127.0.0.1:$CH_PORT)"; return; fi
-  claim_port clickhouse "$CH_PORT" "$pidfile"
-  claim_port clickhouse-http "$CH_HTTP_PORT" "$pidfile"
-  [[ -n "$CH_INTERSERVER_PORT" ]] && claim_port clickhouse-interserver "$CH_INTERSERVER_PORT" "$pidfile"
+  local pidfile="$CH_RUN/clickhouse.pid" pid rc=0
+  if pid=$(own_pid "$pidfile" "$CH_ID"); then
+    adopt clickhouse "$pidfile" "$pid"
+    await clickhouse "$pid" "$TIMEOUT" clickhouse_ready || die "clickhouse: pid $pid runs but does not answer a query on 127.0.0.1:$CH_PORT (logs in $CH_RUN/logs)"
+    log "clickhouse: already running (pid $pid, 127.0.0.1:$CH_PORT)"
+    return
+  fi
+  claim_port clickhouse "$CH_PORT"
+  claim_port clickhouse-http "$CH_HTTP_PORT"
+  [[ -n "$CH_INTERSERVER_PORT" ]] && claim_port clickhouse-interserver "$CH_INTERSERVER_PORT"
   install_clickhouse
   write_clickhouse_config
   log "clickhouse: starting $(dpkg-query -W -f '${Version}' clickhouse-server 2>/dev/null) on 127.0.0.1:$CH_PORT"
-  nohup setsid clickhouse-server --config-file="$CH_RUN/config.xml" </dev/null >"$CH_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
-  echo $! >"$pidfile"
-  local deadline=$((SECONDS + TIMEOUT))
-  until clickhouse-client --host 127.0.0.1 --port "$CH_PORT" -q 'SELECT 1' >/dev/null 2>&1; do
-    running "$pidfile" || { tail -30 "$CH_RUN/logs/stdout.log" "$CH_RUN/logs/server.err.log" >&2 2>/dev/null; die "clickhouse: server exited during start (logs in $CH_RUN/logs)"; }
-    (( SECONDS < deadline )) || die "clickhouse: not ready after ${TIMEOUT}s (logs in $CH_RUN/logs)"
-    sleep 0.5
-  done
-  log "clickhouse: ready"
+  nohup setsid clickhouse-server "$CH_ID" </dev/null >"$CH_RUN/logs/stdout.log" 2>&1 8>&- 9>&- &
+  pid=$!
+  echo "$pid" >"$pidfile"
+  await clickhouse "$pid" "$TIMEOUT" clickhouse_ready || rc=$?
+  case $rc in
+    0) log "clickhouse: ready" ;;
+    2) tail -30 "$CH_RUN/logs/stdout.log" "$CH_RUN/logs/server.err.log" >&2 2>/dev/null; die "clickhouse: server exited during start (logs in $CH_RUN/logs)" ;;
+    *) die "clickhouse: not ready after ${TIMEOUT}s (logs in $CH_RUN/logs)" ;;
+  esac
 }
 
 # ---------------------------------------------------------------- Request Tracker
@@ -499,7 +577,7 @@ rt_up() {
     log "rt: $HERE/rt/initialdata changed since the database was built: restarting with a new one"
     stop rt "$pidfile"
   fi
-  claim_port rt "$RT_PORT" "$pidfile"
+  running "$pidfile" || claim_port rt "$RT_PORT"
   install_rt
   write_rt_config
   rt_init_db
@@ -524,10 +602,16 @@ rt_status() {
 
 # ---------------------------------------------------------------- commands
 
+# stop NAME PIDFILE [ID]: stop the server; with ID (see own_pid) also one
+# whose pid file was lost, and never a stranger that reused its pid.
 stop() {
-  local name=$1 pidfile=$2
-  if ! running "$pidfile"; then log "$name: not running"; rm -f "$pidfile"; return; fi
-  local pid; pid=$(cat "$pidfile")
+  local name=$1 pidfile=$2 id=${3:-} pid
+  if [[ -n $id ]]; then
+    pid=$(own_pid "$pidfile" "$id") || { log "$name: not running"; rm -f "$pidfile"; return; }
+  else
+    running "$pidfile" || { log "$name: not running"; rm -f "$pidfile"; return; }
+    pid=$(<"$pidfile")
+  fi
   log "$name: stopping (pid $pid)"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -535,10 +619,22 @@ stop() {
   rm -f "$pidfile"
 }
 
+# status_of NAME PIDFILE ID PORT CHECK...: running (answering CHECK within a
+# few seconds), busy (our server lives but does not answer), or stopped.
+status_of() {
+  local name=$1 pidfile=$2 id=$3 port=$4 pid; shift 4
+  if ! pid=$(own_pid "$pidfile" "$id"); then echo "$name: stopped"; return 3; fi
+  if await "$name" "$pid" 5 "$@"; then echo "$name: running pid $pid 127.0.0.1:$port"; return; fi
+  echo "$name: not answering, pid $pid 127.0.0.1:$port (busy or starting; logs under $HOME_DIR/run)"
+  return 3
+}
+status_kafka() { status_of kafka "$KAFKA_RUN/kafka.pid" "$KAFKA_ID" "$KAFKA_PORT" port_open "$KAFKA_PORT"; }
+status_clickhouse() { status_of clickhouse "$CH_RUN/clickhouse.pid" "$CH_ID" "$CH_PORT" clickhouse_ready; }
+
 status() {
   local rc=0
-  if running "$KAFKA_RUN/kafka.pid" && port_open "$KAFKA_PORT"; then echo "kafka: running pid $(cat "$KAFKA_RUN/kafka.pid") 127.0.0.1:$KAFKA_PORT"; else echo "kafka: stopped"; rc=3; fi
-  if running "$CH_RUN/clickhouse.pid" && port_open "$CH_PORT"; then echo "clickhouse: running pid $(cat "$CH_RUN/clickhouse.pid") 127.0.0.1:$CH_PORT"; else echo "clickhouse: stopped"; rc=3; fi
+  status_kafka || rc=3
+  status_clickhouse || rc=3
   return $rc
 }
 
@@ -546,17 +642,22 @@ mkdir -p "$HOME_DIR" "$CACHE_DIR"
 # Several test processes may call `up` at once on a fresh machine: one installs, the others wait.
 exec 9>"$HOME_DIR/services.lock"
 flock -w "$((TIMEOUT * 10))" 9 || die "another services.sh holds $HOME_DIR/services.lock"
+if [[ ${NHI_SERVICES_OFFLINE:-} == 1 && ${1:-} == up* ]]; then
+  die "${1}: NHI_SERVICES_OFFLINE=1 forbids starting services (a test that needs one must call devservices.Integration; run it with make test)"
+fi
 case "${1:-}" in
   up) clickhouse_up; kafka_up ;;
   up-kafka) kafka_up ;;
   up-clickhouse) clickhouse_up ;;
   # RT is started on demand (up-rt, by its tests); down stops it too when it runs.
-  down) stop kafka "$KAFKA_RUN/kafka.pid"; stop clickhouse "$CH_RUN/clickhouse.pid"
+  down) stop kafka "$KAFKA_RUN/kafka.pid" "$KAFKA_ID"; stop clickhouse "$CH_RUN/clickhouse.pid" "$CH_ID"
         if running "$RT_RUN/rt.pid"; then stop rt "$RT_RUN/rt.pid"; fi ;;
-  down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" ;;
-  down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" ;;
+  down-kafka) stop kafka "$KAFKA_RUN/kafka.pid" "$KAFKA_ID" ;;
+  down-clickhouse) stop clickhouse "$CH_RUN/clickhouse.pid" "$CH_ID" ;;
+  status-kafka) status_kafka ;;
+  status-clickhouse) status_clickhouse ;;
   up-zookeeper) zookeeper_up ;;
-  down-zookeeper) stop zookeeper "$ZK_RUN/zookeeper.pid" ;;
+  down-zookeeper) stop zookeeper "$ZK_RUN/zookeeper.pid" "$ZK_ID" ;;
   status) rc=0; status || rc=$?; if [[ -e "$RT_RUN/rt.pid" ]]; then rt_status || true; fi; exit "$rc" ;;
   up-rt) rt_up ;;
   down-rt) stop rt "$RT_RUN/rt.pid" ;;
@@ -569,5 +670,5 @@ case "${1:-}" in
   install-chromium) install_chromium; command -v chromium ;;
   install-package-tools) install_package_tools ;;
   env) echo "NHI_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"; echo "NHI_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT" ;;
-  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|up-clickhouse|down-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt|install-chromium|install-package-tools" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|up-kafka|down-kafka|status-kafka|up-clickhouse|down-clickhouse|status-clickhouse|up-zookeeper|down-zookeeper|up-rt|down-rt|status-rt|env-rt|install-chromium|install-package-tools" >&2; exit 2 ;;
 esac

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +27,16 @@ func TestPrivateInstanceLifecycle(t *testing.T) {
 	}
 	conn.Close()
 	in.Do(t, "up") // idempotent
+	// The broker's pid file lost: up finds the broker by its command line
+	// and starts no second one.
+	kafkaRun := filepath.Join(in.Home, "run", "kafka")
+	pidFile := filepath.Join(kafkaRun, "kafka.pid")
+	pid := readPid(t, pidFile)
+	must(t, os.Remove(pidFile))
+	in.Do(t, "up")
+	if got := processesWith(t, "kafka.Kafka "+filepath.Join(kafkaRun, "server.properties")); len(got) != 1 || got[0] != pid || readPid(t, pidFile) != pid {
+		t.Fatalf("up with the broker's pid file lost: brokers %v, pid file %d; want only %d", got, readPid(t, pidFile), pid)
+	}
 	in.Do(t, "down-kafka")
 	if c, err := net.DialTimeout("tcp", in.KafkaBroker, time.Second); err == nil {
 		c.Close()

@@ -176,3 +176,43 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TestReadAllReadsWhatRunScans: the benchmark's plain read covers the same
+// files and bytes as a scan of the same tree, skips included.
+func TestReadAllReadsWhatRunScans(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "srv", ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"srv/a.txt":      []byte("token: ghp_OhbVrpoiVgRV5IfLBcbfnoGMbJmTPSIAoCLr\n"),
+		"srv/big.log":    bytes.Repeat([]byte("nothing to see here, only log lines\n"), 90000), // more than one chunk
+		"srv/bin.dat":    append([]byte{0, 1, 2, 0, 0}, bytes.Repeat([]byte{0}, 5000)...),
+		"srv/empty":      nil,
+		"srv/.git/index": []byte("excluded"),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(root, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, _ := secret.NewFingerprinter(testKey)
+	s := &Scanner{Rules: rs, Config: Config{Paths: []string{"/srv"}, Exclude: []string{".git"}, Workers: 2}}
+	n := 0
+	scanned, err := s.Run(context.Background(), hostfs.New(root), fp, func(Finding) error { n++; return nil })
+	if err != nil || n == 0 {
+		t.Fatalf("scan: %d findings, %v", n, err)
+	}
+	read, err := s.ReadAll(context.Background(), hostfs.New(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int64(len(files["srv/a.txt"]) + len(files["srv/big.log"]))
+	if read != scanned || read.Files != 2 || read.Bytes != want {
+		t.Fatalf("plain read %+v, scan %+v; want both 2 files of %d bytes", read, scanned, want)
+	}
+}

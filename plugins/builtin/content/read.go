@@ -75,33 +75,11 @@ func (s *Scanner) maxSize() int64 {
 // sides, so that a match near an edge is whole) through the worker's buffer.
 // Binary and unreadable files are skipped.
 func (s *Scanner) scanFile(j job, m *matcher, buf []byte, st *stats, found func(hit, int)) {
-	// Through the root, not the walked path: a file swapped for a FIFO, a
-	// device or a link out of the root since the walk is refused here.
-	f, err := j.root.Open(j.host)
-	if err != nil {
-		st.errors.Add(1)
-		s.debug("open failed", j.host, err)
+	f, data, lo, ok := s.readChunk(j, buf, st)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	if j.off > 0 {
-		n, _ := f.ReadAt(buf[:binarySniff], 0)
-		if isBinary(buf[:n]) {
-			return
-		}
-	}
-	lo, hi := max(0, j.off-chunkOverlap), min(j.size, j.off+chunkSize+chunkOverlap)
-	n, err := f.ReadAt(buf[:hi-lo], lo)
-	if err != nil && !errors.Is(err, io.EOF) {
-		st.errors.Add(1)
-		s.debug("read failed", j.host, err)
-		return
-	}
-	data := buf[:n]
-	if j.off == 0 && isBinary(data) {
-		st.skipped.Add(1)
-		return
-	}
 	own := int(j.off - lo)
 	linesBeforeLo := -1
 	hits := m.scan(j.host, data)
@@ -120,6 +98,62 @@ func (s *Scanner) scanFile(j job, m *matcher, buf []byte, st *stats, found func(
 		}
 		found(h, linesBeforeLo+h.line)
 	}
+	counted(j, st, len(data), own)
+}
+
+// reader is worker without matching, for ReadAll.
+func (s *Scanner) reader(ctx context.Context, jobs <-chan job, st *stats) {
+	buf := make([]byte, chunkSize+2*chunkOverlap)
+	for j := range jobs {
+		if ctx.Err() != nil {
+			continue
+		}
+		if f, data, lo, ok := s.readChunk(j, buf, st); ok {
+			f.Close()
+			counted(j, st, len(data), int(j.off-lo))
+		}
+	}
+}
+
+// readChunk opens j's file and reads its chunk, with the overlap, into buf;
+// lo is the file offset of data[0]. It returns false, the file closed, when
+// the file is unreadable or binary.
+func (s *Scanner) readChunk(j job, buf []byte, st *stats) (f *os.File, data []byte, lo int64, ok bool) {
+	// Through the root, not the walked path: a file swapped for a FIFO, a
+	// device or a link out of the root since the walk is refused here.
+	f, err := j.root.Open(j.host)
+	if err != nil {
+		st.errors.Add(1)
+		s.debug("open failed", j.host, err)
+		return nil, nil, 0, false
+	}
+	if j.off > 0 {
+		n, _ := f.ReadAt(buf[:binarySniff], 0)
+		if isBinary(buf[:n]) {
+			f.Close()
+			return nil, nil, 0, false
+		}
+	}
+	lo, hi := max(0, j.off-chunkOverlap), min(j.size, j.off+chunkSize+chunkOverlap)
+	n, err := f.ReadAt(buf[:hi-lo], lo)
+	if err != nil && !errors.Is(err, io.EOF) {
+		f.Close()
+		st.errors.Add(1)
+		s.debug("read failed", j.host, err)
+		return nil, nil, 0, false
+	}
+	data = buf[:n]
+	if j.off == 0 && isBinary(data) {
+		f.Close()
+		st.skipped.Add(1)
+		return nil, nil, 0, false
+	}
+	return f, data, lo, true
+}
+
+// counted adds a scanned chunk to the stats: the file once, the chunk's own
+// bytes (not its overlap).
+func counted(j job, st *stats, n, own int) {
 	if j.off == 0 {
 		st.files.Add(1)
 	}

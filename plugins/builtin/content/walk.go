@@ -96,6 +96,23 @@ type job struct {
 
 // Run scans root and calls out, from one goroutine, for every finding.
 func (s *Scanner) Run(ctx context.Context, root hostfs.Root, fp *secret.Fingerprinter, out func(Finding) error) (Stats, error) {
+	return s.run(ctx, root, out, func(ctx context.Context, jobs <-chan job, results chan<- Finding, st *stats) {
+		s.worker(ctx, jobs, results, fp, st)
+	})
+}
+
+// ReadAll walks and reads exactly what Run would (same walker, skips,
+// chunks and number of workers) and matches nothing: the benchmark's
+// measure of the most a scan could reach on this tree and machine.
+func (s *Scanner) ReadAll(ctx context.Context, root hostfs.Root) (Stats, error) {
+	return s.run(ctx, root, func(Finding) error { return nil }, func(ctx context.Context, jobs <-chan job, _ chan<- Finding, st *stats) {
+		s.reader(ctx, jobs, st)
+	})
+}
+
+type workerFunc func(ctx context.Context, jobs <-chan job, results chan<- Finding, st *stats)
+
+func (s *Scanner) run(ctx context.Context, root hostfs.Root, out func(Finding) error, work workerFunc) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := s.Config.Workers
@@ -110,7 +127,7 @@ func (s *Scanner) Run(ctx context.Context, root hostfs.Root, fp *secret.Fingerpr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.worker(ctx, jobs, results, fp, &st)
+			work(ctx, jobs, results, &st)
 		}()
 	}
 	walkErr := make(chan error, 1)

@@ -1,7 +1,9 @@
 // Command bench runs the content scanner over a directory, without an agent,
 // for packaging/bench/scan.sh: it prints one JSON summary (files, bytes,
 // seconds, MB/s, findings), can write the findings' path, line and rule
-// (never the secret), and compares them with a gitleaks JSON report.
+// (never the secret), and compares them with a gitleaks JSON report. With
+// -read-only it reads what the scan would read and matches nothing: the
+// limit the scan is measured against.
 package main
 
 import (
@@ -35,6 +37,7 @@ func main() {
 	keep := flag.Bool("keep-decoys", false, "turn the decoy filter off (compare raw rule matches with gitleaks)")
 	maxSize := flag.Int64("max-file-size", content.DefaultMaxFileSize, "skip larger files")
 	glReport := flag.String("compare-gitleaks", "", "instead of scanning, compare this gitleaks JSON report with -findings")
+	readOnly := flag.Bool("read-only", false, "read the files the scan reads (same walker, skips, chunks, workers) and match nothing")
 	plantedDir := flag.String("planted", "", "instead of scanning, run credfiles and content on this planted host tree (with -compare-gitleaks)")
 	flag.Parse()
 	// As in the plugin executable: a soft memory limit keeps RSS low.
@@ -48,7 +51,7 @@ func main() {
 	case *glReport != "":
 		err = compare(*glReport, *out, *root)
 	default:
-		err = run(*root, strings.Split(*paths, ","), *out, *keep, *maxSize)
+		err = run(*root, strings.Split(*paths, ","), *out, *keep, *maxSize, *readOnly)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -57,7 +60,7 @@ func main() {
 	}
 }
 
-func run(root string, paths []string, out string, keep bool, maxSize int64) error {
+func run(root string, paths []string, out string, keep bool, maxSize int64, readOnly bool) error {
 	rules, err := content.DefaultRules()
 	if err != nil {
 		return err
@@ -79,17 +82,26 @@ func run(root string, paths []string, out string, keep bool, maxSize int64) erro
 		Paths: paths, Exclude: []string{".git"}, MaxFileSize: maxSize, KeepDecoys: keep}}
 	n := 0
 	start := time.Now()
-	st, err := s.Run(context.Background(), hostfs.New(root), fp, func(f content.Finding) error {
-		n++
-		if enc != nil {
-			return enc.Encode(map[string]any{"path": f.Path, "line": f.Line, "rule": f.RuleID})
-		}
-		return nil
-	})
+	var st content.Stats
+	if readOnly {
+		st, err = s.ReadAll(context.Background(), hostfs.New(root))
+	} else {
+		st, err = s.Run(context.Background(), hostfs.New(root), fp, func(f content.Finding) error {
+			n++
+			if enc != nil {
+				return enc.Encode(map[string]any{"path": f.Path, "line": f.Line, "rule": f.RuleID})
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"files": st.Files, "bytes": st.Bytes, "skipped": st.Skipped,
+	mode := "scan"
+	if readOnly {
+		mode = "read-only"
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"mode": mode, "files": st.Files, "bytes": st.Bytes, "skipped": st.Skipped,
 		"errors": st.Errors, "seconds": secs, "mb_per_s": float64(st.Bytes) / 1e6 / secs, "findings": n, "rules": rules.Len()})
 }
