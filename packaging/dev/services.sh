@@ -74,7 +74,7 @@ running() { [[ -s "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # cmdline_has PID TEXT: the live process PID was started with TEXT in its command line.
 cmdline_has() {
   [[ $1 =~ ^[0-9]+$ ]] || return 1
-  local c; c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  local c; c=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
   [[ $c == *"$2"* ]]
 }
 
