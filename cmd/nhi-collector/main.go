@@ -248,10 +248,6 @@ func main() {
 // columns while the previous one is being inserted.
 type preparingStore struct{ *store.Store }
 
-func (s preparingStore) Prepare(events []*event.Event) (ingest.Inserter, error) {
-	p, err := s.Store.Prepare(events)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+func (s preparingStore) Prepare(ctx context.Context, events []*event.Event) ingest.Inserter {
+	return s.Store.Prepare(ctx, events)
 }

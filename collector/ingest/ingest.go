@@ -29,9 +29,10 @@ type Store interface {
 
 // Preparer is a Store that converts a batch into its own form ahead of the
 // insert; the consumer prepares the next batch while the previous one is
-// being stored.
+// being stored, and lets the decoded events go. ctx bounds the Inserter's
+// Insert too: the consumer passes one that outlives shutdown by the grace.
 type Preparer interface {
-	Prepare(events []*event.Event) (Inserter, error)
+	Prepare(ctx context.Context, events []*event.Event) Inserter
 }
 
 // Inserter is a prepared batch; Insert may be called again after a failure.

@@ -32,7 +32,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		flushed <- err
 	}()
-	loopErr := c.fetchLoop(ctx, batches)
+	loopErr := c.fetchLoop(ctx, flushCtx, batches)
 	close(batches)
 	if err := <-flushed; err != nil {
 		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
@@ -40,10 +40,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return loopErr
 }
 
-// fetchLoop fetches batches until ctx ends, decodes them and hands them on.
-// Kafka errors are never fatal: the reader reconnects by itself, so the loop
+// fetchLoop fetches batches until ctx ends, decodes and prepares them under
+// flushCtx (which the store keeps for the insert) and hands them on. Kafka
+// errors are never fatal: the reader reconnects by itself, so the loop
 // logs, backs off and fetches again.
-func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
+func (c *Consumer) fetchLoop(ctx, flushCtx context.Context, out chan<- *batch) error {
 	wait := 100 * time.Millisecond
 	for {
 		t0 := time.Now()
@@ -52,11 +53,8 @@ func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
 			t1 := time.Now()
 			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes)
 			if p, ok := c.store.(Preparer); ok {
-				ins, err := p.Prepare(b.valid)
-				if err != nil {
-					return fmt.Errorf("ingest: prepare batch: %w", err)
-				}
-				b.prepared, b.stored, b.valid = ins, len(b.valid), nil // let the decoded events go
+				b.prepared, b.stored = p.Prepare(flushCtx, b.valid), len(b.valid)
+				b.valid = nil // let the decoded events go
 			}
 			t2 := time.Now()
 			out <- b
