@@ -12,7 +12,7 @@ import (
 // Run consumes until ctx is cancelled, then stores and commits what it has
 // fetched before it returns. Fetching and decoding the next batch overlaps
 // with storing the previous one; batches are stored and committed in order,
-// one at a time, and at most one decoded batch waits: when ClickHouse is slow
+// one at a time, and no decoded batch waits beside them: when ClickHouse is slow
 // the fetch loop blocks (back-pressure) instead of buffering without bound.
 func (c *Consumer) Run(ctx context.Context) error {
 	// Flushes outlive ctx by ShutdownGrace so that the open batch is stored.
@@ -21,7 +21,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelFlush) })
 	defer stopGrace()
 
-	batches := make(chan *batch, 1)
+	// Unbuffered: one batch is stored while the next is fetched and
+	// prepared, and no third waits between them; a prepared batch is tens
+	// of megabytes.
+	batches := make(chan *batch)
 	flushed := make(chan error, 1)
 	go func() {
 		var err error
@@ -49,16 +52,17 @@ func (c *Consumer) fetchLoop(ctx, flushCtx context.Context, out chan<- *batch) e
 	for {
 		t0 := time.Now()
 		msgs, err := c.fetchBatch(ctx)
-		if len(msgs) > 0 {
+		if n := len(msgs); n > 0 {
 			t1 := time.Now()
 			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes)
+			msgs = nil // the payloads are decoded: let them go before preparing
 			if p, ok := c.store.(Preparer); ok {
 				b.prepared, b.stored = p.Prepare(flushCtx, b.valid), len(b.valid)
 				b.valid = nil // let the decoded events go
 			}
 			t2 := time.Now()
 			out <- b
-			c.log.Debug("batch fetched", "messages", len(msgs), "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
+			c.log.Debug("batch fetched", "messages", n, "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
 		}
 		if ctx.Err() != nil {
 			return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -14,7 +15,7 @@ import (
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
 func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	return s.Prepare(ctx, events).Insert(ctx)
+	return s.Prepare(ctx, slices.Clone(events)).Insert(ctx) // the caller keeps its events
 }
 
 // Prepared is a batch ready to insert: the events appended to the driver's
@@ -27,12 +28,14 @@ type Prepared struct {
 	batch  driver.Batch
 	events []*event.Event // kept only while the block could not be built
 	rows   int
+	err    error // the block can never be built
 }
 
-// Prepare appends events to a new INSERT block. The block does not hold a
-// connection while it waits; ctx bounds the later Insert too, because the
-// driver keeps it for the send. When the server cannot be reached the
-// events are kept and Insert builds the block.
+// Prepare appends events to a new INSERT block and clears them from the
+// slice as they are appended. The block does not hold a connection while it
+// waits; ctx bounds the later Insert too, because the driver keeps it for
+// the send. When the server cannot be reached the events are kept and
+// Insert builds the block.
 func (s *Store) Prepare(ctx context.Context, events []*event.Event) *Prepared {
 	p := &Prepared{st: s, ctx: ctx, events: events, rows: len(events)}
 	if len(events) > 0 && p.build() == nil {
@@ -41,6 +44,11 @@ func (s *Store) Prepare(ctx context.Context, events []*event.Event) *Prepared {
 	return p
 }
 
+// chunk is how many events build turns into rows at a time: the events
+// of a chunk are let go once it is appended, so that a batch is not held
+// twice, as events and as the block.
+const chunk = 4096
+
 func (p *Prepared) build() error {
 	s := p.st
 	b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+strings.Join(EventColumns(), ", ")+")",
@@ -48,15 +56,23 @@ func (p *Prepared) build() error {
 	if err != nil {
 		return fmt.Errorf("store: prepare insert: %w", err)
 	}
-	rows := make([]row, len(p.events))
-	for i, e := range p.events {
-		rows[i] = newRow(e)
-	}
-	for i, c := range eventColumns {
-		if err := b.Column(i).Append(c.appendTo(rows)); err != nil {
-			b.Abort() //nolint:errcheck // the append error is the one to report
-			return fmt.Errorf("store: append column %s: %w", c.name, err)
+	rows := make([]row, 0, min(chunk, len(p.events)))
+	for lo := 0; lo < len(p.events); lo += chunk {
+		part := p.events[lo:min(lo+chunk, len(p.events))]
+		rows = rows[:0]
+		for _, e := range part {
+			rows = append(rows, newRow(e))
 		}
+		for i, c := range eventColumns {
+			if err := b.Column(i).Append(c.appendTo(rows)); err != nil {
+				b.Abort() //nolint:errcheck // the append error is the one to report
+				// The events appended are gone: the batch cannot be
+				// built again, and every Insert reports why.
+				p.err = fmt.Errorf("store: append column %s: %w", c.name, err)
+				return p.err
+			}
+		}
+		clear(part)
 	}
 	p.batch = b
 	return nil
@@ -67,6 +83,9 @@ func (p *Prepared) build() error {
 func (p *Prepared) Insert(ctx context.Context) error {
 	if p.rows == 0 {
 		return nil
+	}
+	if p.err != nil {
+		return p.err
 	}
 	if p.batch == nil {
 		p.ctx = ctx
