@@ -26,7 +26,6 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/buildinfo"
-	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 type storeFlags struct {
@@ -254,8 +253,8 @@ func main() {
 // columns while the previous one is being inserted.
 type preparingStore struct{ *store.Store }
 
-func (s preparingStore) Prepare(ctx context.Context, events []*event.Event) ingest.Inserter {
-	return s.Store.Prepare(ctx, events)
+func (s preparingStore) Prepare(ctx context.Context) ingest.Appender {
+	return s.Store.Prepare(ctx)
 }
 
 // memoryLimit is the soft memory limit to set, 0 for none. Without one the

@@ -54,12 +54,12 @@ func (c *Consumer) fetchLoop(ctx, flushCtx context.Context, out chan<- *batch) e
 		msgs, err := c.fetchBatch(ctx)
 		if n := len(msgs); n > 0 {
 			t1 := time.Now()
-			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes)
-			msgs = nil // the payloads are decoded: let them go before preparing
+			var prep Appender
 			if p, ok := c.store.(Preparer); ok {
-				b.prepared, b.stored = p.Prepare(flushCtx, b.valid), len(b.valid)
-				b.valid = nil // let the decoded events go
+				prep = p.Prepare(flushCtx)
 			}
+			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes, prep)
+			msgs = nil
 			t2 := time.Now()
 			out <- b
 			c.log.Debug("batch fetched", "messages", n, "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))

@@ -74,3 +74,32 @@ func TestHeartbeatJSONBeforeUpgrade(t *testing.T) {
 		t.Errorf("agents: %d rows, version %q, spool depth %d, cpu %v; want the newer heartbeat's", agents, version, depth, cpu)
 	}
 }
+
+// TestPreparedInsertAgain: a prepared batch can be inserted again (the
+// consumer's retry after a failed send) on a fresh connection, and its
+// events were cleared from the caller's slice as they were appended.
+func TestPreparedInsertAgain(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events := []*event.Event{fullHeartbeat(t0), observed("h1", "AKIAAGAINAGAINAGAIN1", "", t0)}
+	p := st.Prepare(ctx)
+	p.Add(events)
+	if events[0] != nil || events[1] != nil {
+		t.Fatal("Add kept the caller's events")
+	}
+	for i := 0; i < 2; i++ {
+		if err := p.Insert(ctx); err != nil {
+			t.Fatalf("insert %d: %v", i+1, err)
+		}
+	}
+	var n, distinct uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+st.Database()+".events").Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if distinct != 2 || n < 2 {
+		t.Fatalf("%d rows, %d distinct events; want both events stored", n, distinct)
+	}
+}

@@ -15,66 +15,78 @@ import (
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
 func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	return s.Prepare(ctx, slices.Clone(events)).Insert(ctx) // the caller keeps its events
+	p := s.Prepare(ctx)
+	p.Add(slices.Clone(events)) // the caller keeps its events
+	return p.Insert(ctx)
 }
 
 // Prepared is a batch ready to insert: the events appended to the driver's
 // block, column by column, which holds them in the compact form it sends.
 // Preparing the next batch while the previous one is inserted overlaps the
-// two, and the decoded events can go as soon as a batch is prepared.
+// two, and the decoded events can go as soon as they are appended.
 type Prepared struct {
-	st     *Store
-	ctx    context.Context
-	batch  driver.Batch
-	events []*event.Event // kept only while the block could not be built
-	rows   int
-	err    error // the block can never be built
+	st      *Store
+	ctx     context.Context
+	batch   driver.Batch
+	pending []*event.Event // added but not yet in the block: it could not be opened
+	rows    int
+	err     error // the block can never be completed
 }
 
-// Prepare appends events to a new INSERT block and clears them from the
-// slice as they are appended. The block does not hold a connection while it
+// Prepare starts a batch. Its block does not hold a connection while it
 // waits; ctx bounds the later Insert too, because the driver keeps it for
-// the send. When the server cannot be reached the events are kept and
-// Insert builds the block.
-func (s *Store) Prepare(ctx context.Context, events []*event.Event) *Prepared {
-	p := &Prepared{st: s, ctx: ctx, events: events, rows: len(events)}
-	if len(events) > 0 && p.build() == nil {
-		p.events = nil
-	}
-	return p
+// the send.
+func (s *Store) Prepare(ctx context.Context) *Prepared {
+	return &Prepared{st: s, ctx: ctx}
 }
 
-// chunk is how many events build turns into rows at a time: the events
-// of a chunk are let go once it is appended, so that a batch is not held
-// twice, as events and as the block.
+// Add appends events to the block and clears them from the slice as they
+// are appended. When the server cannot be reached the events are kept and
+// Insert appends them.
+func (p *Prepared) Add(events []*event.Event) {
+	p.rows += len(events)
+	p.pending = append(p.pending, events...)
+	clear(events)
+	_ = p.appendPending() // on failure Insert tries again and reports it
+}
+
+// chunk is how many events appendPending turns into rows at a time: the
+// events of a chunk are let go once it is appended, so that a batch is not
+// held twice, as events and as the block.
 const chunk = 4096
 
-func (p *Prepared) build() error {
-	s := p.st
-	b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+strings.Join(EventColumns(), ", ")+")",
-		driver.WithReleaseConnection())
-	if err != nil {
-		return fmt.Errorf("store: prepare insert: %w", err)
+func (p *Prepared) appendPending() error {
+	if p.err != nil || len(p.pending) == 0 {
+		return p.err
 	}
-	rows := make([]row, 0, min(chunk, len(p.events)))
-	for lo := 0; lo < len(p.events); lo += chunk {
-		part := p.events[lo:min(lo+chunk, len(p.events))]
+	if p.batch == nil {
+		s := p.st
+		b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+strings.Join(EventColumns(), ", ")+")",
+			driver.WithReleaseConnection())
+		if err != nil {
+			return fmt.Errorf("store: prepare insert: %w", err)
+		}
+		p.batch = b
+	}
+	rows := make([]row, 0, min(chunk, len(p.pending)))
+	for lo := 0; lo < len(p.pending); lo += chunk {
+		part := p.pending[lo:min(lo+chunk, len(p.pending))]
 		rows = rows[:0]
 		for _, e := range part {
 			rows = append(rows, newRow(e))
 		}
 		for i, c := range eventColumns {
-			if err := b.Column(i).Append(c.appendTo(rows)); err != nil {
-				b.Abort() //nolint:errcheck // the append error is the one to report
-				// The events appended are gone: the batch cannot be
-				// built again, and every Insert reports why.
+			if err := p.batch.Column(i).Append(c.appendTo(rows)); err != nil {
+				p.batch.Abort() //nolint:errcheck // the append error is the one to report
+				// The events appended are gone: the block cannot be
+				// completed, and every Insert reports why.
 				p.err = fmt.Errorf("store: append column %s: %w", c.name, err)
 				return p.err
 			}
 		}
 		clear(part)
 	}
-	p.batch = b
+	p.pending = nil
 	return nil
 }
 
@@ -84,15 +96,11 @@ func (p *Prepared) Insert(ctx context.Context) error {
 	if p.rows == 0 {
 		return nil
 	}
-	if p.err != nil {
-		return p.err
-	}
 	if p.batch == nil {
-		p.ctx = ctx
-		if err := p.build(); err != nil {
-			return err
-		}
-		p.events = nil
+		p.ctx = ctx // the block is opened now, for this insert
+	}
+	if err := p.appendPending(); err != nil {
+		return err
 	}
 	if err := p.batch.Send(); err != nil {
 		return fmt.Errorf("store: insert %d events: %w", p.rows, err)
