@@ -59,7 +59,6 @@ func (c *Consumer) fetchLoop(ctx, flushCtx context.Context, out chan<- *batch) e
 				prep = p.Prepare(flushCtx)
 			}
 			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes, prep)
-			msgs = nil
 			t2 := time.Now()
 			out <- b
 			c.log.Debug("batch fetched", "messages", n, "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
