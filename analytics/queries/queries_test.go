@@ -62,11 +62,9 @@ func TestQueriesIntegration(t *testing.T) {
 	}
 }
 
-// TestAgentsViewReadsTopLevelFields: the agents view extracts fields by
-// name from the heartbeat's JSON (visitParamExtract*, the only JSON
-// functions ClickHouse 18.16 has), which match the first occurrence at any
-// depth; the nested plugin and budget fields (rss_bytes, cpu_percent) must
-// not be taken for the agent's own.
+// TestAgentsViewReadsTopLevelFields: the agents view reads a heartbeat's
+// own fields, not the nested plugin and budget fields of the same names
+// (rss_bytes, cpu_percent), which have their own typed columns.
 func TestAgentsViewReadsTopLevelFields(t *testing.T) {
 	ctx := context.Background()
 	st := migrated(t, devservices.ClickHouseAddr(t), "nhi_agents_view")

@@ -23,7 +23,9 @@ import (
 type fileConfig struct {
 	LogLevel *string `yaml:"log_level" flag:"log-level"`
 	StateDir *string `yaml:"state_dir" flag:"state-dir" path:"dir"`
-	Kafka    struct {
+	// MemoryLimit is the soft limit in bytes (0: from the batch size; -1: none).
+	MemoryLimit *int64 `yaml:"memory_limit" flag:"memory-limit"`
+	Kafka       struct {
 		Brokers        []string             `yaml:"brokers" flag:"brokers"`
 		Topic          *string              `yaml:"topic" flag:"topic"`
 		Group          *string              `yaml:"group" flag:"group"`

@@ -94,7 +94,7 @@ func TestConfigFileSetsEveryFlag(t *testing.T) {
 		"batch_rows": r.BatchRows, "batch_wait": r.BatchWait, "batch_bytes": r.BatchBytes, "dlq_file": r.DLQFile,
 		"dlq_file_max_bytes": r.DLQFileMax, "stall_after": r.StallAfter, "policy": r.Policy, "analyze_every": r.AnalyzeEvery,
 		"analyze_after_scans": r.AnalyzeAfterScans, "settings": r.Ticketing, "outbox": r.Outbox,
-		"hook_secret_file": r.HookSecretFile, "listen": r.Listen, "state_dir": r.StateDir,
+		"hook_secret_file": r.HookSecretFile, "listen": r.Listen, "state_dir": r.StateDir, "memory_limit": r.MemoryLimit,
 	}
 	want := map[string]any{
 		"log_level": "DEBUG", "brokers": []string{"k1:9092", "k2:9092"}, "topic": "t.events", "group": "g1", "dlq_topic": "t.dead",
@@ -106,7 +106,7 @@ func TestConfigFileSetsEveryFlag(t *testing.T) {
 		"analyze_every": time.Hour, "analyze_after_scans": 2 * time.Minute,
 		"settings": filepath.Join(dir, "../../../../collector/ticket/rt/sample.yaml"),
 		"outbox":   "/var/lib/nhi-collector/outbox.db", "hook_secret_file": filepath.Join(dir, "hook.secret"),
-		"listen": "127.0.0.1:9999", "state_dir": filepath.Join(dir, "state"),
+		"listen": "127.0.0.1:9999", "state_dir": filepath.Join(dir, "state"), "memory_limit": int64(200 << 20),
 	}
 	if len(got) != len(fileKeys(t)) {
 		t.Fatalf("the test compares %d keys, the file format has %d", len(got), len(fileKeys(t)))

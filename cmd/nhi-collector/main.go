@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -25,7 +26,6 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/buildinfo"
-	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 type storeFlags struct {
@@ -102,6 +102,7 @@ type runCmd struct {
 	BatchRows      int           `help:"Store a batch at this many rows..." default:"50000"`
 	BatchWait      time.Duration `help:"...or after this long." default:"1s"`
 	BatchBytes     int           `help:"...or once its messages hold this many bytes." default:"33554432"`
+	MemoryLimit    int64         `help:"Soft limit of the collector's memory in bytes, which the garbage collector keeps to by working harder (0: 64 MiB + 4 x --batch-bytes; -1: none; GOMEMLIMIT in the environment takes precedence)." default:"0" name:"memory-limit" env:"NHI_COLLECTOR_MEMORY_LIMIT"`
 	DLQFile        string        `help:"Local file (JSON lines) for dead letters the dead-letter topic refuses (default: nhi-collector-dlq.jsonl in the temporary directory)." name:"dlq-file" env:"NHI_COLLECTOR_DLQ_FILE"`
 	DLQFileMax     int64         `help:"Rotate the local dead-letter file at this size in bytes." default:"67108864" name:"dlq-file-max-bytes"`
 	StallAfter     time.Duration `help:"/readyz reports not ready when fetched messages stay uncommitted this long." default:"2m"`
@@ -135,6 +136,10 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if limit := c.memoryLimit(); limit > 0 {
+		debug.SetMemoryLimit(limit)
+		log.Debug("memory limit", "bytes", limit)
 	}
 	// /healthz answers from the start, before Kafka and ClickHouse do;
 	// /readyz says "starting" until both are connected.
@@ -277,10 +282,20 @@ func newParser(c *cli, opts ...kong.Option) (*kong.Kong, error) {
 // columns while the previous one is being inserted.
 type preparingStore struct{ *store.Store }
 
-func (s preparingStore) Prepare(events []*event.Event) (ingest.Inserter, error) {
-	p, err := s.Store.Prepare(events)
-	if err != nil {
-		return nil, err
+func (s preparingStore) Prepare(ctx context.Context) ingest.Appender {
+	return s.Store.Prepare(ctx)
+}
+
+// memoryLimit is the soft memory limit to set, 0 for none. Without one the
+// heap grows to twice what is live before a collection (GOGC=100), and what
+// is live is one batch being stored and the next being prepared: about
+// four times a batch's message bytes at most.
+func (c *runCmd) memoryLimit() int64 {
+	switch {
+	case os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimit < 0:
+		return 0
+	case c.MemoryLimit > 0:
+		return c.MemoryLimit
 	}
-	return p, nil
+	return 64<<20 + 4*int64(c.BatchBytes)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/collector/store"
-	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // errFailOn: findings at or above --fail-on exist (exit status 3).
@@ -98,10 +96,10 @@ func (c *agentsCmd) Run(ctx context.Context, root *cli) error {
 }
 
 // budgets fills in each agent's self-limit status from its latest
-// heartbeat (the agents view keeps the scalar fields only).
+// heartbeat (the agents view keeps the health fields only).
 func budgets(ctx context.Context, st *store.Store, as []agentRow) error {
-	rows, err := st.Conn().Query(ctx, "SELECT agent_id, argMax(heartbeat, time) FROM "+st.Table("events")+
-		" WHERE type = 'agent_heartbeat' GROUP BY agent_id")
+	rows, err := st.Conn().Query(ctx, "SELECT agent_id, argMax(hb_budget_pauses, time), argMax(hb_budget_throttled, time), argMax(hb_budget_reason, time) FROM "+
+		st.Table("events")+" WHERE type = 'agent_heartbeat' GROUP BY agent_id")
 	if err != nil {
 		return fmt.Errorf("agents: budgets: %w", err)
 	}
@@ -111,13 +109,14 @@ func budgets(ctx context.Context, st *store.Store, as []agentRow) error {
 		by[as[i].AgentID] = &as[i]
 	}
 	for rows.Next() {
-		var id, hb string
-		if err := rows.Scan(&id, &hb); err != nil {
-			return err
+		var id, reason string
+		var pauses int64
+		var throttled uint8
+		if err := rows.Scan(&id, &pauses, &throttled, &reason); err != nil {
+			return fmt.Errorf("agents: budgets: %w", err)
 		}
-		var h event.Heartbeat
-		if a := by[id]; a != nil && json.Unmarshal([]byte(hb), &h) == nil && h.Budget != nil {
-			a.Pauses, a.Throttled, a.Reason = h.Budget.Pauses, h.Budget.Throttled, h.Budget.Reason
+		if a := by[id]; a != nil {
+			a.Pauses, a.Throttled, a.Reason = int(pauses), throttled == 1, reason
 		}
 	}
 	return rows.Err()

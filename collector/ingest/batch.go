@@ -80,7 +80,7 @@ type batch struct {
 	// commit of it covers everything before.
 	lastByPartition map[int]kafka.Message
 	// prepared is the valid events in the store's own form, when it has one.
-	prepared Inserter
+	prepared Appender
 	stored   int // valid events in prepared
 	// excerptBytes bounds each dead letter's copy of the payload.
 	excerptBytes int
@@ -123,8 +123,38 @@ func (b *batch) last() []kafka.Message {
 	return out
 }
 
-// decodeBatch decodes and validates msgs on every core, keeping their order.
-func decodeBatch(msgs []kafka.Message, excerptBytes int) *batch {
+// decodeChunk is how many messages decodeBatch decodes before it hands
+// their valid events to the prepared batch and lets the payloads go.
+const decodeChunk = 4096
+
+// decodeBatch decodes and validates msgs on every core, keeping their order,
+// a chunk at a time. With prep, each chunk's valid events go to it as soon
+// as they are decoded, and the chunk's payloads are cleared from msgs: only
+// the prepared form of a batch is ever held whole.
+func decodeBatch(msgs []kafka.Message, excerptBytes int, prep Appender) *batch {
+	b := newBatch(excerptBytes)
+	b.prepared = prep
+	if prep == nil {
+		b.valid = make([]*event.Event, 0, len(msgs))
+	}
+	for lo := 0; lo < len(msgs); lo += decodeChunk {
+		part := msgs[lo:min(lo+decodeChunk, len(msgs))]
+		events, errs := decodeAll(part)
+		for i, m := range part {
+			b.addDecoded(m, events[i], errs[i])
+		}
+		if prep != nil {
+			b.stored += len(b.valid)
+			prep.Add(b.valid)
+			b.valid = nil
+			clear(part)
+		}
+	}
+	return b
+}
+
+// decodeAll decodes msgs on every core.
+func decodeAll(msgs []kafka.Message) ([]*event.Event, []error) {
 	events := make([]*event.Event, len(msgs))
 	errs := make([]error, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), max(len(msgs)/256, 1))
@@ -141,10 +171,5 @@ func decodeBatch(msgs []kafka.Message, excerptBytes int) *batch {
 		}()
 	}
 	wg.Wait()
-	b := newBatch(excerptBytes)
-	b.valid = make([]*event.Event, 0, len(msgs))
-	for i, m := range msgs {
-		b.addDecoded(m, events[i], errs[i])
-	}
-	return b
+	return events, errs
 }

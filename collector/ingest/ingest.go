@@ -27,11 +27,21 @@ type Store interface {
 	InsertEvents(ctx context.Context, events []*event.Event) error
 }
 
-// Preparer is a Store that converts a batch into its own form ahead of the
-// insert; the consumer prepares the next batch while the previous one is
-// being stored.
+// Preparer is a Store that converts a batch into its own form as it is
+// decoded, so that the decoded events can go at once; the consumer prepares
+// the next batch while the previous one is being stored. ctx bounds the
+// batch's Insert too: the consumer passes one that outlives shutdown by the
+// grace.
 type Preparer interface {
-	Prepare(events []*event.Event) (Inserter, error)
+	Prepare(ctx context.Context) Appender
+}
+
+// Appender is a batch being prepared: Add takes valid events (and may
+// clear the slice), Insert stores them all and may be called again after a
+// failure.
+type Appender interface {
+	Add(events []*event.Event)
+	Inserter
 }
 
 // Inserter is a prepared batch; Insert may be called again after a failure.

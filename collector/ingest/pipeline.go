@@ -12,7 +12,7 @@ import (
 // Run consumes until ctx is cancelled, then stores and commits what it has
 // fetched before it returns. Fetching and decoding the next batch overlaps
 // with storing the previous one; batches are stored and committed in order,
-// one at a time, and at most one decoded batch waits: when ClickHouse is slow
+// one at a time, and no decoded batch waits beside them: when ClickHouse is slow
 // the fetch loop blocks (back-pressure) instead of buffering without bound.
 func (c *Consumer) Run(ctx context.Context) error {
 	// Flushes outlive ctx by ShutdownGrace so that the open batch is stored.
@@ -21,7 +21,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.ShutdownGrace, cancelFlush) })
 	defer stopGrace()
 
-	batches := make(chan *batch, 1)
+	// Unbuffered: one batch is stored while the next is fetched and
+	// prepared, and no third waits between them; a prepared batch is tens
+	// of megabytes.
+	batches := make(chan *batch)
 	flushed := make(chan error, 1)
 	go func() {
 		var err error
@@ -32,7 +35,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		flushed <- err
 	}()
-	loopErr := c.fetchLoop(ctx, batches)
+	loopErr := c.fetchLoop(ctx, flushCtx, batches)
 	close(batches)
 	if err := <-flushed; err != nil {
 		return fmt.Errorf("ingest: flush on shutdown (uncommitted messages will be re-delivered): %w", err)
@@ -40,27 +43,25 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return loopErr
 }
 
-// fetchLoop fetches batches until ctx ends, decodes them and hands them on.
-// Kafka errors are never fatal: the reader reconnects by itself, so the loop
+// fetchLoop fetches batches until ctx ends, decodes and prepares them under
+// flushCtx (which the store keeps for the insert) and hands them on. Kafka
+// errors are never fatal: the reader reconnects by itself, so the loop
 // logs, backs off and fetches again.
-func (c *Consumer) fetchLoop(ctx context.Context, out chan<- *batch) error {
+func (c *Consumer) fetchLoop(ctx, flushCtx context.Context, out chan<- *batch) error {
 	wait := 100 * time.Millisecond
 	for {
 		t0 := time.Now()
 		msgs, err := c.fetchBatch(ctx)
-		if len(msgs) > 0 {
+		if n := len(msgs); n > 0 {
 			t1 := time.Now()
-			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes)
+			var prep Appender
 			if p, ok := c.store.(Preparer); ok {
-				ins, err := p.Prepare(b.valid)
-				if err != nil {
-					return fmt.Errorf("ingest: prepare batch: %w", err)
-				}
-				b.prepared, b.stored, b.valid = ins, len(b.valid), nil // let the decoded events go
+				prep = p.Prepare(flushCtx)
 			}
+			b := decodeBatch(msgs, c.cfg.DLQExcerptBytes, prep)
 			t2 := time.Now()
 			out <- b
-			c.log.Debug("batch fetched", "messages", len(msgs), "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
+			c.log.Debug("batch fetched", "messages", n, "fetch", t1.Sub(t0), "decode", t2.Sub(t1), "wait_for_store", time.Since(t2))
 		}
 		if ctx.Err() != nil {
 			return nil

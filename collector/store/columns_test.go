@@ -3,47 +3,82 @@ package store
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/nhiradar/nhiradar/collector/synth"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
 // TestColumnsMatchEventRow: the column path InsertEvents uses and the row
 // EventRow gives (the benchmark's reference rows) hold the same values.
 func TestColumnsMatchEventRow(t *testing.T) {
 	f := synth.NewFleet(5, 10, 100)
-	var c columns
-	var rows [][]any
+	var events []*event.Event
 	for i := 0; i < 300; i++ {
-		e := f.Next()
-		if err := c.add(e); err != nil {
-			t.Fatal(err)
-		}
-		r, err := EventRow(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, r)
+		events = append(events, f.Next())
 	}
-	cols := c.slices()
-	if len(cols) != len(EventColumns()) {
-		t.Fatalf("%d column slices for %d columns", len(cols), len(EventColumns()))
+	events = append(events, fullHeartbeat(t0))
+	rows := make([]row, len(events))
+	for i, e := range events {
+		rows[i] = newRow(e)
 	}
-	for j, col := range cols {
-		v := reflect.ValueOf(col)
-		for i, r := range rows {
-			if got := v.Index(i).Interface(); !reflect.DeepEqual(got, r[j]) {
-				t.Fatalf("row %d column %s: columns %#v, EventRow %#v", i, EventColumns()[j], got, r[j])
+	for _, c := range eventColumns {
+		v := reflect.ValueOf(c.appendTo(rows))
+		if v.Len() != len(events) {
+			t.Fatalf("column %s has %d values for %d events", c.name, v.Len(), len(events))
+		}
+		for i, e := range events {
+			if got, want := v.Index(i).Interface(), EventRow(e)[columnIndex(t, c.name)]; !reflect.DeepEqual(got, want) {
+				t.Fatalf("event %d column %s: columns %#v, EventRow %#v", i, c.name, got, want)
 			}
 		}
 	}
 }
 
-// Every column of a prepared batch is sized for the batch up front.
-func TestNewColumnsSizesEveryColumn(t *testing.T) {
-	cols := newColumns(7)
-	for i, s := range cols.slices() {
-		if c := reflect.ValueOf(s).Cap(); c != 7 {
-			t.Errorf("column %d (%T) has capacity %d, want 7", i, s, c)
+// TestHeartbeatColumns: every field of a heartbeat, nested ones included,
+// lands in its own typed column.
+func TestHeartbeatColumns(t *testing.T) {
+	r := EventRow(fullHeartbeat(t0))
+	get := func(name string) any { return r[columnIndex(t, name)] }
+	want := map[string]any{
+		"hb_version": "1.4.0", "hb_os": "linux", "hb_boot_time": t0.Add(-time.Hour), "hb_ips": []string{"10.0.0.1"},
+		"hb_spool_depth": int64(12), "hb_dropped": int64(2), "hb_cpu_percent": 1.5, "hb_rss_bytes": int64(30 << 20),
+		"hb_budget_cpu_percent": 4.9, "hb_budget_throttled": uint8(1), "hb_budget_pauses": int64(3), "hb_budget_reason": "cpu",
+		"hb_plugin_name": []string{"credfiles", "authlog"}, "hb_plugin_state": []string{"running", "held"},
+		"hb_plugin_last_scan": []time.Time{t0, time.Unix(0, 0).UTC()}, "hb_plugin_rss_bytes": []int64{1 << 20, 0},
+		"hb_plugin_restarts": []int64{0, 4}, "hb_plugin_limit_reached": []string{"", "cpu"},
+	}
+	for name, w := range want {
+		if got := get(name); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s = %#v, want %#v", name, got, w)
 		}
 	}
+	// An event without a heartbeat gets zero values, never a nil array.
+	obs := EventRow(observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", t0))
+	if got := obs[columnIndex(t, "hb_plugin_name")]; got == nil || len(got.([]string)) != 0 {
+		t.Errorf("hb_plugin_name of an observation = %#v, want empty", got)
+	}
+}
+
+func fullHeartbeat(at time.Time) *event.Event {
+	boot, last := at.Add(-time.Hour), at
+	e := &event.Event{Type: event.TypeAgentHeartbeat, Time: at, Heartbeat: &event.Heartbeat{
+		Version: "1.4.0", OS: "linux", BootTime: &boot, IPs: []string{"10.0.0.1"},
+		SpoolDepth: 12, Dropped: 2, CPUPercent: 1.5, RSSBytes: 30 << 20,
+		Plugins: []event.PluginStatus{{Name: "credfiles", State: "running", LastScan: &last, RSSBytes: 1 << 20},
+			{Name: "authlog", State: "held", Restarts: 4, LimitReached: "cpu"}},
+		Budget: &event.Budget{CPUPercent: 4.9, Throttled: true, Pauses: 3, Reason: "cpu"}}}
+	e.Complete("agent-9", "host-9", at)
+	return e
+}
+
+func columnIndex(t *testing.T, name string) int {
+	t.Helper()
+	for i, c := range EventColumns() {
+		if c == name {
+			return i
+		}
+	}
+	t.Fatalf("no column %s", name)
+	return -1
 }

@@ -2,132 +2,108 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
-	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
-
-// eventColumns lists the columns InsertEvents writes, in order. INSERTs name
-// their columns explicitly: ClickHouse 18.16 requires it of the native
-// protocol, and it keeps old collectors working after a column is added.
-const eventColumns = `event_id, type, schema_version, agent_id, host, time, plugin, scan_id,
-	nhi_id, kind, principal, fingerprint, location, key, file_owner, file_mode, account,
-	modified_at, created_at, expires_at, owner_hints, attr_keys, attr_values,
-	evidence, source, used_at, actor,
-	scan_full, scan_started_at, scan_seen, scan_part, scan_parts, scan_errors, scan_unreadable,
-	scan_coverage_source, scan_coverage_evidence, scan_coverage_from, scan_coverage_to, heartbeat`
-
-// EventColumns returns the columns of events that InsertEvents writes, in
-// the order of EventRow's values.
-func EventColumns() []string {
-	cols := strings.Split(eventColumns, ",")
-	for i, c := range cols {
-		cols[i] = strings.TrimSpace(c)
-	}
-	return cols
-}
-
-// EventRow returns the values InsertEvents writes for e, in EventColumns
-// order (used by the benchmark to feed clickhouse-client the same rows).
-func EventRow(e *event.Event) ([]any, error) { return eventRow(e) }
 
 // InsertEvents writes a batch of valid events in one INSERT. Either the
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
 func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	p, err := s.Prepare(events)
-	if err != nil {
-		return err
-	}
+	p := s.Prepare(ctx)
+	p.Add(slices.Clone(events)) // the caller keeps its events
 	return p.Insert(ctx)
 }
 
-func eventRow(e *event.Event) ([]any, error) {
-	keys, values := attrs(e.Attrs)
-	hints := e.OwnerHints
-	if hints == nil {
-		hints = []string{}
+// Prepared is a batch ready to insert: the events appended to the driver's
+// block, column by column, which holds them in the compact form it sends.
+// Preparing the next batch while the previous one is inserted overlaps the
+// two, and the decoded events can go as soon as they are appended.
+type Prepared struct {
+	st      *Store
+	ctx     context.Context
+	batch   driver.Batch
+	pending []*event.Event // added but not yet in the block: it could not be opened
+	rows    int
+	err     error // the block can never be completed
+}
+
+// Prepare starts a batch. Its block does not hold a connection while it
+// waits; ctx bounds the later Insert too, because the driver keeps it for
+// the send.
+func (s *Store) Prepare(ctx context.Context) *Prepared {
+	return &Prepared{st: s, ctx: ctx}
+}
+
+// Add appends events to the block and clears them from the slice as they
+// are appended. When the server cannot be reached the events are kept and
+// Insert appends them.
+func (p *Prepared) Add(events []*event.Event) {
+	p.rows += len(events)
+	p.pending = append(p.pending, events...)
+	clear(events)
+	_ = p.appendPending() // on failure Insert tries again and reports it
+}
+
+// chunk is how many events appendPending turns into rows at a time: the
+// events of a chunk are let go once it is appended, so that a batch is not
+// held twice, as events and as the block.
+const chunk = 4096
+
+func (p *Prepared) appendPending() error {
+	if p.err != nil || len(p.pending) == 0 {
+		return p.err
 	}
-	var hb string
-	if e.Heartbeat != nil {
-		b, err := json.Marshal(e.Heartbeat)
+	if p.batch == nil {
+		s := p.st
+		b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+strings.Join(EventColumns(), ", ")+")",
+			driver.WithReleaseConnection())
 		if err != nil {
-			return nil, fmt.Errorf("store: heartbeat of event %s: %w", e.EventID, err)
+			return fmt.Errorf("store: prepare insert: %w", err)
 		}
-		hb = string(b)
+		p.batch = b
 	}
-	s := e.Scan
-	if s == nil {
-		s = &event.Scan{}
+	rows := make([]row, 0, min(chunk, len(p.pending)))
+	for lo := 0; lo < len(p.pending); lo += chunk {
+		part := p.pending[lo:min(lo+chunk, len(p.pending))]
+		rows = rows[:0]
+		for _, e := range part {
+			rows = append(rows, newRow(e))
+		}
+		for i, c := range eventColumns {
+			if err := p.batch.Column(i).Append(c.appendTo(rows)); err != nil {
+				p.batch.Abort() //nolint:errcheck // the append error is the one to report
+				// The events appended are gone: the block cannot be
+				// completed, and every Insert reports why.
+				p.err = fmt.Errorf("store: append column %s: %w", c.name, err)
+				return p.err
+			}
+		}
+		clear(part)
 	}
-	seen, unreadable := s.Seen, s.Unreadable
-	if seen == nil {
-		seen = []string{}
-	}
-	if unreadable == nil {
-		unreadable = []string{}
-	}
-	cs, ce, cf, ct := coverageColumns(s.Coverage)
-	return []any{
-		e.EventID, string(e.Type), uint8(e.SchemaVersion), e.AgentID, e.Host, e.Time, e.Plugin, e.ScanID,
-		identityOf(e), string(e.Kind), e.Principal, e.Fingerprint, e.Location, e.Key, e.FileOwner, e.FileMode, e.Account,
-		orZero(e.ModifiedAt), orZero(e.CreatedAt), orZero(e.ExpiresAt), hints, keys, values,
-		string(e.Evidence), e.Source, orZero(e.UsedAt), e.Actor,
-		boolByte(s.Full), orZero(&s.StartedAt), seen, uint16(s.Part), uint16(s.Parts), uint32(s.Errors), unreadable, cs, ce, cf, ct, hb,
-	}, nil
+	p.pending = nil
+	return nil
 }
 
-// identityOf returns the event's identity key. Usage evidence that names a
-// fingerprint or a kind but no key gets the key the observation of the same
-// identity carries, so that the inventory joins the two on nhi_id.
-func identityOf(e *event.Event) string {
-	if e.NHIID != "" || e.Type != event.TypeUsageEvidence {
-		return e.NHIID
+// Insert writes the prepared batch in one INSERT; it may be retried, and a
+// retry sends the same block again on a fresh connection.
+func (p *Prepared) Insert(ctx context.Context) error {
+	if p.rows == 0 {
+		return nil
 	}
-	if e.Fingerprint != "" || (e.Kind != "" && e.Principal != "") {
-		return event.IdentityKey(e.Kind, e.Principal, e.Fingerprint, e.Host)
+	if p.batch == nil {
+		p.ctx = ctx // the block is opened now, for this insert
 	}
-	return ""
-}
-
-func attrs(m map[string]string) (keys, values []string) {
-	keys = make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if err := p.appendPending(); err != nil {
+		return err
 	}
-	sort.Strings(keys)
-	values = make([]string, len(keys))
-	for i, k := range keys {
-		values[i] = m[k]
+	if err := p.batch.Send(); err != nil {
+		return fmt.Errorf("store: insert %d events: %w", p.rows, err)
 	}
-	return keys, values
-}
-
-// orZero maps a missing time to the Unix epoch, ClickHouse's zero DateTime.
-func orZero(t *time.Time) time.Time {
-	if t == nil || t.IsZero() {
-		return time.Unix(0, 0).UTC()
-	}
-	return t.UTC()
-}
-
-func boolByte(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// coverageColumns splits scan.coverage into the parallel arrays stored.
-func coverageColumns(cov []event.Coverage) (src, ev []string, from, to []time.Time) {
-	src, ev, from, to = []string{}, []string{}, []time.Time{}, []time.Time{}
-	for _, c := range cov {
-		src, ev = append(src, c.Source), append(ev, string(c.Evidence))
-		from, to = append(from, c.From.UTC()), append(to, c.To.UTC())
-	}
-	return src, ev, from, to
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -193,13 +194,14 @@ func TestUpgradeBackfills(t *testing.T) {
 }
 
 // insertAsBefore stores events as a collector from before the added
-// columns existed did: every column of today but those.
+// columns existed did: every column of today but those and the typed
+// heartbeat columns, and the heartbeat as the JSON string it wrote then.
 func insertAsBefore(t *testing.T, st *Store, added []string, events ...*event.Event) {
 	t.Helper()
 	var keep []int
-	var cols []string
+	cols := []string{"heartbeat"}
 	for i, c := range EventColumns() {
-		if !slices.Contains(added, c) {
+		if !slices.Contains(added, c) && !strings.HasPrefix(c, "hb_") {
 			keep, cols = append(keep, i), append(cols, c)
 		}
 	}
@@ -208,11 +210,14 @@ func insertAsBefore(t *testing.T, st *Store, added []string, events ...*event.Ev
 		t.Fatal(err)
 	}
 	for _, e := range events {
-		row, err := eventRow(e)
-		if err != nil {
-			t.Fatal(err)
+		var hb []byte
+		if e.Heartbeat != nil {
+			if hb, err = json.Marshal(e.Heartbeat); err != nil {
+				t.Fatal(err)
+			}
 		}
-		vals := make([]any, 0, len(keep))
+		row := EventRow(e)
+		vals := []any{string(hb)}
 		for _, i := range keep {
 			vals = append(vals, row[i])
 		}

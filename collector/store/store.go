@@ -63,6 +63,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		Addr:        cfg.Addr,
 		Auth:        clickhouse.Auth{Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: timeout,
+		// A batch is sent a column at a time once the buffer holds 1 MiB,
+		// and the buffer is dropped with the connection's release: kept,
+		// every pooled connection would hold one as large as a batch.
+		MaxCompressionBuffer: 1 << 20,
+		FreeBufOnConnRelease: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %v: %w", cfg.Addr, err)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,11 +75,7 @@ func run(ctx context.Context, brokers []string, topic string, partitions, n int,
 		}
 		bytes += len(b)
 		msgs = append(msgs, kafka.Message{Key: []byte(e.Host), Value: b})
-		row, err := store.EventRow(e)
-		if err != nil {
-			return err
-		}
-		writeTSV(out, row)
+		writeTSV(out, store.EventRow(e))
 		if len(msgs) == chunk || i == n-1 {
 			if err := w.WriteMessages(ctx, msgs...); err != nil {
 				return fmt.Errorf("produce: %w", err)
@@ -121,17 +118,25 @@ func writeTSV(w *bufio.Writer, row []any) {
 		case time.Time:
 			w.WriteString(x.UTC().Format("2006-01-02 15:04:05"))
 		case []string:
-			w.WriteByte('[')
-			for j, s := range x {
-				if j > 0 {
-					w.WriteByte(',')
-				}
-				w.WriteString("'" + arrayEscaper.Replace(s) + "'")
-			}
-			w.WriteByte(']')
+			writeArray(w, x, func(s string) string { return "'" + arrayEscaper.Replace(s) + "'" })
+		case []time.Time:
+			writeArray(w, x, func(t time.Time) string { return "'" + t.UTC().Format("2006-01-02 15:04:05") + "'" })
+		case []int64:
+			writeArray(w, x, func(n int64) string { return strconv.FormatInt(n, 10) })
 		default:
 			fmt.Fprint(w, x)
 		}
 	}
 	w.WriteByte('\n')
+}
+
+func writeArray[T any](w *bufio.Writer, xs []T, format func(T) string) {
+	w.WriteByte('[')
+	for i, x := range xs {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteString(format(x))
+	}
+	w.WriteByte(']')
 }

@@ -155,9 +155,10 @@ type Heartbeat struct {
 	CPUPercent  float64 `json:"cpu_percent"`
 	RSSBytes    int64   `json:"rss_bytes"`
 	// Nested objects come after the top-level fields they share names
-	// with (cpu_percent, rss_bytes): the collector's views read heartbeats
-	// with ClickHouse's visitParamExtract*, which take the first match at
-	// any depth (analytics/queries TestAgentsViewReadsTopLevelFields).
+	// with (cpu_percent, rss_bytes): the collector stores heartbeats in
+	// typed columns, but reads those stored as JSON before its migration
+	// 0015 with ClickHouse's visitParamExtract*, which take the first match
+	// at any depth.
 	Plugins []PluginStatus `json:"plugins,omitempty"`
 	// Budget is the self-limits' view over their window.
 	Budget *Budget `json:"budget,omitempty"`

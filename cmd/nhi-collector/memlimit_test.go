@@ -1,0 +1,25 @@
+package main
+
+import "testing"
+
+// TestMemoryLimit: the default follows the batch size, an explicit value
+// wins, -1 and GOMEMLIMIT leave the runtime alone.
+func TestMemoryLimit(t *testing.T) {
+	c := &runCmd{BatchBytes: 32 << 20}
+	if got := c.memoryLimit(); got != 192<<20 {
+		t.Errorf("default limit %d, want 192 MiB", got)
+	}
+	c.MemoryLimit = 300 << 20
+	if got := c.memoryLimit(); got != 300<<20 {
+		t.Errorf("explicit limit %d, want 300 MiB", got)
+	}
+	c.MemoryLimit = -1
+	if got := c.memoryLimit(); got != 0 {
+		t.Errorf("-1 gives %d, want no limit", got)
+	}
+	c.MemoryLimit = 0
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if got := c.memoryLimit(); got != 0 {
+		t.Errorf("with GOMEMLIMIT set the limit is %d, want none set by the flag", got)
+	}
+}
