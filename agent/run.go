@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg *config.Config, version string, log *slog.Logg
 			p.Stop()
 		}
 	}()
-	sink := newSpoolSink(sp, host)
+	sink := newSpoolSink(sp)
 	defer sink.Flush()
 	memory := &memoryReturner{After: 2 * time.Second, Spool: sp}
 	defer memory.Stop()

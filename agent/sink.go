@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/nhiradar/nhiradar/agent/publish"
 	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -14,27 +15,25 @@ import (
 // when full, at the end of each scan and on every heartbeat.
 type spoolSink struct {
 	sp    *spool.Spool
-	key   []byte
 	limit int
 
 	mu  sync.Mutex
 	buf []spool.Record
 }
 
-func newSpoolSink(sp *spool.Spool, host string) *spoolSink {
-	return &spoolSink{sp: sp, key: []byte(host), limit: 256}
+func newSpoolSink(sp *spool.Spool) *spoolSink {
+	return &spoolSink{sp: sp, limit: 256}
 }
 
 // Put implements scan.Sink.
 func (s *spoolSink) Put(_ context.Context, e *event.Event) error {
-	b, err := event.Encode(e)
+	r, err := publish.Record(e)
 	if err != nil {
-		// Validation errors name the field, never its value.
-		return fmt.Errorf("spool event %s: %w", e.EventID, err)
+		return fmt.Errorf("spool: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.buf = append(s.buf, spool.Record{Key: s.key, Value: b})
+	s.buf = append(s.buf, r)
 	if len(s.buf) >= s.limit {
 		return s.flushLocked()
 	}

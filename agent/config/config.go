@@ -69,11 +69,16 @@ type SASL struct {
 	Password  Secret `yaml:"password"`
 }
 
-// Secret names where a secret is read from: an environment variable or a
-// file. The value itself never sits in the configuration.
+// Secret names where a secret is read from: a credential of the service
+// manager, a file or an environment variable. The value itself never sits
+// in the configuration.
 type Secret struct {
 	Env  string `yaml:"env"`
 	File string `yaml:"file"`
+	// Credential names a credential the service manager passes in
+	// $CREDENTIALS_DIRECTORY (systemd LoadCredential=); when the agent runs
+	// with one of that name, it wins over File and Env.
+	Credential string `yaml:"credential"`
 }
 
 // Spool bounds the on-disk queue.

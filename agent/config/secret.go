@@ -11,39 +11,86 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 )
 
-// Read returns the secret from its file, else from its environment
-// variable. Errors name where the secret was looked for, never its value.
+// CredentialsDirEnv is where the service manager says its credentials are
+// (systemd sets it for a unit with LoadCredential=).
+const CredentialsDirEnv = "CREDENTIALS_DIRECTORY"
+
+// Read returns the secret from the service manager's credential, else its
+// file, else its environment variable. Errors name where the secret was
+// looked for, never its value.
 func (s Secret) Read() ([]byte, error) {
-	if s.File != "" {
-		b, err := ReadRegularFile(s.File, MaxSecretBytes)
-		if err != nil {
-			return nil, fmt.Errorf("secret file: %w", err)
-		}
-		b = bytes.TrimSpace(b)
-		if len(b) == 0 {
-			return nil, fmt.Errorf("secret file %s is empty", s.File)
-		}
-		return b, nil
+	b, ok, err := s.Lookup()
+	if err != nil {
+		return nil, err
 	}
-	if s.Env != "" {
-		v := os.Getenv(s.Env)
-		if v == "" {
+	if !ok {
+		if s.Env != "" {
 			return nil, fmt.Errorf("secret: environment variable %s is not set", s.Env)
 		}
-		return []byte(v), nil
+		return nil, errors.New("secret: neither credential, env nor file is configured")
 	}
-	return nil, errors.New("secret: neither env nor file is configured")
+	return b, nil
+}
+
+// Lookup is Read for a secret that may be absent: ok is false when no
+// credential of that name was passed, no file is named and the environment
+// variable is unset.
+func (s Secret) Lookup() (b []byte, ok bool, err error) {
+	if p := s.credentialPath(); p != "" {
+		b, err := readSecretFile(p)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return b, err == nil, err
+		}
+	}
+	if s.File != "" {
+		b, err := readSecretFile(s.File)
+		return b, err == nil, err
+	}
+	if v := os.Getenv(s.Env); s.Env != "" && v != "" {
+		return []byte(v), true, nil
+	}
+	return nil, false, nil
+}
+
+func readSecretFile(path string) ([]byte, error) {
+	b, err := ReadRegularFile(path, MaxSecretBytes)
+	if err != nil {
+		return nil, fmt.Errorf("secret file: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, fmt.Errorf("secret file %s is empty", path)
+	}
+	return b, nil
+}
+
+// credentialPath is the credential's file when the service manager passes
+// credentials, else empty. A name with a slash is refused: it would reach
+// outside the credentials directory.
+func (s Secret) credentialPath() string {
+	dir := os.Getenv(CredentialsDirEnv)
+	if s.Credential == "" || dir == "" || strings.ContainsRune(s.Credential, '/') {
+		return ""
+	}
+	return filepath.Join(dir, s.Credential)
 }
 
 // Where says where the secret is read from, for messages.
 func (s Secret) Where() string {
-	if s.File != "" {
-		return "file " + s.File
+	var w []string
+	if p := s.credentialPath(); p != "" {
+		w = append(w, "credential "+p)
 	}
-	return "environment variable " + s.Env
+	if s.File != "" {
+		w = append(w, "file "+s.File)
+	} else if s.Env != "" {
+		w = append(w, "environment variable "+s.Env)
+	}
+	return strings.Join(w, ", else ")
 }
 
 var agentIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)

@@ -30,6 +30,9 @@ const (
 	DefaultJitter             = 0.1
 	DefaultTimeout            = 30 * time.Minute
 	DefaultCompression        = "lz4"
+	// DefaultKeyCredential is the name under which the packaged systemd
+	// unit passes the fingerprint key (LoadCredential=).
+	DefaultKeyCredential = "fingerprint-key"
 )
 
 func (c *Config) applyDefaults() {
@@ -44,7 +47,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Limits.ReadBytesPerSecond, DefaultReadBytesPerSecond)
 	def(&c.Limits.PluginMemoryBytes, DefaultPluginMemory)
 	if c.FingerprintKey == (Secret{}) {
-		c.FingerprintKey.Env = "NHI_FINGERPRINT_KEY"
+		c.FingerprintKey = Secret{Credential: DefaultKeyCredential, Env: "NHI_FINGERPRINT_KEY"}
 	}
 	for i := range c.Plugins {
 		p := &c.Plugins[i]
@@ -98,6 +101,11 @@ func (c *Config) validate() error {
 	default:
 		return &FieldError{Path: "$.kafka.compression", Reason: fmt.Sprintf("%q: want none, gzip, snappy, lz4 or zstd", c.Kafka.Compression)}
 	}
+	for path, sec := range map[string]Secret{"$.fingerprint_key": c.FingerprintKey, "$.kafka.sasl.password": c.Kafka.SASL.Password} {
+		if strings.ContainsAny(sec.Credential, "/\x00") || sec.Credential == "." || sec.Credential == ".." {
+			return &FieldError{Path: path + ".credential", Reason: "a credential name, not a path"}
+		}
+	}
 	if err := c.validateSecurity(); err != nil {
 		return err
 	}
@@ -127,7 +135,7 @@ func (c *Config) validateSecurity() error {
 		return &FieldError{Path: "$.kafka.sasl.username", Reason: "required with a SASL mechanism"}
 	}
 	if s.Password == (Secret{}) {
-		return &FieldError{Path: "$.kafka.sasl.password", Reason: "required with a SASL mechanism: name an env variable or a file"}
+		return &FieldError{Path: "$.kafka.sasl.password", Reason: "required with a SASL mechanism: name a credential, an env variable or a file"}
 	}
 	if s.Mechanism == "plain" && !t.Enabled {
 		return &FieldError{Path: "$.kafka.sasl.mechanism", Reason: "plain sends the password in clear: enable kafka.tls"}

@@ -1,13 +1,12 @@
 // Package orgkey loads the organisation key under which plugins fingerprint
-// secrets. The key comes from the environment or a file, never from the
-// command line, where any user of the host could read it.
+// secrets. The key comes from a file, the service manager's credentials or
+// the environment, never from the command line, where any user of the host
+// could read it.
 package orgkey
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
-	"os"
 
 	"github.com/nhiradar/nhiradar/agent/config"
 	"github.com/nhiradar/nhiradar/plugins/sdk/secret"
@@ -16,19 +15,20 @@ import (
 // EnvVar names the environment variable that may hold the key.
 const EnvVar = "NHI_FINGERPRINT_KEY"
 
-// Load returns the key from file when one is named, else from the
-// environment. ok is false when neither provides one.
+// Load returns the key from file when one is named, else from the service
+// manager's credential (config.DefaultKeyCredential in
+// $CREDENTIALS_DIRECTORY), else from the environment. ok is false when none
+// provides one.
 func Load(file string) (key []byte, ok bool, err error) {
-	switch {
-	case file != "":
-		b, err := config.ReadRegularFile(file, config.MaxSecretBytes)
-		if err != nil {
-			return nil, false, fmt.Errorf("fingerprint key: %w", err)
-		}
-		key = bytes.TrimSpace(b)
-	case os.Getenv(EnvVar) != "":
-		key = []byte(os.Getenv(EnvVar))
-	default:
+	src := config.Secret{Credential: config.DefaultKeyCredential, Env: EnvVar}
+	if file != "" {
+		src = config.Secret{File: file}
+	}
+	key, ok, err = src.Lookup()
+	if err != nil {
+		return nil, false, fmt.Errorf("fingerprint key: %w", err)
+	}
+	if !ok {
 		return nil, false, nil
 	}
 	if len(key) < secret.MinKeyBytes {

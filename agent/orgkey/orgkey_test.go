@@ -42,3 +42,28 @@ func TestKeyFileMustBeRegular(t *testing.T) {
 		t.Fatalf("oversize key file: %v", err)
 	}
 }
+
+// TestKeyFromCredential: run by a service manager that passes the key as
+// a credential, a one-shot scan needs no key in its environment; a named
+// file still wins.
+func TestKeyFromCredential(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fingerprint-key"), []byte("the-organisation-key-as-a-credential\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := Load(""); ok || err != nil {
+		t.Fatalf("no key anywhere: ok %v, %v", ok, err)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", dir)
+	if k, ok, err := Load(""); err != nil || !ok || string(k) != "the-organisation-key-as-a-credential" {
+		t.Fatalf("credential: %q, %v, %v", k, ok, err)
+	}
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte("the-organisation-key-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, _, err := Load(file); err != nil || string(k) != "the-organisation-key-from-a-file" {
+		t.Fatalf("file beside a credential: %q, %v", k, err)
+	}
+}

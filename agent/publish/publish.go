@@ -1,12 +1,12 @@
 // Package publish sends encoded events to Kafka with a kafka-go Writer: all
 // in-sync replicas acknowledge every batch, and messages are keyed by host so
-// that one host's events stay in order within a partition.
+// that one host's events stay in order within a partition. There is one way
+// to Kafka: a Drainer over a queue, the on-disk spool for `nhi-agent run`,
+// an in-memory one for a one-shot scan (OneShot).
 package publish
 
 import (
-	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go/compress"
 	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/nhiradar/nhiradar/internal/spool"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -31,27 +32,6 @@ type Config struct {
 	// MaxAttempts is how often the writer tries a batch before it returns
 	// an error (default 10).
 	MaxAttempts int
-}
-
-// Publisher writes events to one topic.
-type Publisher struct {
-	w *kafka.Writer
-}
-
-// Message is one Kafka message as the spool holds it.
-type Message struct {
-	Key, Value []byte
-}
-
-// New returns a Publisher for cfg.
-func New(cfg Config) (*Publisher, error) {
-	if len(cfg.Brokers) == 0 {
-		return nil, fmt.Errorf("publish: no brokers configured")
-	}
-	if cfg.Topic == "" {
-		return nil, fmt.Errorf("publish: no topic configured")
-	}
-	return &Publisher{w: newWriter(cfg)}, nil
 }
 
 func newWriter(cfg Config) *kafka.Writer {
@@ -76,59 +56,18 @@ func newWriter(cfg Config) *kafka.Writer {
 	}
 }
 
-// Publish encodes and sends events and returns once Kafka acknowledged all of
-// them. An event that does not encode is an error before anything is sent.
-func (p *Publisher) Publish(ctx context.Context, events []*event.Event) error {
-	msgs := make([]kafka.Message, 0, len(events))
-	for _, e := range events {
-		b, err := event.Encode(e)
-		if err != nil {
-			return fmt.Errorf("publish: event %s: %w", e.EventID, err)
-		}
-		msgs = append(msgs, kafka.Message{Key: []byte(e.Host), Value: b, Headers: []kafka.Header{
-			{Key: "type", Value: []byte(e.Type)},
-			{Key: "schema_version", Value: []byte(fmt.Sprint(e.SchemaVersion))},
-		}})
+// Record encodes an event as the spool holds it and Kafka receives it: the
+// value is the wire encoding and the key the host, so that one host's
+// events stay in order within a partition. Both the service and the one-shot
+// scan spool through it; the Drainer sends records as they are.
+func Record(e *event.Event) (spool.Record, error) {
+	b, err := event.Encode(e)
+	if err != nil {
+		// Validation errors name the field, never its value.
+		return spool.Record{}, fmt.Errorf("encode event %s: %w", e.EventID, err)
 	}
-	wait := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := p.w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		// A topic being created, a leader election: the broker says try again.
-		// Re-sending a batch is safe, the collector de-duplicates on event id.
-		if !temporary(err) || attempt >= 8 || ctx.Err() != nil {
-			return fmt.Errorf("publish: write %d events to %s: %w", len(msgs), p.w.Topic, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("publish: write %d events to %s: %w", len(msgs), p.w.Topic, ctx.Err())
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
+	return spool.Record{Key: []byte(e.Host), Value: b}, nil
 }
-
-func temporary(err error) bool {
-	var t interface{ Temporary() bool }
-	if errors.As(err, &t) {
-		return t.Temporary()
-	}
-	var we kafka.WriteErrors
-	if errors.As(err, &we) {
-		for _, e := range we {
-			if e != nil && !temporary(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// Close flushes and closes the writer.
-func (p *Publisher) Close() error { return p.w.Close() }
 
 func orInt(v, def int) int {
 	if v > 0 {

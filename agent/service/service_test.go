@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/kardianos/service"
+
+	"github.com/nhiradar/nhiradar/agent/config"
 )
 
 // installUnit has kardianos/service's systemd implementation write the unit
@@ -58,6 +60,8 @@ func TestSystemdUnitContent(t *testing.T) {
 		"ProtectHome=read-only\n",
 		"StateDirectory=nhi-agent\n",
 		"LimitCORE=0\n",
+		// The name the agent's configuration looks for by default.
+		"LoadCredential=" + config.DefaultKeyCredential + ":/etc/nhi-agent/fingerprint.key\n",
 		"WantedBy=multi-user.target\n",
 	} {
 		if !strings.Contains(unit, want) {

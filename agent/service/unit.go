@@ -21,6 +21,10 @@ import (
 //   - ProtectProc= and ProcSubset= stay at their defaults: invisible or pid
 //     would hide the processes whose environment discovery reads.
 //   - PrivateTmp= stays off: credentials left in /tmp are findings.
+//   - LoadCredential= hands the fingerprint key to the agent in
+//     $CREDENTIALS_DIRECTORY, readable by the agent alone, so the key file
+//     can stay root's and the key never sits in the agent's environment,
+//     where every process allowed to read /proc/PID/environ would see it.
 //   - LimitCORE=0: a crashing plugin must not dump memory that held a secret.
 //   - CPUQuota and MemoryMax are backstops behind the agent's own, tighter
 //     self-limits.
@@ -42,6 +46,7 @@ Group={{UserName}}
 RestartSec=15
 TimeoutStopSec=45
 EnvironmentFile=-/etc/nhi-agent/agent.env
+LoadCredential=fingerprint-key:/etc/nhi-agent/fingerprint.key
 AmbientCapabilities=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE
 CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE
 NoNewPrivileges=yes

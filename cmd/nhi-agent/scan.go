@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nhiradar/nhiradar/agent/orgkey"
 	"github.com/nhiradar/nhiradar/agent/publish"
@@ -18,15 +19,16 @@ import (
 )
 
 type scanCmd struct {
-	Root               string   `help:"Directory standing for the host's / (a mounted image or a test tree)." type:"existingdir"`
-	Output             string   `help:"Where events go: jsonl (stdout) or kafka." enum:"jsonl,kafka" default:"jsonl"`
-	Brokers            []string `help:"Kafka brokers, for --output kafka." env:"NHI_KAFKA_BROKERS" sep:","`
-	Topic              string   `help:"Kafka topic, for --output kafka." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
-	Host               string   `help:"Host name to report (default: the root's /etc/hostname, else this machine's)."`
-	AgentID            string   `help:"Agent id to report (default: derived from the host name)." name:"agent-id"`
-	FingerprintKeyFile string   `help:"File holding the organisation fingerprint key (or set NHI_FINGERPRINT_KEY)." type:"path"`
-	Baseline           []string `help:"Report only what is new: leave out identities listed in this earlier --output jsonl file (repeatable)." type:"existingfile"`
-	Ignore             []string `help:"Leave out identities whose fingerprint or nhi_id this file lists, one per line, # comments (repeatable)." type:"existingfile"`
+	Root               string        `help:"Directory standing for the host's / (a mounted image or a test tree)." type:"existingdir"`
+	Output             string        `help:"Where events go: jsonl (stdout) or kafka." enum:"jsonl,kafka" default:"jsonl"`
+	Brokers            []string      `help:"Kafka brokers, for --output kafka." env:"NHI_KAFKA_BROKERS" sep:","`
+	Topic              string        `help:"Kafka topic, for --output kafka." default:"nhi.events" env:"NHI_KAFKA_TOPIC"`
+	PublishTimeout     time.Duration `help:"How long --output kafka waits, after the scan, for Kafka to acknowledge every event; the scan fails if some are left." default:"60s" name:"publish-timeout"`
+	Host               string        `help:"Host name to report (default: the root's /etc/hostname, else this machine's)."`
+	AgentID            string        `help:"Agent id to report (default: derived from the host name)." name:"agent-id"`
+	FingerprintKeyFile string        `help:"File holding the organisation fingerprint key (or set NHI_FINGERPRINT_KEY)." type:"path"`
+	Baseline           []string      `help:"Report only what is new: leave out identities listed in this earlier --output jsonl file (repeatable)." type:"existingfile"`
+	Ignore             []string      `help:"Leave out identities whose fingerprint or nhi_id this file lists, one per line, # comments (repeatable)." type:"existingfile"`
 	pluginFlags
 }
 
@@ -54,7 +56,7 @@ func (c *scanCmd) Run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer stop()
-	sink, flush, err := c.sink(ctx)
+	sink, flush, err := c.sink(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -92,41 +94,18 @@ func (c *scanCmd) hostName() string {
 }
 
 // sink returns where events go and a function that flushes what is buffered.
-func (c *scanCmd) sink(ctx context.Context) (scan.Sink, func(context.Context) error, error) {
+func (c *scanCmd) sink(ctx context.Context, log *slog.Logger) (scan.Sink, func(context.Context) error, error) {
 	if c.Output == "jsonl" {
 		w := bufio.NewWriter(os.Stdout)
 		enc := json.NewEncoder(w)
 		return func(_ context.Context, e *event.Event) error { return enc.Encode(e) },
 			func(context.Context) error { return w.Flush() }, nil
 	}
-	p, err := publish.New(publish.Config{Brokers: c.Brokers, Topic: c.Topic})
+	o, err := publish.StartOneShot(ctx, publish.Config{Brokers: c.Brokers, Topic: c.Topic}, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	var buf []*event.Event
-	send := func(ctx context.Context) error {
-		if len(buf) == 0 {
-			return nil
-		}
-		err := p.Publish(ctx, buf)
-		buf = buf[:0]
-		return err
-	}
-	sink := func(ctx context.Context, e *event.Event) error {
-		buf = append(buf, e)
-		if len(buf) >= 500 {
-			return send(ctx)
-		}
-		return nil
-	}
-	flush := func(ctx context.Context) error {
-		err := send(ctx)
-		if cerr := p.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	}
-	return sink, flush, nil
+	return o.Put, func(ctx context.Context) error { return o.Close(ctx, c.PublishTimeout) }, nil
 }
 
 // filtered drops observations of identities named by --baseline and

@@ -50,10 +50,7 @@ func (s *Spool) Append(recs ...Record) error {
 		return fmt.Errorf("spool: append %d records: %w", len(recs), err)
 	}
 	s.setStats(st)
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+	signal(s.notify)
 	return nil
 }
 

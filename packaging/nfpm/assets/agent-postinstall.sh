@@ -16,12 +16,13 @@ key=/etc/nhi-agent/fingerprint.key
 if [ ! -e "$key" ]; then
 	cat <<MSG
 nhi-agent: install the organisation fingerprint key before starting the service:
-  install -m 0600 -o $user -g $user /path/to/fingerprint.key $key
+  install -m 0600 -o root -g root /path/to/fingerprint.key $key
+(systemd passes it to the service as a credential: LoadCredential= in nhi-agent.service)
 then set the brokers in /etc/nhi-agent/agent.yaml and run:
   nhi-agent config check /etc/nhi-agent/agent.yaml && systemctl enable --now nhi-agent
 MSG
 elif [ "$(stat -c %a "$key")" != 600 ]; then
-	echo "nhi-agent: warning: $key has mode $(stat -c %a "$key"); it should be 0600, owned by $user" >&2
+	echo "nhi-agent: warning: $key has mode $(stat -c %a "$key"); it should be 0600, owned by root" >&2
 fi
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload >/dev/null 2>&1 || true

@@ -37,3 +37,33 @@ func TestAgentKeyNotAFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentKeyFileNotAFinding: under systemd the agent reads its key from
+// the credential systemd passes (LoadCredential=) or from the key file;
+// NHI Radar's own processes holding them open are not a finding, any other
+// process holding them is.
+func TestAgentKeyFileNotAFinding(t *testing.T) {
+	fp, err := secret.NewFingerprinter(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p    proc
+		want bool
+	}{
+		{proc{pid: 10, name: "nhi-agent", exe: "/usr/bin/nhi-agent", files: []string{"/run/credentials/nhi-agent.service/fingerprint-key"}}, false},
+		{proc{pid: 11, name: "nhi-agent", exe: "/usr/bin/nhi-agent", files: []string{"/etc/nhi-agent/fingerprint.key"}}, false},
+		{proc{pid: 12, name: "nhi-agent", exe: "/usr/bin/nhi-agent", env: []string{"CREDENTIALS_DIRECTORY=/run/credentials/nhi-agent.service"}}, false},
+		{proc{pid: 13, name: "cat", exe: "/usr/bin/cat", files: []string{"/etc/nhi-agent/fingerprint.key"}}, true},
+		{proc{pid: 14, name: "cat", exe: "/usr/bin/cat", files: []string{"/run/credentials/nhi-agent.service/fingerprint-key"}}, true},
+	} {
+		var got []*event.Event
+		r := newReporter(hostfs.New(t.TempDir()), fp, time.Now(), func(e *event.Event) error { got = append(got, e); return nil })
+		if err := r.process(c.p); err != nil {
+			t.Fatal(err)
+		}
+		if reported := len(got) > 0; reported != c.want {
+			t.Errorf("%s holding %v: reported %v, want %v", c.p.name, c.p.files, reported, c.want)
+		}
+	}
+}

@@ -25,6 +25,9 @@ func CredentialFile(p string) bool {
 			return true
 		}
 	}
+	if agentKeyFile(p) {
+		return true
+	}
 	base := path.Base(p)
 	if strings.Contains(p, "/.ssh/") && strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub") {
 		return true
@@ -37,7 +40,7 @@ func CredentialFile(p string) bool {
 // them at rest; other files by their path (with the file as principal),
 // which the credential-file findings share as location.
 func (r *reporter) openFile(p proc, file string) error {
-	if !CredentialFile(file) {
+	if !CredentialFile(file) || (isAgent(p) && agentKeyFile(file)) {
 		return nil
 	}
 	dedup := "open\x00" + file + "\x00" + p.location()

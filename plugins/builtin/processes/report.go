@@ -1,6 +1,7 @@
 package processes
 
 import (
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,14 @@ func (r *reporter) process(p proc) error {
 // agentKeyVar is the variable the agent may read its organisation
 // fingerprint key from (agent/orgkey.EnvVar; plugins import only the SDK).
 const agentKeyVar = "NHI_FINGERPRINT_KEY"
+
+// agentKeyFile reports whether path is where the agent reads its
+// organisation key: the packaged key file, or the copy systemd passes the
+// service as a credential (LoadCredential=, under /run/credentials/UNIT/).
+func agentKeyFile(p string) bool {
+	return p == "/etc/nhi-agent/fingerprint.key" ||
+		(strings.HasPrefix(p, "/run/credentials/") && path.Base(p) == "fingerprint-key")
+}
 
 // isAgent reports whether a process is NHI Radar's own (the agent, its
 // plugins, the collector, nhictl): the organisation key in its environment
