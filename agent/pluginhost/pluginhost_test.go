@@ -124,7 +124,7 @@ func TestPluginLogsReachSlog(t *testing.T) {
 	if err != nil || len(got) != 3 {
 		t.Fatalf("scan: %d events, %v", len(got), err)
 	}
-	if l := logs.String(); !strings.Contains(l, "msg=\"scan started\"") || !strings.Contains(l, "mode=ok") || !strings.Contains(l, "plugin=ok") {
+	if l := logs.String(); !strings.Contains(l, "level=WARN msg=\"scan started\"") || !strings.Contains(l, "mode=ok") || !strings.Contains(l, "plugin=ok") {
 		t.Fatalf("plugin log not forwarded:\n%s", l)
 	}
 }

@@ -116,7 +116,7 @@ func (r *Runner) ScanOne(ctx context.Context, p sdk.Plugin, job Job, sink Sink) 
 		return sink(ctx, e)
 	}
 	req := sdk.ScanRequest{Root: r.Root, Full: job.Full, FingerprintKey: r.FingerprintKey, Now: start,
-		Options: job.Options, StateDir: job.StateDir}
+		Options: job.Options, StateDir: job.StateDir, Log: r.log().With("plugin", name)}
 	res.Err = p.Scan(ctx, req, emit)
 	res.Duration = r.now().Sub(start)
 	if ctx.Err() != nil {

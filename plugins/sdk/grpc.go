@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -33,11 +35,18 @@ const PluginName = "discovery"
 type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	Impl Plugin
+	// Log is the logger Impl's scans receive on the plugin side (nil:
+	// PluginLogger on stderr, which go-plugin relays to the agent).
+	Log *slog.Logger
 }
 
 // GRPCServer implements plugin.GRPCPlugin.
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pluginpb.RegisterDiscoveryServer(s, &grpcServer{impl: p.Impl})
+	log := p.Log
+	if log == nil {
+		log = PluginLogger(os.Stderr)
+	}
+	pluginpb.RegisterDiscoveryServer(s, &grpcServer{impl: p.Impl, log: log})
 	return nil
 }
 
@@ -55,6 +64,7 @@ func PluginSet(impl Plugin) plugin.PluginSet {
 type grpcServer struct {
 	pluginpb.UnimplementedDiscoveryServer
 	impl Plugin
+	log  *slog.Logger
 }
 
 func (s *grpcServer) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.InfoResponse, error) {
@@ -64,7 +74,7 @@ func (s *grpcServer) Info(context.Context, *pluginpb.InfoRequest) (*pluginpb.Inf
 
 func (s *grpcServer) Scan(req *pluginpb.ScanRequest, stream pluginpb.Discovery_ScanServer) error {
 	r := ScanRequest{Root: req.Root, Full: req.Full, FingerprintKey: req.FingerprintKey,
-		Now: time.Unix(0, req.NowUnixNano), Options: req.Options, StateDir: req.StateDir}
+		Now: time.Unix(0, req.NowUnixNano), Options: req.Options, StateDir: req.StateDir, Log: s.log}
 	return s.impl.Scan(stream.Context(), r, func(e *event.Event) error {
 		b, err := json.Marshal(e)
 		if err != nil {
@@ -89,6 +99,8 @@ func (c *grpcClient) Info() Info {
 	return Info{Name: r.Name, Version: r.Version, Description: r.Description, LiveOnly: r.LiveOnly}
 }
 
+// Scan sends req to the plugin process; req.Log stays on this side: the
+// plugin logs to its stderr, which the plugin host relays.
 func (c *grpcClient) Scan(ctx context.Context, req ScanRequest, emit Emit) error {
 	stream, err := c.client.Scan(ctx, &pluginpb.ScanRequest{Root: req.Root, Full: req.Full,
 		FingerprintKey: req.FingerprintKey, NowUnixNano: req.Now.UnixNano(), Options: req.Options, StateDir: req.StateDir})

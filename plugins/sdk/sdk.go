@@ -6,6 +6,7 @@ package sdk
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,6 +40,21 @@ type ScanRequest struct {
 	// StateDir is a directory the plugin may keep state in between scans,
 	// such as the cache that lets an incremental scan skip unchanged files.
 	StateDir string
+	// Log is where the plugin logs (paths and counts, never content). In a
+	// plugin executable the SDK sets it to a logger whose records the agent
+	// receives at their level and with their attributes; a test sets its
+	// own. Use it through Logger.
+	Log *slog.Logger
+}
+
+// Logger returns Log, or a logger that discards everything when the
+// caller gave none: a plugin never writes to the process-wide default,
+// which belongs to whoever embeds it.
+func (r ScanRequest) Logger() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // Emit hands one event to the caller. A plugin stops scanning when Emit

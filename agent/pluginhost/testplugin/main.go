@@ -13,13 +13,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/nhiradar/nhiradar/plugins/sdk"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
-type testPlugin struct{ log hclog.Logger }
+type testPlugin struct{}
 
 func (testPlugin) Info() sdk.Info { return sdk.Info{Name: "testplugin", Version: "0.0.1"} }
 
@@ -28,7 +26,7 @@ func (p testPlugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit
 	if mode == "" {
 		mode = os.Getenv("NHI_TESTPLUGIN_MODE")
 	}
-	p.log.Info("scan started", "mode", mode, "full", req.Full)
+	req.Logger().Warn("scan started", "mode", mode, "full", req.Full)
 	emitN := func(n int) error {
 		for i := 0; i < n; i++ {
 			e := &event.Event{Type: event.TypeNHIObserved, Kind: event.KindOSServiceAccount,
@@ -72,6 +70,5 @@ func (p testPlugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit
 }
 
 func main() {
-	log := hclog.New(&hclog.LoggerOptions{JSONFormat: true, Output: os.Stderr, Level: hclog.Info})
-	sdk.Serve(testPlugin{log: log})
+	sdk.Serve(testPlugin{})
 }

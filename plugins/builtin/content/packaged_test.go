@@ -42,8 +42,9 @@ func TestPackagedSkipped(t *testing.T) {
 	run := func(opts map[string]string) (map[string]bool, string) {
 		var logs bytes.Buffer
 		got := map[string]bool{}
-		p := &Plugin{Log: slog.New(slog.NewTextHandler(&logs, nil))}
-		err := p.Scan(context.Background(), sdk.ScanRequest{Root: root, FingerprintKey: testKey, Options: opts},
+		p := &Plugin{}
+		err := p.Scan(context.Background(), sdk.ScanRequest{Root: root, FingerprintKey: testKey, Options: opts,
+			Log: slog.New(slog.NewTextHandler(&logs, nil))},
 			func(e *event.Event) error {
 				if e.Type == event.TypeNHIObserved {
 					got[e.Location] = true

@@ -24,9 +24,6 @@ const Name = "content"
 type Plugin struct {
 	// SkipFile skips files another plugin parses (builtin wires credfiles').
 	SkipFile func(hostPath string) bool
-	// Log receives per-file errors at debug level (paths only) and a summary;
-	// nil means slog.Default().
-	Log *slog.Logger
 
 	once  sync.Once
 	rules *Rules
@@ -66,10 +63,7 @@ func (p *Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) e
 	if cfg.Packaged, err = packaged.New(root, req.Options, cfg.Paths); err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	log := p.Log
-	if log == nil {
-		log = slog.Default()
-	}
+	log := req.Logger()
 	c := openCache(req.StateDir, fp, !req.Full)
 	cfg.Unchanged = c.unchanged(!req.Full)
 	s := &Scanner{Rules: p.rules, Config: cfg, Log: log}

@@ -48,10 +48,7 @@ const maxLine = 256 << 10
 var errNoted = errors.New("noted")
 
 // Plugin finds credential files on the host.
-type Plugin struct {
-	// Log receives a summary (counts and paths only); nil means slog.Default().
-	Log *slog.Logger
-}
+type Plugin struct{}
 
 // Info implements sdk.Plugin.
 func (Plugin) Info() sdk.Info {
@@ -130,11 +127,7 @@ func (p Plugin) Scan(ctx context.Context, req sdk.ScanRequest, emit sdk.Emit) er
 			errs = append(errs, err)
 		}
 	})
-	log := p.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	log.LogAttrs(ctx, slog.LevelInfo, "credfiles scan finished", append([]slog.Attr{slog.Int("findings", len(seen)),
+	req.Logger().LogAttrs(ctx, slog.LevelInfo, "credfiles scan finished", append([]slog.Attr{slog.Int("findings", len(seen)),
 		slog.Int("unchanged", cache.Reused()), slog.Int("errors", len(errs)), slog.Int("unreadable", len(problems.List()))},
 		skip.LogAttrs()...)...)
 	return errors.Join(append(errs, walkErr, cache.Save(), sdk.WarnAll(emit, &problems))...)

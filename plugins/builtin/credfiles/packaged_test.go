@@ -31,8 +31,9 @@ func TestPackagedSkipped(t *testing.T) {
 	run := func(opts map[string]string) (map[string]bool, string) {
 		var logs bytes.Buffer
 		got := map[string]bool{}
-		err := Plugin{Log: slog.New(slog.NewTextHandler(&logs, nil))}.Scan(context.Background(),
-			sdk.ScanRequest{Root: root, Full: true, FingerprintKey: testKey, Options: opts},
+		err := Plugin{}.Scan(context.Background(),
+			sdk.ScanRequest{Root: root, Full: true, FingerprintKey: testKey, Options: opts,
+				Log: slog.New(slog.NewTextHandler(&logs, nil))},
 			func(e *event.Event) error {
 				if e.Type == event.TypeNHIObserved {
 					got[e.Location] = true

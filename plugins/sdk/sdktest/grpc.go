@@ -15,20 +15,25 @@ import (
 
 // RunGRPC scans root with p behind go-plugin's gRPC client and server shims,
 // connected in process (no subprocess): what crosses the wire is what the
-// agent would receive.
+// agent would receive. Log is what the plugin logged on its side of the
+// wire.
 func RunGRPC(t testing.TB, p sdk.Plugin, root string, opts map[string]string) Result {
 	t.Helper()
 	tt, ok := t.(*testing.T)
 	if !ok {
 		t.Fatal("sdktest.RunGRPC needs a *testing.T")
 	}
-	client, _ := plugin.TestPluginGRPCConn(tt, false, sdk.PluginSet(p))
+	var log lockedBuffer
+	set := plugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{Impl: p, Log: textLogger(&log)}}
+	client, _ := plugin.TestPluginGRPCConn(tt, false, set)
 	defer client.Close()
 	raw, err := client.Dispense(sdk.PluginName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Run(t, raw.(sdk.Plugin), root, opts)
+	res := scan(raw.(sdk.Plugin), root, opts, nil)
+	res.Log = log.String()
+	return res
 }
 
 // Build compiles the plugin main package pkg (an import path or a ./ path
@@ -68,7 +73,7 @@ func RunExecutable(t testing.TB, path, root string, opts map[string]string) Resu
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := scan(raw.(sdk.Plugin), root, opts)
+	res := scan(raw.(sdk.Plugin), root, opts, nil)
 	client.Kill()
 	res.Log = log.String()
 	return res

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -42,8 +43,8 @@ type Result struct {
 	Plugin string
 	Events []*event.Event
 	Err    error
-	// Log is everything logged during the scan: slog's default logger in
-	// process, the plugin's stderr for an executable.
+	// Log is everything the plugin logged during the scan: through the
+	// scan request's logger in process, its stderr for an executable.
 	Log string
 }
 
@@ -52,30 +53,47 @@ func Request(root string, opts map[string]string) sdk.ScanRequest {
 	return sdk.ScanRequest{Root: root, Full: true, FingerprintKey: Key, Now: Now, Options: opts}
 }
 
-// logMu serialises in-process runs: they swap slog's default logger.
-var logMu sync.Mutex
-
-// Run scans root with p in process, capturing slog's default logger.
+// Run scans root with p in process, capturing what it logs through the
+// scan request's logger.
 func Run(t testing.TB, p sdk.Plugin, root string, opts map[string]string) Result {
 	t.Helper()
-	logMu.Lock()
-	defer logMu.Unlock()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	defer slog.SetDefault(prev)
-	res := scan(p, root, opts)
+	var buf lockedBuffer
+	res := scan(p, root, opts, textLogger(&buf))
 	res.Log = buf.String()
 	return res
 }
 
-func scan(p sdk.Plugin, root string, opts map[string]string) Result {
+func textLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func scan(p sdk.Plugin, root string, opts map[string]string, log *slog.Logger) Result {
 	res := Result{Plugin: p.Info().Name}
-	res.Err = p.Scan(context.Background(), Request(root, opts), func(e *event.Event) error {
+	req := Request(root, opts)
+	req.Log = log
+	res.Err = p.Scan(context.Background(), req, func(e *event.Event) error {
 		res.Events = append(res.Events, e)
 		return nil
 	})
 	return res
+}
+
+// lockedBuffer is a log destination the plugin's goroutines may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Valid completes every event's envelope as the agent does (plugin name,

@@ -3,7 +3,6 @@ package sdktest
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 
 	"github.com/nhiradar/nhiradar/plugins/sdk"
@@ -22,7 +21,7 @@ func (l leaky) Scan(_ context.Context, req sdk.ScanRequest, emit sdk.Emit) error
 	case "event":
 		e.Key = s
 	case "log":
-		slog.Info("found", "value", s)
+		req.Logger().Info("found", "value", s)
 	case "error":
 		_ = emit(e)
 		return errors.New("parse failed near " + s)
