@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -69,29 +70,86 @@ func earliest(ts ...time.Time) time.Time {
 
 func set(t time.Time) bool { return t.Unix() > 0 }
 
-// LoadIdentities reads every identity with its age.
+// LoadIdentities reads every identity with its age and presence. The two
+// halves of the inventory (identity_facts, identity_presence) run as
+// concurrent queries joined here: the server assembles both at once.
 func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
+	type presences struct {
+		by  map[string]presence
+		err error
+	}
+	done := make(chan presences, 1)
+	go func() {
+		by, err := loadPresence(ctx, src)
+		done <- presences{by, err}
+	}()
+	ids, err := loadFacts(ctx, src)
+	pr := <-done
+	if err != nil {
+		return nil, err
+	}
+	if pr.err != nil {
+		return nil, pr.err
+	}
+	in := interner{}
+	for _, id := range ids {
+		p := pr.by[id.NHIID]
+		id.StillPresent, id.PresentHosts = p.still, p.hosts
+		in.identity(id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].NHIID < ids[j].NHIID })
+	return ids, nil
+}
+
+func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
 	rows, err := src.query(ctx, "identities.sql")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*Identity
-	in := interner{}
 	for rows.Next() {
 		id := &Identity{}
-		var present uint8
 		if err := rows.Scan(&id.NHIID, &id.Kind, &id.Principal, &id.Fingerprint, &id.Hosts, &id.Locations,
-			&id.Accounts, &id.FileOwners, &id.OwnerHints, &id.FirstSeen, &id.ExpiresAt, &present,
-			&id.PresentHosts, &id.LastUsed, &id.LastEvidence, &id.LastSource, &id.CreatedAt, &id.ModifiedAt); err != nil {
+			&id.Accounts, &id.FileOwners, &id.OwnerHints, &id.FirstSeen, &id.ExpiresAt,
+			&id.LastUsed, &id.LastEvidence, &id.LastSource, &id.CreatedAt, &id.ModifiedAt); err != nil {
 			return nil, fmt.Errorf("detect: identity row: %w", err)
 		}
-		id.StillPresent = present == 1
-		in.identity(id)
 		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("detect: identities: %w", err)
+	}
+	return out, nil
+}
+
+// presence is where the latest complete full scans list an identity.
+type presence struct {
+	still bool
+	hosts []string
+}
+
+func loadPresence(ctx context.Context, src Source) (map[string]presence, error) {
+	rows, err := src.query(ctx, "presence.sql")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]presence{}
+	for rows.Next() {
+		var (
+			id    string
+			still uint8
+			p     presence
+		)
+		if err := rows.Scan(&id, &still, &p.hosts); err != nil {
+			return nil, fmt.Errorf("detect: presence row: %w", err)
+		}
+		p.still = still == 1
+		out[id] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detect: presence: %w", err)
 	}
 	return out, nil
 }

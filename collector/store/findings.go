@@ -9,7 +9,7 @@ import (
 )
 
 // views exist on every node and already read the Distributed tables.
-var views = map[string]bool{"nhi_inventory": true, "agents": true}
+var views = map[string]bool{"nhi_inventory": true, "identity_facts": true, "identity_presence": true, "agents": true}
 
 // Table names a table for reading and writing: on a cluster the Distributed
 // table over every shard's local one (a view is its own name everywhere).

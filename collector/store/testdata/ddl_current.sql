@@ -1013,3 +1013,112 @@ FROM nhi.events
 WHERE type = 'agent_heartbeat'
 GROUP BY agent_id;
 
+-- 0016_inventory_parts
+CREATE VIEW IF NOT EXISTS nhi.identity_facts  AS
+SELECT
+    nhi_id, kind, principal, fingerprint, hosts, locations, accounts, file_owners, owner_hints,
+    first_seen, last_seen, expires_at,
+    greatest(id_last_used, p_last_used)                      AS last_used,
+    if(id_last_used >= p_last_used, id_evidence, p_evidence) AS last_evidence,
+    if(id_last_used >= p_last_used, id_source, p_source)     AS last_source,
+    if(id_last_used >= p_last_used, id_actor, p_actor)       AS last_actor,
+    created_at, modified_at
+FROM (
+    SELECT * FROM (
+        SELECT * FROM (
+            SELECT
+                nhi_id,
+                anyMerge(kind)                   AS kind,
+                anyMerge(principal)              AS principal,
+                anyMerge(fingerprint)            AS fingerprint,
+                groupUniqArrayMerge(hosts)       AS hosts,
+                groupUniqArrayMerge(locations)   AS locations,
+                groupUniqArrayIfMerge(accounts)  AS accounts,
+                groupUniqArrayIfMerge(file_owners) AS file_owners,
+                groupUniqArrayArrayMerge(owner_hints) AS owner_hints,
+                minMerge(first_seen)             AS first_seen,
+                maxMerge(last_seen)              AS last_seen,
+                maxMerge(expires_at)             AS expires_at
+            FROM nhi.identity_state
+            GROUP BY nhi_id
+        ) ANY LEFT JOIN (
+            SELECT nhi_id, maxMerge(last_used) AS id_last_used, argMaxMerge(evidence) AS id_evidence,
+                argMaxMerge(source) AS id_source, argMaxMerge(actor) AS id_actor
+            FROM nhi.usage_state
+            WHERE nhi_id != ''
+            GROUP BY nhi_id
+        ) USING nhi_id
+    ) ANY LEFT JOIN (
+        SELECT principal, maxMerge(last_used) AS p_last_used, argMaxMerge(evidence) AS p_evidence,
+            argMaxMerge(source) AS p_source, argMaxMerge(actor) AS p_actor
+        FROM nhi.usage_state
+        WHERE principal != ''
+        GROUP BY principal
+    ) USING principal
+) ANY LEFT JOIN (
+    SELECT nhi_id, minIfMerge(created_at) AS created_at, minIfMerge(modified_at) AS modified_at
+    FROM nhi.identity_age_state
+    GROUP BY nhi_id
+) USING nhi_id;
+
+-- 0016_inventory_parts
+CREATE VIEW IF NOT EXISTS nhi.identity_presence  AS
+SELECT nhi_id, max(present) AS still_present, groupUniqArrayIf(host, present = 1) AS present_hosts
+FROM (
+    SELECT nhi_id, host,
+        if(scan_started = toDateTime(0), 1,
+            last_seen >= scan_started
+            OR arrayExists((u, l) -> l = u OR startsWith(l, concat(u, '/')), unreadable, replicate(location, unreadable))) AS present
+    FROM (
+        SELECT * FROM (
+            SELECT * FROM (
+                SELECT host, plugin, nhi_id, max(at) AS last_seen
+                FROM (
+                    SELECT host, plugin, nhi_id, maxMerge(last_seen) AS at
+                    FROM nhi.sighting_state
+                    GROUP BY host, plugin, nhi_id
+                    UNION ALL
+                    SELECT host, plugin, nhi_id, maxMerge(last_listed) AS at
+                    FROM nhi.listing_state
+                    GROUP BY host, plugin, nhi_id
+                )
+                GROUP BY host, plugin, nhi_id
+            ) ANY LEFT JOIN (
+                SELECT host, plugin, max(started) AS scan_started, argMax(unreadable, started) AS unreadable
+                FROM (
+                    SELECT * FROM (
+                        SELECT host, plugin, scan_id,
+                            maxMerge(started_at) AS started, maxMerge(full) AS full, maxMerge(parts) AS parts,
+                            length(groupUniqArrayMerge(parts_seen)) AS got
+                        FROM nhi.scan_state
+                        GROUP BY host, plugin, scan_id
+                    ) ANY LEFT JOIN (
+                        SELECT host, plugin, scan_id, groupUniqArrayArrayMerge(unreadable) AS unreadable
+                        FROM nhi.scan_unreadable_state
+                        GROUP BY host, plugin, scan_id
+                    ) USING (host, plugin, scan_id)
+                )
+                WHERE full = 1 AND got >= parts
+                GROUP BY host, plugin
+            ) USING (host, plugin)
+        ) ANY LEFT JOIN (
+            SELECT host, nhi_id, groupUniqArray(location) AS host_locations
+            FROM nhi.file_state
+            GROUP BY host, nhi_id
+        ) USING (host, nhi_id)
+    ) LEFT ARRAY JOIN host_locations AS location
+)
+GROUP BY nhi_id;
+
+-- 0016_inventory_parts
+DROP TABLE IF EXISTS nhi.nhi_inventory;
+
+-- 0016_inventory_parts
+CREATE VIEW IF NOT EXISTS nhi.nhi_inventory  AS
+SELECT
+    nhi_id, kind, principal, fingerprint, hosts, locations, accounts, file_owners, owner_hints,
+    first_seen, last_seen, expires_at, still_present, present_hosts,
+    last_used, last_evidence, last_source, last_actor, created_at, modified_at
+FROM nhi.identity_facts
+ANY LEFT JOIN (SELECT nhi_id, still_present, present_hosts FROM nhi.identity_presence) USING nhi_id;
+
