@@ -176,8 +176,11 @@ func (e *Env) UnobservableWhy(nhiID string) string {
 	if !ok || id == nil {
 		return ""
 	}
-	return fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
-		strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))
+	if id.unobservable == "" { // once per identity: every rule's findings repeat it
+		id.unobservable = fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
+			strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))
+	}
+	return id.unobservable
 }
 
 func dormantFinding(env *Env, id *Identity, cov *usageSource, after, neverAfter time.Duration, from time.Time) *Finding {

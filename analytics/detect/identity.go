@@ -22,7 +22,8 @@ type Identity struct {
 	LastUsed                                    time.Time
 	LastEvidence, LastSource                    string
 
-	own *owners.Ownership
+	own          *owners.Ownership
+	unobservable string // UnobservableWhy's sentence, once built
 }
 
 // Policy is the identity as the policy sees it.

@@ -5,9 +5,11 @@ package findings
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"hash/fnv"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // States of a finding.
@@ -198,23 +200,27 @@ func fromObservation(prev *Finding, o *Observation, now time.Time) *Finding {
 }
 
 // Digest sums a finding row's content, when it was last detected aside:
-// two rows of one finding with one digest say the same thing.
+// two rows of one finding with one digest say the same thing. xxhash, not
+// FNV's byte at a time: an analysis sums every finding it observes, and
+// FNV took 0.7 of a 200,000-identity fleet's 10 s (rows stored with an
+// FNV digest are rewritten once, as rows from before digests were).
 func (f *Finding) Digest() uint64 {
-	h := fnv.New64a()
+	var arr [2048]byte // one sum over one buffer: a write per string cost more than the hashing
+	b := arr[:0]
 	put := func(ss ...string) {
 		for _, s := range ss {
-			h.Write([]byte(s))
-			h.Write([]byte{0})
+			b = append(append(b, s...), 0)
 		}
-		h.Write([]byte{1})
+		b = append(b, 1)
 	}
-	put(f.FindingID, f.Rule, f.Severity, f.State, f.NHIID, f.Kind, f.Principal, f.Owner, f.OwnerStatus, f.Policy,
-		f.FirstDetected.UTC().Format(time.RFC3339), f.ResolvedAt.UTC().Format(time.RFC3339))
+	put(f.FindingID, f.Rule, f.Severity, f.State, f.NHIID, f.Kind, f.Principal, f.Owner, f.OwnerStatus, f.Policy)
+	b = binary.LittleEndian.AppendUint64(b, uint64(f.FirstDetected.Unix()))
+	b = binary.LittleEndian.AppendUint64(b, uint64(f.ResolvedAt.Unix()))
 	put(f.Hosts...)
 	put(f.Locations...)
 	put(f.Evidence...)
 	put(f.Controls...)
-	return h.Sum64()
+	return xxhash.Sum64(b)
 }
 
 // Record is what an analysis needs of a stored finding to move it on
