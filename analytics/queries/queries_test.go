@@ -74,7 +74,7 @@ func TestAgentsViewReadsTopLevelFields(t *testing.T) {
 	var cpu float64
 	var rss, depth int64
 	err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
-		err := st.Conn().QueryRow(ctx, "SELECT cpu_percent, rss_bytes, spool_depth FROM "+st.Database()+".agents WHERE agent_id = 'agent-db-01'").Scan(&cpu, &rss, &depth)
+		err := st.Conn().QueryRow(ctx, "SELECT cpu_percent, rss_bytes, spool_depth FROM agents WHERE agent_id = 'agent-db-01'").Scan(&cpu, &rss, &depth)
 		return err == nil, nil
 	})
 	if err != nil || cpu != 0.5 || rss != 20<<20 || depth != 5000 {

@@ -11,13 +11,14 @@ import (
 // views exist on every node and already read the Distributed tables.
 var views = map[string]bool{"nhi_inventory": true, "identity_facts": true, "identity_presence": true, "agents": true}
 
-// Table names a table for reading and writing: on a cluster the Distributed
-// table over every shard's local one (a view is its own name everywhere).
+// Table names a table for reading and writing in the connection's default
+// database: on a cluster the Distributed table over every shard's local
+// one (a view is its own name everywhere).
 func (s *Store) Table(name string) string {
 	if views[name] {
-		return s.cfg.Database + "." + name
+		return name
 	}
-	return s.cfg.Database + "." + name + distSuffix(s.cfg.Cluster)
+	return name + distSuffix(s.cfg.Cluster)
 }
 
 const findingColumns = `finding_id, rule, severity, state, nhi_id, kind, principal, hosts, locations,

@@ -18,6 +18,9 @@ func TestHeartbeatJSONBeforeUpgrade(t *testing.T) {
 	if err := st.Conn().Exec(ctx, "CREATE DATABASE "+st.Database()); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.dial(ctx, st.Database()); err != nil { // as Migrate does once it created the database
+		t.Fatal(err)
+	}
 	ms, err := Migrations(st.Database(), "", FeaturesFor(st.ServerVersion()), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -51,8 +54,7 @@ func TestHeartbeatJSONBeforeUpgrade(t *testing.T) {
 	var depth, rss, pauses int64
 	var cpu, budgetCPU float64
 	var throttled uint8
-	err = st.Conn().QueryRow(ctx, "SELECT hb_version, hb_spool_depth, hb_rss_bytes, hb_cpu_percent, hb_budget_cpu_percent, hb_budget_pauses, hb_budget_throttled, hb_budget_reason FROM "+
-		st.Database()+".events WHERE type = 'agent_heartbeat'").Scan(&version, &depth, &rss, &cpu, &budgetCPU, &pauses, &throttled, &reason)
+	err = st.Conn().QueryRow(ctx, "SELECT hb_version, hb_spool_depth, hb_rss_bytes, hb_cpu_percent, hb_budget_cpu_percent, hb_budget_pauses, hb_budget_throttled, hb_budget_reason FROM events WHERE type = 'agent_heartbeat'").Scan(&version, &depth, &rss, &cpu, &budgetCPU, &pauses, &throttled, &reason)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestHeartbeatJSONBeforeUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	var agents uint64
-	err = st.Conn().QueryRow(ctx, "SELECT count(), any(version), toInt64(any(spool_depth)), toFloat64(any(cpu_percent)) FROM "+st.Database()+".agents").Scan(&agents, &version, &depth, &cpu)
+	err = st.Conn().QueryRow(ctx, "SELECT count(), any(version), toInt64(any(spool_depth)), toFloat64(any(cpu_percent)) FROM agents").Scan(&agents, &version, &depth, &cpu)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestPreparedInsertAgain(t *testing.T) {
 		}
 	}
 	var n, distinct uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+st.Database()+".events").Scan(&n, &distinct); err != nil {
+	if err := st.Conn().QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM events").Scan(&n, &distinct); err != nil {
 		t.Fatal(err)
 	}
 	if distinct != 2 || n < 2 {

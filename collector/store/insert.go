@@ -61,7 +61,7 @@ func (p *Prepared) appendPending() error {
 	}
 	if p.batch == nil {
 		s := p.st
-		b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.cfg.Database+".events"+distSuffix(s.cfg.Cluster)+" ("+strings.Join(EventColumns(), ", ")+")",
+		b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.Table("events")+" ("+strings.Join(EventColumns(), ", ")+")",
 			driver.WithReleaseConnection())
 		if err != nil {
 			return fmt.Errorf("store: prepare insert: %w", err)

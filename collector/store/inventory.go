@@ -36,7 +36,7 @@ func (s *Store) Inventory(ctx context.Context) ([]InventoryRow, error) {
 	q := `SELECT nhi_id, kind, principal, fingerprint, arraySort(hosts), arraySort(locations),
 		arraySort(accounts), arraySort(owner_hints), first_seen, last_seen, expires_at,
 		still_present, arraySort(present_hosts), last_used, last_evidence, last_source, last_actor
-		FROM ` + s.cfg.Database + `.nhi_inventory ORDER BY kind, principal, nhi_id`
+		FROM nhi_inventory ORDER BY kind, principal, nhi_id`
 	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("store: inventory: %w", err)

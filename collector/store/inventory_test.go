@@ -96,7 +96,7 @@ func TestInventoryDerived(t *testing.T) {
 	var agents, depth, dropped int64
 	var version string
 	var last time.Time
-	row := st.Conn().QueryRow(ctx, "SELECT toInt64(count()), toInt64(any(spool_depth)), toInt64(any(dropped)), any(version), any(last_seen) FROM "+st.Database()+".agents")
+	row := st.Conn().QueryRow(ctx, "SELECT toInt64(count()), toInt64(any(spool_depth)), toInt64(any(dropped)), any(version), any(last_seen) FROM agents")
 	if err := row.Scan(&agents, &depth, &dropped, &version, &last); err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +154,9 @@ func TestUpgradeBackfills(t *testing.T) {
 	if err := st.Conn().Exec(ctx, "CREATE DATABASE "+st.Database()); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.dial(ctx, st.Database()); err != nil { // as Migrate does once it created the database
+		t.Fatal(err)
+	}
 	ms, err := Migrations(st.Database(), "", FeaturesFor(st.ServerVersion()), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +191,7 @@ func TestUpgradeBackfills(t *testing.T) {
 		t.Fatalf("inventory after upgrade = %+v, want the identity stored before it", inv)
 	}
 	var agents uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+st.Database()+".agents").Scan(&agents); err != nil || agents != 1 {
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM agents").Scan(&agents); err != nil || agents != 1 {
 		t.Fatalf("agents after upgrade = %d (%v), want 1", agents, err)
 	}
 }
@@ -205,7 +208,7 @@ func insertAsBefore(t *testing.T, st *Store, added []string, events ...*event.Ev
 			keep, cols = append(keep, i), append(cols, c)
 		}
 	}
-	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO "+st.Database()+".events ("+strings.Join(cols, ", ")+")")
+	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO events ("+strings.Join(cols, ", ")+")")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestConcurrentMigrateAppliesEachOnce(t *testing.T) {
 		t.Fatalf("applied between them:\n%v\nwant each once:\n%v", applied, want)
 	}
 	var rows, versions uint64
-	if err := stores[0].Conn().QueryRow(ctx, "SELECT count(), uniqExact(version) FROM "+stores[0].Database()+".schema_migrations").Scan(&rows, &versions); err != nil {
+	if err := stores[0].Conn().QueryRow(ctx, "SELECT count(), uniqExact(version) FROM schema_migrations").Scan(&rows, &versions); err != nil {
 		t.Fatal(err)
 	}
 	if rows != uint64(len(ms)) || versions != uint64(len(ms)) {

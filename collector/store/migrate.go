@@ -129,7 +129,11 @@ func splitStatements(script string) []string {
 }
 
 // Migrate creates the database and applies every migration not yet recorded
-// in schema_migrations. It is safe to run again, and from several collectors
+// in schema_migrations. Queries name tables alone (the database is the
+// connection's default); the schema's own statements name it, because views
+// and Distributed engines store the database they read, ON CLUSTER DDL
+// resolves bare names on each node against that node's default, and the
+// database may not exist when they start. It is safe to run again, and from several collectors
 // at once: they take turns through the migration lock (lock.go), and every
 // statement is idempotent besides, for a run cut short.
 func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
@@ -139,6 +143,11 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 	}
 	if err := s.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db+onCluster); err != nil {
 		return nil, fmt.Errorf("store: create database %s: %w", db, err)
+	}
+	if !s.bound {
+		if err := s.dial(ctx, db); err != nil {
+			return nil, err
+		}
 	}
 	lock, err := s.lockMigrations(ctx)
 	if err != nil {

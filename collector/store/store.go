@@ -6,6 +6,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -32,8 +33,11 @@ type Config struct {
 // Store is a connection to ClickHouse.
 type Store struct {
 	conn driver.Conn
-	cfg  Config
-	ver  Version
+	// bound says conn's default database is cfg.Database: false only
+	// until Migrate has created a database that did not exist.
+	bound bool
+	cfg   Config
+	ver   Version
 	// lockTTL is how long the migration lock outlives a holder that stops
 	// renewing it (defaultLockTTL when zero; tests shorten it).
 	lockTTL time.Duration
@@ -55,13 +59,34 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Username == "" {
 		cfg.Username = "default"
 	}
-	timeout := cfg.DialTimeout
+	s := &Store{cfg: cfg}
+	if err := s.dial(ctx, cfg.Database); err != nil {
+		var exc *clickhouse.Exception
+		if !errors.As(err, &exc) || exc.Code != unknownDatabase {
+			return nil, err
+		}
+		// Not created yet: Migrate creates it and binds the connection.
+		if err := s.dial(ctx, ""); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// unknownDatabase is ClickHouse's code for a default database that does
+// not exist (UNKNOWN_DATABASE).
+const unknownDatabase = 81
+
+// dial opens the connection with database as every query's default: the
+// statements name tables alone, and analysts' SQL runs as written.
+func (s *Store) dial(ctx context.Context, database string) error {
+	timeout := s.cfg.DialTimeout
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        cfg.Addr,
-		Auth:        clickhouse.Auth{Username: cfg.Username, Password: cfg.Password},
+		Addr:        s.cfg.Addr,
+		Auth:        clickhouse.Auth{Database: database, Username: s.cfg.Username, Password: s.cfg.Password},
 		DialTimeout: timeout,
 		// A batch is sent a column at a time once the buffer holds 1 MiB,
 		// and the buffer is dropped with the connection's release: kept,
@@ -70,18 +95,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		FreeBufOnConnRelease: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %v: %w", cfg.Addr, err)
+		return fmt.Errorf("store: open %v: %w", s.cfg.Addr, err)
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("store: ping ClickHouse at %v: %w", cfg.Addr, err)
+		return fmt.Errorf("store: ping ClickHouse at %v: %w", s.cfg.Addr, err)
 	}
 	sv, err := conn.ServerVersion()
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("store: server version: %w", err)
+		return fmt.Errorf("store: server version: %w", err)
 	}
-	return &Store{conn: conn, cfg: cfg, ver: Version{sv.Version.Major, sv.Version.Minor}}, nil
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	s.conn, s.bound, s.ver = conn, database != "", Version{sv.Version.Major, sv.Version.Minor}
+	return nil
 }
 
 // Close closes the connection.

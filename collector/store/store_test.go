@@ -65,7 +65,7 @@ func TestInsertAndDeduplicate(t *testing.T) {
 		}
 	}
 	var final uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+st.Database()+".events FINAL").Scan(&final); err != nil {
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM events FINAL").Scan(&final); err != nil {
 		t.Fatal(err)
 	}
 	if final != 2 {
@@ -73,7 +73,7 @@ func TestInsertAndDeduplicate(t *testing.T) {
 	}
 	var keys, values []string
 	var exp time.Time
-	if err := st.Conn().QueryRow(ctx, "SELECT attr_keys, attr_values, expires_at FROM "+st.Database()+".events WHERE event_id = ? LIMIT 1", a.EventID).Scan(&keys, &values, &exp); err != nil {
+	if err := st.Conn().QueryRow(ctx, "SELECT attr_keys, attr_values, expires_at FROM events WHERE event_id = ? LIMIT 1", a.EventID).Scan(&keys, &values, &exp); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(keys, ",") != "profile,region" || strings.Join(values, ",") != "default,eu-west-1" || !exp.Equal(*a.ExpiresAt) {
