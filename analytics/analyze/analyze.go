@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.index(prev)
 	a.env = detect.NewEnv(opt.Policy, now, ids)
-	a.env.Stored = a.active
+	a.env.Stored, a.env.StoredIDs = a.active, a.activeIDs
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
@@ -170,6 +171,18 @@ func (a *analysis) index(prev []findings.Record) {
 func (a *analysis) active(findingID string) bool {
 	p := a.prev[findingID]
 	return p != nil && p.State != findings.Resolved
+}
+
+// activeIDs lists the identities with an unresolved stored finding of rule.
+func (a *analysis) activeIDs(rule string) []string {
+	var out []string
+	for _, p := range a.prev {
+		if p.Rule == rule && p.State != findings.Resolved {
+			out = append(out, p.NHIID)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // observe moves one rule's findings through the state machine, in

@@ -72,6 +72,10 @@ type Env struct {
 	// Stored, when set, says whether a finding is stored and not resolved:
 	// only their resolutions need a reason (Cleared).
 	Stored func(findingID string) bool
+	// StoredIDs, when set, lists the identities with a stored unresolved
+	// finding of a rule: a detector that narrows its query to what may
+	// hold keeps them, to resolve them with current facts.
+	StoredIDs func(rule string) []string
 	// Took is how long each rule took (its queries and decisions), in the
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step

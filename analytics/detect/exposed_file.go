@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
@@ -20,15 +23,30 @@ type fileMode struct {
 }
 
 func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
-	facts, err := queryFileModes(ctx, src)
+	all, stored := uint8(1), []string(nil)
+	if env.StoredIDs != nil {
+		all, stored = 0, env.StoredIDs(findings.ExposedFile)
+	}
+	facts, err := queryFileModes(ctx, src, all, stored)
 	if err != nil {
 		return nil, err
 	}
 	return evalExposedFile(env, facts), nil
 }
 
-func queryFileModes(ctx context.Context, src Source) ([]fileMode, error) {
-	rows, err := src.query(ctx, "exposed_file.sql")
+func queryFileModes(ctx context.Context, src Source, all uint8, stored []string) ([]fileMode, error) {
+	// The ids go as external data: tens of thousands of them inlined
+	// would pass the server's max_query_size.
+	tbl, err := ext.NewTable("stored", ext.Column("nhi_id", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("exposed_file: stored findings table: %w", err)
+	}
+	for _, id := range stored {
+		if err := tbl.Append(id); err != nil {
+			return nil, fmt.Errorf("exposed_file: stored findings table: %w", err)
+		}
+	}
+	rows, err := src.query(clickhouse.Context(ctx, clickhouse.WithExternalTable(tbl)), "exposed_file.sql", all)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func TestQueries(t *testing.T) {
 		t.Fatalf("reused and cross_environment facts %+v", spread)
 	}
 
-	modes, err := queryFileModes(ctx, src)
+	modes, err := queryFileModes(ctx, src, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestExposedFileMoved(t *testing.T) {
 	if err := st.InsertEvents(ctx, []*event.Event{moved}); err != nil {
 		t.Fatal(err)
 	}
-	modes, err := queryFileModes(ctx, src)
+	modes, err := queryFileModes(ctx, src, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +160,47 @@ func TestExposedFileMoved(t *testing.T) {
 	}
 	if len(onProd) != 1 || onProd[0].Location != "/etc/app/credentials" {
 		t.Fatalf("prod-web-1 modes %+v", onProd)
+	}
+}
+
+// TestExposedFileNarrowed: with the stored findings known, the query
+// returns only what may hold (a readable or foreign-owned file) and the
+// identities of stored findings, which need their current modes to
+// resolve; a private file of an identity without a finding stays out.
+func TestExposedFileNarrowed(t *testing.T) {
+	src, st := fixtureSource(t)
+	ctx := context.Background()
+	at := analyzetest.T0.Add(48 * time.Hour)
+	private := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindAWSAccessKey,
+		Principal: "AKIAFIXTUREPRIVATE01", Fingerprint: analyzetest.Fingerprint("a private fixture secret"),
+		Location: "/etc/private/credentials", FileMode: "0600", Time: at}
+	private.Complete("agent-prod-web-1", "prod-web-1", at)
+	if err := st.InsertEvents(ctx, []*event.Event{private}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(all uint8, stored []string) (id string, exposed int) {
+		t.Helper()
+		modes, err := queryFileModes(ctx, src, all, stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range modes {
+			if m.Location == private.Location {
+				id = m.NHIID
+			} else if len(exposure(m)) > 0 {
+				exposed++
+			}
+		}
+		return id, exposed
+	}
+	id, exposedAll := find(1, nil)
+	if id == "" || exposedAll == 0 {
+		t.Fatalf("unnarrowed: private file's identity %q, %d exposed files", id, exposedAll)
+	}
+	if got, exposed := find(0, nil); got != "" || exposed != exposedAll {
+		t.Fatalf("narrowed without stored findings: private file's identity %q returned, %d of %d exposed files", got, exposed, exposedAll)
+	}
+	if got, _ := find(0, []string{id}); got != id {
+		t.Fatalf("narrowed with a stored finding of %s: not returned", id)
 	}
 }
