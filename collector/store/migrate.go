@@ -212,30 +212,52 @@ func (s *Store) migrate(ctx context.Context, db, onCluster string) (applied []st
 	return applied, nil
 }
 
-// addColumn matches the one statement ClickHouse 18.16 cannot make
-// idempotent itself (it has no ADD COLUMN IF NOT EXISTS).
-var addColumn = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+)\s+(?:ON CLUSTER \S+\s+)?ADD COLUMN (\w+)\s`)
+// alterAdd matches the one statement ClickHouse 18.16 cannot make
+// idempotent itself (it has no ADD COLUMN IF NOT EXISTS): an ALTER TABLE
+// of one or more ADD COLUMN clauses.
+var alterAdd = regexp.MustCompile(`^(ALTER TABLE (\w+)\.(\w+)\s+(?:ON CLUSTER \S+\s+)?)ADD COLUMN\s`)
 
-// exec runs one migration statement; an ADD COLUMN whose column exists is
-// done already (by another collector, or a run cut short).
+// exec runs one migration statement. Of an ADD COLUMN, only the columns
+// not there yet are added: another collector, or a run cut short, may
+// have added them.
 func (s *Store) exec(ctx context.Context, stmt string) error {
-	m := addColumn.FindStringSubmatch(stmt)
+	m := alterAdd.FindStringSubmatch(stmt)
 	if m == nil {
 		return s.conn.Exec(ctx, stmt)
 	}
-	if has, err := s.hasColumn(ctx, m[1], m[2], m[3]); err != nil || has {
+	head, db, table := m[1], m[2], m[3]
+	missing, err := s.missingColumns(ctx, db, table, stmt[len(head):])
+	if err != nil || len(missing) == 0 {
 		return err
 	}
-	err := s.conn.Exec(ctx, stmt)
+	err = s.conn.Exec(ctx, head+strings.Join(missing, ",\n"))
 	if err == nil {
 		return nil
 	}
 	// Collectors of a group migrate at once: another may have added the
-	// column between the check and the ALTER.
-	if has, herr := s.hasColumn(ctx, m[1], m[2], m[3]); herr == nil && has {
+	// columns between the check and the ALTER.
+	if again, merr := s.missingColumns(ctx, db, table, stmt[len(head):]); merr == nil && len(again) == 0 {
 		return nil
 	}
 	return err
+}
+
+// missingColumns returns the ADD COLUMN clauses of clauses whose column
+// the table lacks.
+func (s *Store) missingColumns(ctx context.Context, db, table, clauses string) ([]string, error) {
+	var missing []string
+	for _, c := range strings.Split(clauses, "ADD COLUMN")[1:] {
+		c = strings.TrimSuffix(strings.TrimSpace(c), ",")
+		name := strings.Fields(c)[0]
+		has, err := s.hasColumn(ctx, db, table, name)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			missing = append(missing, "ADD COLUMN "+c)
+		}
+	}
+	return missing, nil
 }
 
 func (s *Store) hasColumn(ctx context.Context, db, table, column string) (bool, error) {

@@ -87,3 +87,27 @@ func TestPolicyChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestAddColumnsPartlyThere: an ALTER of several ADD COLUMN clauses whose
+// first columns another run already added adds only the missing ones.
+func TestAddColumnsPartlyThere(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Conn().Exec(ctx, "CREATE TABLE "+st.Database()+".partly (a UInt8, heartbeat String, x String) ENGINE = MergeTree ORDER BY a"); err != nil {
+		t.Fatal(err)
+	}
+	stmt := "ALTER TABLE " + st.Database() + ".partly\n    ADD COLUMN x String AFTER heartbeat,\n    ADD COLUMN y Int64 DEFAULT toInt64(length(heartbeat)) AFTER x"
+	for i := range 2 {
+		if err := st.exec(ctx, stmt); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	for _, c := range []string{"x", "y"} {
+		if has, err := st.hasColumn(ctx, st.Database(), "partly", c); err != nil || !has {
+			t.Fatalf("column %s: %v %v", c, has, err)
+		}
+	}
+}

@@ -4,30 +4,35 @@
 -- Rows stored before this migration compute the scalars from their JSON
 -- (a DEFAULT is evaluated for parts that lack the column); their ips and
 -- plugin lists, which visitParamExtract cannot read, stay empty.
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_version String DEFAULT visitParamExtractString(heartbeat, 'version') AFTER heartbeat;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_os String DEFAULT visitParamExtractString(heartbeat, 'os') AFTER hb_version;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_platform String DEFAULT visitParamExtractString(heartbeat, 'platform') AFTER hb_os;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_kernel String DEFAULT visitParamExtractString(heartbeat, 'kernel') AFTER hb_platform;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_boot_time DateTime AFTER hb_kernel;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_ips Array(String) AFTER hb_boot_time;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_spool_depth Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_depth') AFTER hb_ips;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_spool_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_bytes') AFTER hb_spool_depth;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_dropped Int64 DEFAULT visitParamExtractInt(heartbeat, 'dropped') AFTER hb_spool_bytes;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_spool_resets Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_resets') AFTER hb_dropped;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_cpu_percent Float64 DEFAULT visitParamExtractFloat(heartbeat, 'cpu_percent') AFTER hb_spool_resets;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_rss_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'rss_bytes') AFTER hb_cpu_percent;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_budget_cpu_percent Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'cpu_percent') AFTER hb_rss_bytes;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_budget_read_bytes_per_second Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'read_bytes_per_second') AFTER hb_budget_cpu_percent;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_budget_throttled UInt8 DEFAULT visitParamExtractBool(visitParamExtractRaw(heartbeat, 'budget'), 'throttled') AFTER hb_budget_read_bytes_per_second;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_budget_pauses Int64 DEFAULT visitParamExtractInt(visitParamExtractRaw(heartbeat, 'budget'), 'pauses') AFTER hb_budget_throttled;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_budget_reason String DEFAULT visitParamExtractString(visitParamExtractRaw(heartbeat, 'budget'), 'reason') AFTER hb_budget_pauses;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_name Array(String) AFTER hb_budget_reason;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_state Array(String) AFTER hb_plugin_name;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_last_scan Array(DateTime) AFTER hb_plugin_state;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_restarts Array(Int64) AFTER hb_plugin_last_scan;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_last_error Array(String) AFTER hb_plugin_restarts;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_rss_bytes Array(Int64) AFTER hb_plugin_last_error;
-ALTER TABLE {{.DB}}.events {{.OnCluster}} ADD COLUMN hb_plugin_limit_reached Array(String) AFTER hb_plugin_rss_bytes;
+-- One ALTER for all of them: on a cluster each ALTER ... ON CLUSTER is a
+-- distributed DDL task, and 18.16's replicas race on a replicated table's
+-- ALTER tasks (one applies it, the other finds the column there, fails
+-- to mark the task done and stops taking tasks), so fewer tasks, fewer races.
+ALTER TABLE {{.DB}}.events {{.OnCluster}}
+    ADD COLUMN hb_version String DEFAULT visitParamExtractString(heartbeat, 'version') AFTER heartbeat,
+    ADD COLUMN hb_os String DEFAULT visitParamExtractString(heartbeat, 'os') AFTER hb_version,
+    ADD COLUMN hb_platform String DEFAULT visitParamExtractString(heartbeat, 'platform') AFTER hb_os,
+    ADD COLUMN hb_kernel String DEFAULT visitParamExtractString(heartbeat, 'kernel') AFTER hb_platform,
+    ADD COLUMN hb_boot_time DateTime AFTER hb_kernel,
+    ADD COLUMN hb_ips Array(String) AFTER hb_boot_time,
+    ADD COLUMN hb_spool_depth Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_depth') AFTER hb_ips,
+    ADD COLUMN hb_spool_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_bytes') AFTER hb_spool_depth,
+    ADD COLUMN hb_dropped Int64 DEFAULT visitParamExtractInt(heartbeat, 'dropped') AFTER hb_spool_bytes,
+    ADD COLUMN hb_spool_resets Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_resets') AFTER hb_dropped,
+    ADD COLUMN hb_cpu_percent Float64 DEFAULT visitParamExtractFloat(heartbeat, 'cpu_percent') AFTER hb_spool_resets,
+    ADD COLUMN hb_rss_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'rss_bytes') AFTER hb_cpu_percent,
+    ADD COLUMN hb_budget_cpu_percent Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'cpu_percent') AFTER hb_rss_bytes,
+    ADD COLUMN hb_budget_read_bytes_per_second Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'read_bytes_per_second') AFTER hb_budget_cpu_percent,
+    ADD COLUMN hb_budget_throttled UInt8 DEFAULT visitParamExtractBool(visitParamExtractRaw(heartbeat, 'budget'), 'throttled') AFTER hb_budget_read_bytes_per_second,
+    ADD COLUMN hb_budget_pauses Int64 DEFAULT visitParamExtractInt(visitParamExtractRaw(heartbeat, 'budget'), 'pauses') AFTER hb_budget_throttled,
+    ADD COLUMN hb_budget_reason String DEFAULT visitParamExtractString(visitParamExtractRaw(heartbeat, 'budget'), 'reason') AFTER hb_budget_pauses,
+    ADD COLUMN hb_plugin_name Array(String) AFTER hb_budget_reason,
+    ADD COLUMN hb_plugin_state Array(String) AFTER hb_plugin_name,
+    ADD COLUMN hb_plugin_last_scan Array(DateTime) AFTER hb_plugin_state,
+    ADD COLUMN hb_plugin_restarts Array(Int64) AFTER hb_plugin_last_scan,
+    ADD COLUMN hb_plugin_last_error Array(String) AFTER hb_plugin_restarts,
+    ADD COLUMN hb_plugin_rss_bytes Array(Int64) AFTER hb_plugin_last_error,
+    ADD COLUMN hb_plugin_limit_reached Array(String) AFTER hb_plugin_rss_bytes;
 {{if .Cluster}}DROP TABLE IF EXISTS {{.DB}}.events_all {{.OnCluster}};
 {{end}}{{dist "events" "cityHash64(event_id)"}}
 -- The agents' state from the typed columns. Heartbeats stored while the

@@ -920,76 +920,31 @@ FROM (
 ALTER TABLE nhi.findings  ADD COLUMN digest UInt64 AFTER policy;
 
 -- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_version String DEFAULT visitParamExtractString(heartbeat, 'version') AFTER heartbeat;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_os String DEFAULT visitParamExtractString(heartbeat, 'os') AFTER hb_version;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_platform String DEFAULT visitParamExtractString(heartbeat, 'platform') AFTER hb_os;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_kernel String DEFAULT visitParamExtractString(heartbeat, 'kernel') AFTER hb_platform;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_boot_time DateTime AFTER hb_kernel;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_ips Array(String) AFTER hb_boot_time;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_spool_depth Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_depth') AFTER hb_ips;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_spool_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_bytes') AFTER hb_spool_depth;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_dropped Int64 DEFAULT visitParamExtractInt(heartbeat, 'dropped') AFTER hb_spool_bytes;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_spool_resets Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_resets') AFTER hb_dropped;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_cpu_percent Float64 DEFAULT visitParamExtractFloat(heartbeat, 'cpu_percent') AFTER hb_spool_resets;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_rss_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'rss_bytes') AFTER hb_cpu_percent;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_budget_cpu_percent Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'cpu_percent') AFTER hb_rss_bytes;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_budget_read_bytes_per_second Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'read_bytes_per_second') AFTER hb_budget_cpu_percent;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_budget_throttled UInt8 DEFAULT visitParamExtractBool(visitParamExtractRaw(heartbeat, 'budget'), 'throttled') AFTER hb_budget_read_bytes_per_second;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_budget_pauses Int64 DEFAULT visitParamExtractInt(visitParamExtractRaw(heartbeat, 'budget'), 'pauses') AFTER hb_budget_throttled;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_budget_reason String DEFAULT visitParamExtractString(visitParamExtractRaw(heartbeat, 'budget'), 'reason') AFTER hb_budget_pauses;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_name Array(String) AFTER hb_budget_reason;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_state Array(String) AFTER hb_plugin_name;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_last_scan Array(DateTime) AFTER hb_plugin_state;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_restarts Array(Int64) AFTER hb_plugin_last_scan;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_last_error Array(String) AFTER hb_plugin_restarts;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_rss_bytes Array(Int64) AFTER hb_plugin_last_error;
-
--- 0015_heartbeat_columns
-ALTER TABLE nhi.events  ADD COLUMN hb_plugin_limit_reached Array(String) AFTER hb_plugin_rss_bytes;
+ALTER TABLE nhi.events 
+    ADD COLUMN hb_version String DEFAULT visitParamExtractString(heartbeat, 'version') AFTER heartbeat,
+    ADD COLUMN hb_os String DEFAULT visitParamExtractString(heartbeat, 'os') AFTER hb_version,
+    ADD COLUMN hb_platform String DEFAULT visitParamExtractString(heartbeat, 'platform') AFTER hb_os,
+    ADD COLUMN hb_kernel String DEFAULT visitParamExtractString(heartbeat, 'kernel') AFTER hb_platform,
+    ADD COLUMN hb_boot_time DateTime AFTER hb_kernel,
+    ADD COLUMN hb_ips Array(String) AFTER hb_boot_time,
+    ADD COLUMN hb_spool_depth Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_depth') AFTER hb_ips,
+    ADD COLUMN hb_spool_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_bytes') AFTER hb_spool_depth,
+    ADD COLUMN hb_dropped Int64 DEFAULT visitParamExtractInt(heartbeat, 'dropped') AFTER hb_spool_bytes,
+    ADD COLUMN hb_spool_resets Int64 DEFAULT visitParamExtractInt(heartbeat, 'spool_resets') AFTER hb_dropped,
+    ADD COLUMN hb_cpu_percent Float64 DEFAULT visitParamExtractFloat(heartbeat, 'cpu_percent') AFTER hb_spool_resets,
+    ADD COLUMN hb_rss_bytes Int64 DEFAULT visitParamExtractInt(heartbeat, 'rss_bytes') AFTER hb_cpu_percent,
+    ADD COLUMN hb_budget_cpu_percent Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'cpu_percent') AFTER hb_rss_bytes,
+    ADD COLUMN hb_budget_read_bytes_per_second Float64 DEFAULT visitParamExtractFloat(visitParamExtractRaw(heartbeat, 'budget'), 'read_bytes_per_second') AFTER hb_budget_cpu_percent,
+    ADD COLUMN hb_budget_throttled UInt8 DEFAULT visitParamExtractBool(visitParamExtractRaw(heartbeat, 'budget'), 'throttled') AFTER hb_budget_read_bytes_per_second,
+    ADD COLUMN hb_budget_pauses Int64 DEFAULT visitParamExtractInt(visitParamExtractRaw(heartbeat, 'budget'), 'pauses') AFTER hb_budget_throttled,
+    ADD COLUMN hb_budget_reason String DEFAULT visitParamExtractString(visitParamExtractRaw(heartbeat, 'budget'), 'reason') AFTER hb_budget_pauses,
+    ADD COLUMN hb_plugin_name Array(String) AFTER hb_budget_reason,
+    ADD COLUMN hb_plugin_state Array(String) AFTER hb_plugin_name,
+    ADD COLUMN hb_plugin_last_scan Array(DateTime) AFTER hb_plugin_state,
+    ADD COLUMN hb_plugin_restarts Array(Int64) AFTER hb_plugin_last_scan,
+    ADD COLUMN hb_plugin_last_error Array(String) AFTER hb_plugin_restarts,
+    ADD COLUMN hb_plugin_rss_bytes Array(Int64) AFTER hb_plugin_last_error,
+    ADD COLUMN hb_plugin_limit_reached Array(String) AFTER hb_plugin_rss_bytes;
 
 -- 0015_heartbeat_columns
 DROP TABLE IF EXISTS nhi.agent_state_mv;
