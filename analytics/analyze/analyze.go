@@ -17,6 +17,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
 )
 
 // Options configure one analysis.
@@ -66,7 +67,7 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if opt.Policy == nil {
 		opt.Policy = policy.Default()
 	}
-	a := &analysis{st: st, by: opt.By, version: uint64(now.UnixNano()),
+	a := &analysis{findings: findingdb.New(st), by: opt.By, version: uint64(now.UnixNano()),
 		sum: &Summary{AnalysisID: "analyze@" + now.Format(time.RFC3339Nano), Now: now}}
 	if a.by == "" {
 		a.by = "analyze"
@@ -111,7 +112,7 @@ func (a *analysis) load(ctx context.Context, src detect.Source) ([]findings.Reco
 	done := make(chan records, 1)
 	go func() {
 		start := time.Now()
-		rs, err := a.st.FindingRecords(ctx)
+		rs, err := a.findings.FindingRecords(ctx)
 		done <- records{rs, detect.NewStep("previous findings", start), err}
 	}()
 	start := time.Now()
@@ -138,7 +139,7 @@ const flushAt = 10_000
 
 // analysis is one run's state between the rules.
 type analysis struct {
-	st        *store.Store
+	findings  *findingdb.DB
 	env       *detect.Env
 	by        string
 	version   uint64
@@ -252,7 +253,7 @@ func (a *analysis) vanish(ctx context.Context, prev []findings.Record) error {
 		}
 	}
 	a.stepTook += time.Since(start)
-	full, err := a.st.FindingsByID(ctx, gone)
+	full, err := a.findings.FindingsByID(ctx, gone)
 	if err != nil {
 		return fmt.Errorf("findings to resolve: %w", err)
 	}
@@ -273,7 +274,7 @@ func (a *analysis) flush(ctx context.Context, n int) error {
 		return nil
 	}
 	start := time.Now()
-	if err := a.st.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
+	if err := a.findings.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
 		return fmt.Errorf("analyze: write: %w", err)
 	}
 	a.sum.Written += len(a.rows)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -39,14 +41,14 @@ func TestDormantNeedsCoverage(t *testing.T) {
 				Actor: "192.0.2.1", UsedAt: &used}, host, used)
 		}
 	}
-	if err := st.InsertEvents(ctx, evs); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
 	sum, err := Run(ctx, st, Options{Policy: policy.Default(), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +91,13 @@ func TestCoverageReportedByTheScan(t *testing.T) {
 		scan.Complete("agent-"+host, host, ago(1))
 		evs = append(evs, k, scan)
 	}
-	if err := st.InsertEvents(ctx, evs); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Run(ctx, st, Options{Policy: policy.Default(), Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 
@@ -135,7 +137,7 @@ func TestScenario(t *testing.T) {
 	}
 	for i, ph := range phases {
 		if len(ph.Events) > 0 {
-			if err := st.InsertEvents(ctx, ph.Events); err != nil {
+			if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -143,7 +145,7 @@ func TestScenario(t *testing.T) {
 		if err != nil {
 			t.Fatalf("phase %d: %v", i+1, err)
 		}
-		all, err := st.Findings(ctx)
+		all, err := findingdb.New(st).Findings(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +167,7 @@ func TestScenario(t *testing.T) {
 // checkDetails looks into the evidence, owners and history at the end.
 func checkDetails(t *testing.T, st *store.Store) {
 	ctx := context.Background()
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func checkDetails(t *testing.T, st *store.Store) {
 		t.Fatalf("resolution evidence: %q", ce.Evidence)
 	}
 	ll := get(findings.LongLived, analyzetest.KeyReused)
-	hist, err := st.FindingEvents(ctx, ll.FindingID)
+	hist, err := findingdb.New(st).FindingEvents(ctx, ll.FindingID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +235,7 @@ func TestRerunIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	p := analyzetest.Policy(t)
 	ph := analyzetest.Phases()[0]
-	if err := st.InsertEvents(ctx, ph.Events); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
 		t.Fatal(err)
 	}
 	first, err := Run(ctx, st, Options{Policy: p, Now: ph.Now})
@@ -247,7 +249,7 @@ func TestRerunIsIdempotent(t *testing.T) {
 	if !slices.Equal(first.Counts, second.Counts) {
 		t.Fatalf("counts differ: %v vs %v", first.Counts, second.Counts)
 	}
-	before, err := st.Findings(ctx)
+	before, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +257,7 @@ func TestRerunIsIdempotent(t *testing.T) {
 	if err != nil || third.Written < len(before) {
 		t.Fatalf("a day later: %d of %d findings written, err %v", third.Written, len(before), err)
 	}
-	after, err := st.Findings(ctx)
+	after, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +275,7 @@ func TestExceptionAndDeparture(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
 	ph := analyzetest.Phases()
-	if err := st.InsertEvents(ctx, ph[0].Events); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, ph[0].Events); err != nil {
 		t.Fatal(err)
 	}
 	load := func(departed bool) *policy.Policy {
@@ -284,7 +286,7 @@ func TestExceptionAndDeparture(t *testing.T) {
 		return p
 	}
 	state := func(rule, nhiID string) string {
-		all, err := st.Findings(ctx)
+		all, err := findingdb.New(st).Findings(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/policy"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -34,7 +35,7 @@ func TestFirstScanAge(t *testing.T) {
 	later := observed("web-2", now.Add(-time.Hour), ago(10), ago(5))
 	first := observed("web-1", now.Add(-2*time.Hour), ago(730), ago(700))
 	for _, batch := range [][]*event.Event{{later}, {first}} {
-		if err := st.InsertEvents(ctx, batch); err != nil {
+		if err := eventdb.New(st).InsertEvents(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
 	}

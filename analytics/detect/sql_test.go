@@ -8,6 +8,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -19,7 +20,7 @@ func fixtureSource(t *testing.T) (Source, *store.Store) {
 	ph := analyzetest.Phases()[0]
 	// Stored twice, as after a redelivery: the aggregates must not care.
 	for i := 0; i < 2; i++ {
-		if err := st.InsertEvents(context.Background(), ph.Events); err != nil {
+		if err := eventdb.New(st).InsertEvents(context.Background(), ph.Events); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +146,7 @@ func TestExposedFileMoved(t *testing.T) {
 		Principal: "AKIAFIXTUREREUSED001", Fingerprint: analyzetest.Fingerprint(analyzetest.SecretReused),
 		Location: "/etc/app/credentials", FileMode: "0600", Time: at}
 	moved.Complete("agent-prod-web-1", "prod-web-1", at)
-	if err := st.InsertEvents(ctx, []*event.Event{moved}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{moved}); err != nil {
 		t.Fatal(err)
 	}
 	modes, err := queryFileModes(ctx, src, 1, nil)
@@ -175,7 +176,7 @@ func TestExposedFileNarrowed(t *testing.T) {
 		Principal: "AKIAFIXTUREPRIVATE01", Fingerprint: analyzetest.Fingerprint("a private fixture secret"),
 		Location: "/etc/private/credentials", FileMode: "0600", Time: at}
 	private.Complete("agent-prod-web-1", "prod-web-1", at)
-	if err := st.InsertEvents(ctx, []*event.Event{private}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{private}); err != nil {
 		t.Fatal(err)
 	}
 	find := func(all uint8, stored []string) (id string, exposed int) {

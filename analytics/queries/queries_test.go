@@ -13,6 +13,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/analyze"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -28,7 +29,7 @@ func TestQueriesIntegration(t *testing.T) {
 	st := migrated(t, addr, "nhi_queries")
 	seed := fleet(time.Now().UTC().Truncate(time.Second))
 	for i := 0; i < 2; i++ { // delivered twice: no answer may change
-		if err := st.InsertEvents(ctx, seed); err != nil {
+		if err := eventdb.New(st).InsertEvents(ctx, seed); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,7 +69,7 @@ func TestQueriesIntegration(t *testing.T) {
 func TestAgentsViewReadsTopLevelFields(t *testing.T) {
 	ctx := context.Background()
 	st := migrated(t, devservices.ClickHouseAddr(t), "nhi_agents_view")
-	if err := st.InsertEvents(ctx, fleet(time.Now().UTC().Truncate(time.Second))); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, fleet(time.Now().UTC().Truncate(time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	var cpu float64

@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/inventory"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 
@@ -83,7 +84,7 @@ func TestScanPublishCollectInventory(t *testing.T) {
 	// The inventory is fed by materialized views, which ClickHouse fills
 	// after it writes the raw events of an insert.
 	if err := devservices.WaitFor(ctx, time.Minute, func() (bool, error) {
-		inv, err := st.Inventory(ctx)
+		inv, err := inventory.New(st).Rows(ctx)
 		return len(inv) >= 5, err
 	}); err != nil {
 		t.Fatalf("inventory never filled: %v", err)
@@ -119,7 +120,7 @@ func assertEventCounts(t *testing.T, ctx context.Context, st *store.Store, db st
 
 func assertInventory(t *testing.T, ctx context.Context, st *store.Store) {
 	t.Helper()
-	inv, err := st.Inventory(ctx)
+	inv, err := inventory.New(st).Rows(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

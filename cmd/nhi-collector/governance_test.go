@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 
@@ -22,7 +25,7 @@ func governed(t *testing.T, pol string) (*harness, func(name string) []string) {
 	if _, err := h.st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.st.InsertEvents(ctx, analyzetest.Phases()[0].Events); err != nil {
+	if err := eventdb.New(h.st).InsertEvents(ctx, analyzetest.Phases()[0].Events); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -35,7 +38,7 @@ func governed(t *testing.T, pol string) (*harness, func(name string) []string) {
 // findingsJSON is the database's findings, as rows to compare.
 func (h *harness) findingsJSON(t *testing.T) string {
 	t.Helper()
-	fs, err := h.st.Findings(context.Background())
+	fs, err := findingdb.New(h.st).Findings(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +138,12 @@ func TestTwoCollectorsOneAnalyser(t *testing.T) {
 func (h *harness) exactlyOneTicket(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	ts, err := h.st.Tickets(ctx)
+	ts, err := ticketdb.New(h.st).Tickets(ctx)
 	if err != nil || len(ts) == 0 {
 		t.Fatalf("tickets: %d (%v), want the findings'", len(ts), err)
 	}
 	for _, tk := range ts {
-		lt, err := h.st.LocalTicketsByKey(ctx, tk.TicketID)
+		lt, err := ticketdb.New(h.st).LocalTicketsByKey(ctx, tk.TicketID)
 		if err != nil || len(lt) != 1 {
 			t.Errorf("finding %s has %d local tickets (%v), want exactly one", tk.TicketID, len(lt), err)
 		}

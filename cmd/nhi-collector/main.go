@@ -24,6 +24,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/ingest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/buildinfo"
 )
@@ -176,7 +177,7 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 	cons, err := ingest.New(ingest.Config{Brokers: c.Brokers, Topic: c.Topic, GroupID: c.Group, DLQTopic: dlq,
 		BatchRows: c.BatchRows, BatchWait: c.BatchWait, BatchBytes: c.BatchBytes, DLQFile: c.DLQFile,
 		DLQFileMaxBytes: c.DLQFileMax, StallAfter: c.StallAfter,
-		SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{st}, log)
+		SessionTimeout: c.SessionTimeout, Metrics: ingest.NewMetrics(reg)}, preparingStore{eventdb.New(st)}, log)
 	if err != nil {
 		return err
 	}
@@ -280,10 +281,10 @@ func newParser(c *cli, opts ...kong.Option) (*kong.Kong, error) {
 
 // preparingStore lets the consumer convert the next batch to ClickHouse
 // columns while the previous one is being inserted.
-type preparingStore struct{ *store.Store }
+type preparingStore struct{ *eventdb.Writer }
 
 func (s preparingStore) Prepare(ctx context.Context) ingest.Appender {
-	return s.Store.Prepare(ctx)
+	return s.Writer.Prepare(ctx)
 }
 
 // memoryLimit is the soft memory limit to set, 0 for none. Without one the

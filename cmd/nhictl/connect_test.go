@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -72,7 +73,7 @@ func TestFailOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	ph := analyzetest.Phases()[0]
-	if err := st.InsertEvents(ctx, ph.Events); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
 		t.Fatal(err)
 	}
 	base := []string{"--clickhouse", root.ClickHouse[0], "--database", root.Database}
@@ -163,7 +164,7 @@ func TestAgentsShowBudget(t *testing.T) {
 	hb := &event.Event{Type: event.TypeAgentHeartbeat, Time: now, Heartbeat: &event.Heartbeat{Version: "1.4.0", SpoolDepth: 12,
 		Budget: &event.Budget{Pauses: 3, Throttled: true, Reason: "io"}}}
 	hb.Complete("agent-1", "web-1", now)
-	if err := st.InsertEvents(ctx, []*event.Event{hb}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{hb}); err != nil {
 		t.Fatal(err)
 	}
 	code, out := runCaptured(t, "--clickhouse", root.ClickHouse[0], "--database", root.Database, "agents", "-o", "json")

@@ -15,6 +15,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
 )
 
 type analyzeCmd struct {
@@ -65,7 +66,7 @@ func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	if c.FailOn == "" {
 		return nil
 	}
-	fs, err := st.Findings(ctx)
+	fs, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (c *findingsCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		return err
 	}
@@ -244,7 +245,7 @@ func (c *explainCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 }
 
 func explain(ctx context.Context, w io.Writer, st *store.Store, p policy.Decider, id string) error {
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,7 +258,7 @@ func explain(ctx context.Context, w io.Writer, st *store.Store, p policy.Decider
 	if f == nil {
 		return fmt.Errorf("no finding %q (see nhictl findings)", id)
 	}
-	hist, err := st.FindingEvents(ctx, id)
+	hist, err := findingdb.New(st).FindingEvents(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 )
 
@@ -37,7 +38,7 @@ func TestAnalyzeFindingsExplain(t *testing.T) {
 	var all bytes.Buffer
 	for _, ph := range analyzetest.Phases() {
 		if len(ph.Events) > 0 {
-			if err := st.InsertEvents(ctx, ph.Events); err != nil {
+			if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/detect"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/inventory"
 )
 
 type inventoryCmd struct {
@@ -63,7 +64,7 @@ func (c *inventoryCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	rows, err := inventory(ctx, st, p, now)
+	rows, err := inventoryRows(ctx, st, p, now)
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,9 @@ func (c *inventoryCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	return writeTable(w, rows)
 }
 
-func inventory(ctx context.Context, st *store.Store, p policy.Decider, now time.Time) ([]inventoryRow, error) {
+// inventoryRows is the inventory with what the policy says of each
+// identity: owner, age, who can see its use.
+func inventoryRows(ctx context.Context, st *store.Store, p policy.Decider, now time.Time) ([]inventoryRow, error) {
 	src := detect.Source{Conn: st.Conn(), Table: st.Table}
 	ids, err := detect.LoadIdentities(ctx, src)
 	if err != nil {
@@ -83,7 +86,7 @@ func inventory(ctx context.Context, st *store.Store, p policy.Decider, now time.
 	if err := detect.Coverage(ctx, src, env); err != nil {
 		return nil, fmt.Errorf("usage coverage: %w", err)
 	}
-	inv, err := st.Inventory(ctx)
+	inv, err := inventory.New(st).Rows(ctx)
 	if err != nil {
 		return nil, err
 	}

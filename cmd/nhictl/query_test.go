@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nhiradar/nhiradar/analytics/queries"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/collector/synth"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
@@ -31,7 +32,7 @@ func TestEveryQueryRuns(t *testing.T) {
 	for i := range evs {
 		evs[i] = f.Next()
 	}
-	if err := st.InsertEvents(ctx, evs); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range queries.All() {

@@ -36,7 +36,7 @@ func (c *reportCmd) run(ctx context.Context, root *cli) error {
 		return err
 	}
 	defer st.Close()
-	rows, err := inventory(ctx, st, p, now)
+	rows, err := inventoryRows(ctx, st, p, now)
 	if err != nil {
 		return err
 	}

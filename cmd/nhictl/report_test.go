@@ -22,6 +22,8 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/cmd/nhictl/report"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -37,7 +39,7 @@ func TestReportInChromium(t *testing.T) {
 	ctx := context.Background()
 	root, pol, st := analysedFixture(t, ctx)
 	now, _ := time.Parse(time.RFC3339, reportNow)
-	if err := st.InsertEvents(ctx, []*event.Event{
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{
 		heartbeatAt("agent-prod-web-1", "prod-web-1", now.Add(-time.Minute), 42, 0),
 		heartbeatAt("agent-build-1", "build-1", now.Add(-2*time.Hour), 7, 3),
 	}); err != nil {
@@ -60,7 +62,7 @@ func TestReportInChromium(t *testing.T) {
 	selfContained(t, page)
 	chartsGolden(t, page)
 
-	all, err := st.Findings(ctx)
+	all, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func analysedFixture(t *testing.T, ctx context.Context) (*cli, string, *store.St
 	outbox := filepath.Join(t.TempDir(), "outbox.db")
 	for _, ph := range analyzetest.Phases() {
 		if len(ph.Events) > 0 {
-			if err := st.InsertEvents(ctx, ph.Events); err != nil {
+			if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
 	"github.com/nhiradar/nhiradar/collector/ticketsync"
 	"github.com/nhiradar/nhiradar/internal/spool"
@@ -40,11 +41,11 @@ func (c *ticketsListCmd) Run(ctx context.Context, root *cli) error {
 		return err
 	}
 	defer st.Close()
-	all, err := st.Tickets(ctx)
+	all, err := ticketdb.New(st).Tickets(ctx)
 	if err != nil {
 		return err
 	}
-	out := []store.TicketRow{}
+	out := []ticketdb.TicketRow{}
 	for _, t := range all {
 		if (c.State == "" || t.State == c.State) && (c.Owner == "" || t.Owner == c.Owner) {
 			out = append(out, t)
@@ -81,7 +82,7 @@ func (c *ticketsListCmd) backlog(db string) {
 	}
 }
 
-func writeTickets(w io.Writer, format string, ts []store.TicketRow) error {
+func writeTickets(w io.Writer, format string, ts []ticketdb.TicketRow) error {
 	if done, err := writeMachine(w, format, ts); done {
 		return err
 	}
@@ -133,10 +134,10 @@ func (c *ticketsShowCmd) Run(ctx context.Context, root *cli) error {
 		orDash(t.Queue), t.Priority, t.Due.Format("2006-01-02"))
 	fmt.Fprintf(w, "Findings: %s\n", strings.Join(t.FindingIDs, ", "))
 	if t.System == local.Name {
-		if lt, ok, err := st.LocalTicket(ctx, t.ExternalID); err == nil && ok {
+		if lt, ok, err := ticketdb.New(st).LocalTicket(ctx, t.ExternalID); err == nil && ok {
 			fmt.Fprintf(w, "\n%s\n", lt.Body)
 		}
-		notes, err := st.LocalNotes(ctx, t.ExternalID)
+		notes, err := ticketdb.New(st).LocalNotes(ctx, t.ExternalID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +148,7 @@ func (c *ticketsShowCmd) Run(ctx context.Context, root *cli) error {
 			fmt.Fprintf(w, "  %s  %-10s %s: %s\n", n.At.Format(time.RFC3339), n.Kind, n.Author, n.Text)
 		}
 	}
-	hist, err := st.TicketHistory(ctx, t.TicketID)
+	hist, err := ticketdb.New(st).TicketHistory(ctx, t.TicketID)
 	if err != nil {
 		return err
 	}
@@ -160,17 +161,17 @@ func (c *ticketsShowCmd) Run(ctx context.Context, root *cli) error {
 
 // findTicket accepts what a person has at hand: the system's ticket id or
 // the finding id the ticket is keyed by.
-func findTicket(ctx context.Context, st *store.Store, id string) (store.TicketRow, error) {
-	all, err := st.Tickets(ctx)
+func findTicket(ctx context.Context, st *store.Store, id string) (ticketdb.TicketRow, error) {
+	all, err := ticketdb.New(st).Tickets(ctx)
 	if err != nil {
-		return store.TicketRow{}, err
+		return ticketdb.TicketRow{}, err
 	}
 	for _, t := range all {
 		if t.ExternalID == id || t.TicketID == id || contains(t.FindingIDs, id) {
 			return t, nil
 		}
 	}
-	return store.TicketRow{}, fmt.Errorf("no ticket %s in database %s (nhictl tickets lists them)", id, st.Database())
+	return ticketdb.TicketRow{}, fmt.Errorf("no ticket %s in database %s (nhictl tickets lists them)", id, st.Database())
 }
 
 type ticketsCloseCmd struct {
@@ -205,8 +206,8 @@ func (c *ticketsAnswerCmd) Run(ctx context.Context, root *cli) error {
 	if t.Type != tickets.Recertification || !contains(t.NHIIDs, c.NHIID) {
 		return fmt.Errorf("ticket %s is not a review of %s", t.ExternalID, c.NHIID)
 	}
-	d := store.Decision{NHIID: c.NHIID, Decision: c.Decision, By: c.By, At: time.Now().UTC(), TicketID: t.TicketID, Note: c.Note}
-	if err := st.RecordDecisions(ctx, []store.Decision{d}); err != nil {
+	d := ticketdb.Decision{NHIID: c.NHIID, Decision: c.Decision, By: c.By, At: time.Now().UTC(), TicketID: t.TicketID, Note: c.Note}
+	if err := ticketdb.New(st).RecordDecisions(ctx, []ticketdb.Decision{d}); err != nil {
 		return err
 	}
 	fmt.Printf("%s: %s %s; it takes effect when the review is closed\n", t.ExternalID, c.Decision, c.NHIID)
@@ -235,7 +236,7 @@ func (c *ticketsCommentCmd) Run(ctx context.Context, root *cli) error {
 		return err
 	}
 	defer st.Close()
-	return st.AddLocalNote(ctx, store.LocalNote{ExternalID: t.ExternalID, At: time.Now().UTC(), Author: c.By, Kind: "comment", Text: c.Note})
+	return ticketdb.New(st).AddLocalNote(ctx, ticketdb.LocalNote{ExternalID: t.ExternalID, At: time.Now().UTC(), Author: c.By, Kind: "comment", Text: c.Note})
 }
 
 func transition(ctx context.Context, root *cli, id, state, resolution, note, by string) error {
@@ -244,7 +245,7 @@ func transition(ctx context.Context, root *cli, id, state, resolution, note, by 
 		return err
 	}
 	defer st.Close()
-	conn := &local.Connector{Store: st}
+	conn := &local.Connector{Tickets: ticketdb.New(st)}
 	if _, err := conn.Transition(ctx, t.ExternalID, state, resolution, note, by); err != nil {
 		return err
 	}
@@ -252,10 +253,10 @@ func transition(ctx context.Context, root *cli, id, state, resolution, note, by 
 	return nil
 }
 
-func localTicket(ctx context.Context, root *cli, id string) (*store.Store, store.TicketRow, error) {
+func localTicket(ctx context.Context, root *cli, id string) (*store.Store, ticketdb.TicketRow, error) {
 	st, err := root.open(ctx)
 	if err != nil {
-		return nil, store.TicketRow{}, err
+		return nil, ticketdb.TicketRow{}, err
 	}
 	t, err := findTicket(ctx, st, id)
 	if err == nil && t.System != local.Name {
@@ -277,11 +278,11 @@ func ticketRound(ctx context.Context, st *store.Store, p *policy.Policy, now tim
 		return err
 	}
 	if c.DryRun {
-		list, err := st.Tickets(ctx)
+		list, err := ticketdb.New(st).Tickets(ctx)
 		if err != nil {
 			return err
 		}
-		recs := map[string]store.TicketRow{}
+		recs := map[string]ticketdb.TicketRow{}
 		for _, t := range list {
 			recs[t.TicketID] = t
 		}

@@ -21,6 +21,8 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
 	"github.com/nhiradar/nhiradar/collector/ticket/systems"
@@ -80,7 +82,7 @@ func (r *Round) Run(ctx context.Context) (Result, error) {
 // Plan reads the current findings and returns the tickets they call for:
 // remediation tickets, and the recertification reviews due now.
 func Plan(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time) ([]tickets.Request, error) {
-	fs, err := st.Findings(ctx)
+	fs, err := findingdb.New(st).Findings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ticket plan: %w", err)
 	}
@@ -99,7 +101,7 @@ func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []fin
 	if err != nil {
 		return nil, err
 	}
-	decided, err := st.Decisions(ctx, "")
+	decided, err := ticketdb.New(st).Decisions(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +109,7 @@ func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []fin
 	for _, d := range decided {
 		past[d.NHIID] = tickets.Past{Decision: d.Decision, At: d.At}
 	}
-	recs, err := st.Tickets(ctx)
+	recs, err := ticketdb.New(st).Tickets(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +131,11 @@ func reviewPlan(ctx context.Context, st *store.Store, p *policy.Policy, fs []fin
 // changes gathers what makes a certified identity's review due early
 // beyond its findings: expired exceptions and a new policy.
 func changes(ctx context.Context, st *store.Store, p *policy.Policy, now time.Time) (tickets.Changes, error) {
-	unexempted, err := st.Unexempted(ctx)
+	unexempted, err := findingdb.New(st).Unexempted(ctx)
 	if err != nil {
 		return tickets.Changes{}, err
 	}
-	since, err := st.PolicyChanged(ctx, policyDigest(p), p.File, now)
+	since, err := ticketdb.New(st).PolicyChanged(ctx, policyDigest(p), p.File, now)
 	if err != nil {
 		return tickets.Changes{}, err
 	}

@@ -15,6 +15,9 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket/systems"
 	"github.com/nhiradar/nhiradar/collector/ticket/webhook"
 	"github.com/nhiradar/nhiradar/internal/devservices"
@@ -36,7 +39,7 @@ func openStore(t *testing.T) *store.Store {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.InsertEvents(ctx, analyzetest.Phases()[0].Events); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, analyzetest.Phases()[0].Events); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -88,11 +91,11 @@ func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	ok := m.Rounds.WithLabelValues("ok")
 	waitMetric(t, "rounds ok", ok, 1, 60*time.Second)
 	ctx := context.Background()
-	fs, err := st.Findings(ctx)
+	fs, err := findingdb.New(st).Findings(ctx)
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("after the first round: %d findings (%v), want the fixture's", len(fs), err)
 	}
-	ts, err := st.Tickets(ctx)
+	ts, err := ticketdb.New(st).Tickets(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +111,7 @@ func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	}
 	// A host's full scans arrive: the next round follows within moments,
 	// not in an hour.
-	if err := st.InsertEvents(ctx, []*event.Event{fullScan("prod-web-1", analyzetest.T0.Add(-time.Minute), analyzetest.KeyReused)}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{fullScan("prod-web-1", analyzetest.T0.Add(-time.Minute), analyzetest.KeyReused)}); err != nil {
 		t.Fatal(err)
 	}
 	waitMetric(t, "rounds ok after new scans", ok, 2, 30*time.Second)
@@ -205,7 +208,7 @@ func TestFailedRoundRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMetric(t, "rounds ok after the cause is gone", m.Rounds.WithLabelValues("ok"), 1, 60*time.Second)
-	if ts, err := st.Tickets(context.Background()); err != nil || len(ts) == 0 {
+	if ts, err := ticketdb.New(st).Tickets(context.Background()); err != nil || len(ts) == 0 {
 		t.Fatalf("tickets after the retried round: %d (%v), want the findings'", len(ts), err)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/storetest"
 	"github.com/nhiradar/nhiradar/internal/devservices"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -22,8 +25,8 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 	c := devservices.ClickHouseCluster(t)
 	ctx := context.Background()
 	db := devservices.UniqueName("nhi_cluster")
-	open := func(node string) *Store {
-		st, err := Open(ctx, Config{Addr: []string{node}, Database: db, Cluster: c.Name})
+	open := func(node string) *store.Store {
+		st, err := store.Open(ctx, store.Config{Addr: []string{node}, Database: db, Cluster: c.Name})
 		if err != nil {
 			t.Fatalf("open %s: %v", node, err)
 		}
@@ -37,20 +40,20 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 	var errs [2]error
 	var got [2][]string
 	var wg sync.WaitGroup
-	for i, st := range []*Store{first, racer} {
+	for i, st := range []*store.Store{first, racer} {
 		wg.Add(1)
 		go func() { defer wg.Done(); got[i], errs[i] = st.Migrate(ctx) }()
 	}
 	wg.Wait()
 	applied = append(got[0], got[1]...)
-	ms, err := Migrations(db, c.Name, FeaturesFor(first.ServerVersion()), 0)
+	ms, err := store.Migrations(db, c.Name, store.FeaturesFor(first.ServerVersion()), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if errors.Join(errs[:]...) != nil || len(applied) != len(ms) {
 		t.Fatalf("concurrent migrate through both nodes: applied %v and %v (%v); want %d migrations once", got[0], got[1], errors.Join(errs[:]...), len(ms))
 	}
-	tables := func(st *Store) map[string]string {
+	tables := func(st *store.Store) map[string]string {
 		rows, err := st.Conn().Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ?", db)
 		if err != nil {
 			t.Fatal(err)
@@ -84,14 +87,14 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 	for h := 0; h < 3; h++ {
 		host := fmt.Sprintf("web-%02d", h)
 		for i := 0; i < 2; i++ {
-			e := observed(host, fmt.Sprintf("AKIACLUSTER%09d", h*10+i), fmt.Sprintf("%064x", h*10+i), at)
+			e := storetest.Observed(host, fmt.Sprintf("AKIACLUSTER%09d", h*10+i), fmt.Sprintf("%064x", h*10+i), at)
 			events = append(events, e, e)
 		}
 	}
-	if err := first.InsertEvents(ctx, events); err != nil {
+	if err := eventdb.New(first).InsertEvents(ctx, events); err != nil {
 		t.Fatalf("insert through %s: %v", c.Nodes[0], err)
 	}
-	count := func(st *Store, q string) uint64 {
+	count := func(st *store.Store, q string) uint64 {
 		var n uint64
 		if err := st.Conn().QueryRow(ctx, q).Scan(&n); err != nil {
 			t.Fatalf("%s: %v", q, err)

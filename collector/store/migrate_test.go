@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -64,27 +63,6 @@ func TestSplitStatements(t *testing.T) {
 	got := splitStatements("-- comment\nCREATE TABLE a (x String);\n\n-- another\nCREATE VIEW b AS SELECT 1\n")
 	if len(got) != 2 || got[0] != "CREATE TABLE a (x String)" || got[1] != "CREATE VIEW b AS SELECT 1" {
 		t.Fatalf("got %q", got)
-	}
-}
-
-// TestPolicyChanged: the first policy changes nothing; a new one is in
-// force from when it was first seen, also when it comes back later.
-func TestPolicyChanged(t *testing.T) {
-	st := openTest(t)
-	ctx := context.Background()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t1, t2, t3 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for _, c := range []struct {
-		digest string
-		at     time.Time
-		want   time.Time
-	}{{"v1", t1, time.Time{}}, {"v1", t2, time.Time{}}, {"v2", t2, t2}, {"v2", t3, t2}} {
-		got, err := st.PolicyChanged(ctx, c.digest, "policy.yaml", c.at)
-		if err != nil || !got.Equal(c.want) {
-			t.Errorf("PolicyChanged(%s, %s) = %s, %v; want %s", c.digest, c.at, got, err, c.want)
-		}
 	}
 }
 

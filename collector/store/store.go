@@ -1,7 +1,14 @@
-// Package store keeps events in ClickHouse: it connects over the native
-// protocol, migrates the schema, inserts batches and answers the inventory
-// query. It works on ClickHouse 18.16 and on current releases, adding TTL and
-// LowCardinality only where the server has them.
+// Package store is NHI Radar's ClickHouse database: the connection (bound
+// to the database, so that statements and analysts' SQL name tables
+// alone), the schema and its migrations under a lock shared by a group of
+// collectors, and Table, which names a table on a single server or a
+// cluster. It works on ClickHouse 18.16 and on current releases, adding TTL
+// and LowCardinality only where the server has them.
+//
+// What is kept in the database is read and written by the packages beside
+// it, each built on a *Store: eventdb writes events, inventory reads the
+// identities derived from them, findingdb and ticketdb keep the governance
+// tables.
 package store
 
 import (
@@ -119,13 +126,16 @@ func (s *Store) Close() error { return s.conn.Close() }
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 
-// Database returns the database the store uses.
+// Database returns the database the store uses, for messages and
+// namespaces: statements need not name it, the connection is bound to it.
 func (s *Store) Database() string { return s.cfg.Database }
 
 // ServerVersion returns the server's major and minor version.
 func (s *Store) ServerVersion() Version { return s.ver }
 
-// Conn exposes the connection for queries outside this package (analytics).
+// Conn is the connection, bound to the database, for the packages that
+// read and write its tables (eventdb, inventory, findingdb, ticketdb) and
+// for analytics' queries.
 func (s *Store) Conn() driver.Conn { return s.conn }
 
 // Version is a ClickHouse server version.

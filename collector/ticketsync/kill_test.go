@@ -20,6 +20,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/servicenow"
 	"github.com/nhiradar/nhiradar/collector/ticket/servicenow/sntest"
@@ -132,7 +133,7 @@ func TestKilledBetweenCreateAndRecord(t *testing.T) {
 	if got := incidents(t, sn); len(got["kill-1"]) != 1 || len(got["kill-2"]) != 1 || len(got["kill-3"]) != 0 {
 		t.Fatalf("on the system at the kill: %v; want kill-1 and kill-2 once each", got)
 	}
-	if recs, err := st.Tickets(ctx); err != nil || len(recs) != 0 {
+	if recs, err := ticketdb.New(st).Tickets(ctx); err != nil || len(recs) != 0 {
 		t.Fatalf("recorded at the kill: %d (%v); want none", len(recs), err)
 	}
 
@@ -265,7 +266,7 @@ func incidents(t *testing.T, sn *sntest.Server) map[string][]string {
 // opened once in the history; kill-1 and kill-2 found, not made again.
 func recordedOnce(t *testing.T, st *store.Store, remote map[string][]string) {
 	t.Helper()
-	recs, err := st.Tickets(context.Background())
+	recs, err := ticketdb.New(st).Tickets(context.Background())
 	if err != nil || len(recs) != 3 {
 		t.Fatalf("records: %d (%v), want 3", len(recs), err)
 	}
@@ -273,8 +274,8 @@ func recordedOnce(t *testing.T, st *store.Store, remote map[string][]string) {
 		if ids := remote[rec.TicketID]; len(ids) != 1 || rec.ExternalID != ids[0] {
 			t.Errorf("%s recorded as %s, the system has %v", rec.TicketID, rec.ExternalID, ids)
 		}
-		h, err := st.TicketHistory(context.Background(), rec.TicketID)
-		if err != nil || len(h) != 1 || h[0].To != store.TicketOpen {
+		h, err := ticketdb.New(st).TicketHistory(context.Background(), rec.TicketID)
+		if err != nil || len(h) != 1 || h[0].To != ticketdb.TicketOpen {
 			t.Errorf("%s history %+v (%v), want one open", rec.TicketID, h, err)
 			continue
 		}

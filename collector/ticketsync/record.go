@@ -9,7 +9,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 )
 
@@ -167,23 +167,23 @@ func (r *recorder) wait() error {
 // ticketed, and only then removes their entries from the outbox.
 func (s *Syncer) recordOpened(ctx context.Context, batch []opened, rep *Report) error {
 	now := s.now()
-	rows := make([]store.TicketRow, 0, len(batch))
-	evs := make([]store.TicketEvent, 0, len(batch))
+	rows := make([]ticketdb.TicketRow, 0, len(batch))
+	evs := make([]ticketdb.TicketEvent, 0, len(batch))
 	moves := map[string]string{}
 	seqs := make([]uint64, 0, len(batch))
 	for _, o := range batch {
 		r, t := o.req, o.t
-		rows = append(rows, store.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
-			Type: r.Type, FindingIDs: r.FindingIDs, NHIIDs: r.NHIIDs, State: store.TicketOpen, Owner: r.Owner, Queue: r.Queue,
+		rows = append(rows, ticketdb.TicketRow{TicketID: r.Key, System: s.Conn.Name(), ExternalID: t.ExternalID, URL: t.URL,
+			Type: r.Type, FindingIDs: r.FindingIDs, NHIIDs: r.NHIIDs, State: ticketdb.TicketOpen, Owner: r.Owner, Queue: r.Queue,
 			Priority: r.Priority, Severity: r.Severity, Due: r.Due, Title: r.Title, OpenedAt: now, UpdatedAt: now})
 		why := fmt.Sprintf("%s %s in %s for %s", o.how, t.ExternalID, s.Conn.Name(), strings.Join(slices.Concat(r.FindingIDs, r.NHIIDs), ", "))
-		evs = append(evs, store.TicketEvent{TicketID: r.Key, At: now, To: store.TicketOpen, Why: why, By: "ticket-sync"})
+		evs = append(evs, ticketdb.TicketEvent{TicketID: r.Key, At: now, To: ticketdb.TicketOpen, Why: why, By: "ticket-sync"})
 		for _, id := range r.FindingIDs {
 			moves[id] = fmt.Sprintf("ticket %s opened in %s", t.ExternalID, s.Conn.Name())
 		}
 		seqs = append(seqs, o.seq)
 	}
-	if err := s.Store.RecordTickets(ctx, rows, evs); err != nil {
+	if err := ticketdb.New(s.Store).RecordTickets(ctx, rows, evs); err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
 	for _, o := range batch {

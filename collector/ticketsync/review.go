@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/tickets"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
 
@@ -19,9 +19,9 @@ const noResponseAfter = 7 * 24 * time.Hour
 // keeps its answer, the others take the ticket's resolution — certified
 // or revoke — and anything else is no response, never a certification.
 // Each revocation becomes a remediation ticket.
-func (s *Syncer) reviewed(ctx context.Context, rec store.TicketRow, resolution, by string) error {
+func (s *Syncer) reviewed(ctx context.Context, rec ticketdb.TicketRow, resolution, by string) error {
 	now := s.now()
-	answered, err := s.Store.Decisions(ctx, rec.TicketID)
+	answered, err := ticketdb.New(s.Store).Decisions(ctx, rec.TicketID)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -29,20 +29,20 @@ func (s *Syncer) reviewed(ctx context.Context, rec store.TicketRow, resolution, 
 	for _, d := range answered {
 		done[d.NHIID] = d.Decision
 	}
-	decision, state := decisionOf(resolution), store.TicketReviewed
+	decision, state := decisionOf(resolution), ticketdb.TicketReviewed
 	if decision == tickets.NoResponse {
-		state = store.TicketNoResponse
+		state = ticketdb.TicketNoResponse
 	}
-	var ds []store.Decision
+	var ds []ticketdb.Decision
 	for _, id := range rec.NHIIDs {
 		if _, ok := done[id]; ok {
 			continue
 		}
 		done[id] = decision
-		ds = append(ds, store.Decision{NHIID: id, Decision: decision, By: by, At: now, TicketID: rec.TicketID,
+		ds = append(ds, ticketdb.Decision{NHIID: id, Decision: decision, By: by, At: now, TicketID: rec.TicketID,
 			Note: "ticket closed with resolution " + orNone(resolution)})
 	}
-	if err := s.Store.RecordDecisions(ctx, ds); err != nil {
+	if err := ticketdb.New(s.Store).RecordDecisions(ctx, ds); err != nil {
 		return err
 	}
 	if err := s.revocations(rec, done); err != nil {
@@ -51,7 +51,7 @@ func (s *Syncer) reviewed(ctx context.Context, rec store.TicketRow, resolution, 
 	from := rec.State
 	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = state, now, resolution, now
 	why := fmt.Sprintf("review closed: %s", summarise(done))
-	return s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: state, Why: why, By: "ticket-sync"})
+	return ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: state, Why: why, By: "ticket-sync"})
 }
 
 func decisionOf(resolution string) string {
@@ -74,7 +74,7 @@ func summarise(done map[string]string) string {
 
 // revocations opens one remediation ticket per identity the reviewer
 // decided to revoke.
-func (s *Syncer) revocations(rec store.TicketRow, done map[string]string) error {
+func (s *Syncer) revocations(rec ticketdb.TicketRow, done map[string]string) error {
 	var add []spool.Record
 	for _, id := range rec.NHIIDs {
 		if done[id] != tickets.Revoke {
@@ -93,13 +93,13 @@ func (s *Syncer) revocations(rec store.TicketRow, done map[string]string) error 
 
 // overdue escalates reviews past their due date to the owner's manager,
 // once, and a week later counts them as no response.
-func (s *Syncer) overdue(ctx context.Context, recs map[string]store.TicketRow, rep *Report) error {
+func (s *Syncer) overdue(ctx context.Context, recs map[string]ticketdb.TicketRow, rep *Report) error {
 	now := s.now()
 	for _, rec := range sorted(recs) {
 		if rec.Type != tickets.Recertification || !rec.Active() || rec.Due.IsZero() || now.Before(rec.Due) {
 			continue
 		}
-		if rec.State == store.TicketEscalated {
+		if rec.State == ticketdb.TicketEscalated {
 			if now.Sub(rec.Due) < noResponseAfter {
 				continue
 			}
@@ -122,8 +122,8 @@ func (s *Syncer) overdue(ctx context.Context, recs map[string]store.TicketRow, r
 			return err
 		}
 		from := rec.State
-		rec.State, rec.UpdatedAt = store.TicketEscalated, now
-		if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"}); err != nil {
+		rec.State, rec.UpdatedAt = ticketdb.TicketEscalated, now
+		if err := ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"}); err != nil {
 			return err
 		}
 	}

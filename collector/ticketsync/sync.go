@@ -18,6 +18,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
@@ -86,7 +87,7 @@ func (s *Syncer) Sync(ctx context.Context, plan []tickets.Request) (Report, erro
 	if err := s.drain(ctx, &rep); err != nil {
 		return rep, err
 	}
-	for _, stage := range []func(context.Context, map[string]store.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify, s.overdue} {
+	for _, stage := range []func(context.Context, map[string]ticketdb.TicketRow, *Report) error{s.fixedOnHosts, s.poll, s.verify, s.overdue} {
 		if recs, err = s.records(ctx); err != nil {
 			return rep, err
 		}
@@ -115,12 +116,12 @@ func (s *Syncer) log() *slog.Logger {
 	return slog.Default()
 }
 
-func (s *Syncer) records(ctx context.Context) (map[string]store.TicketRow, error) {
-	list, err := s.Store.Tickets(ctx)
+func (s *Syncer) records(ctx context.Context) (map[string]ticketdb.TicketRow, error) {
+	list, err := ticketdb.New(s.Store).Tickets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ticket sync: %w", err)
 	}
-	out := make(map[string]store.TicketRow, len(list))
+	out := make(map[string]ticketdb.TicketRow, len(list))
 	for _, t := range list {
 		out[t.TicketID] = t
 	}
@@ -130,7 +131,7 @@ func (s *Syncer) records(ctx context.Context) (map[string]store.TicketRow, error
 // enqueue puts every planned ticket that has no record yet into the
 // outbox, once: the outbox survives a crash, and executing an entry
 // twice finds the ticket the first run made.
-func (s *Syncer) enqueue(plan []tickets.Request, recs map[string]store.TicketRow) error {
+func (s *Syncer) enqueue(plan []tickets.Request, recs map[string]ticketdb.TicketRow) error {
 	pending, err := s.pending()
 	if err != nil {
 		return err
@@ -155,14 +156,14 @@ type Action struct {
 // recorded: open the new ones, reopen a verified one whose problem is
 // back; a ticket still being worked needs nothing. `nhictl analyze
 // --dry-run` prints it.
-func Actions(plan []tickets.Request, recs map[string]store.TicketRow) []Action {
+func Actions(plan []tickets.Request, recs map[string]ticketdb.TicketRow) []Action {
 	var out []Action
 	for _, r := range plan {
 		rec, ok := recs[r.Key]
 		switch {
 		case !ok:
 			out = append(out, Action{Kind: "open", Request: r})
-		case rec.State == store.TicketVerified:
+		case rec.State == ticketdb.TicketVerified:
 			// Fixed and verified once, and back since: the same ticket
 			// again, not a second one.
 			out = append(out, Action{Kind: "reopen", Request: r,
@@ -285,7 +286,7 @@ func (s *Syncer) request(r tickets.Request) ticket.Request {
 
 // poll asks the system for the state of every ticket it is working on; a
 // ticket it has closed moves to verifying, and so do its findings.
-func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep *Report) error {
+func (s *Syncer) poll(ctx context.Context, recs map[string]ticketdb.TicketRow, rep *Report) error {
 	for _, rec := range sorted(recs) {
 		if !rec.Active() || rec.System != s.Conn.Name() {
 			continue
@@ -310,7 +311,7 @@ func (s *Syncer) poll(ctx context.Context, recs map[string]store.TicketRow, rep 
 	return nil
 }
 
-func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticket) error {
+func (s *Syncer) closed(ctx context.Context, rec ticketdb.TicketRow, t ticket.Ticket) error {
 	if rec.Type == tickets.Recertification {
 		return s.reviewed(ctx, rec, t.Resolution, "the reviewer (closed in "+s.Conn.Name()+")")
 	}
@@ -319,10 +320,10 @@ func (s *Syncer) closed(ctx context.Context, rec store.TicketRow, t ticket.Ticke
 		closedAt = now // the system did not say when: from now on
 	}
 	from := rec.State
-	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = store.TicketVerifying, closedAt, t.Resolution, now
+	rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = ticketdb.TicketVerifying, closedAt, t.Resolution, now
 	why := fmt.Sprintf("closed in %s (%s); waiting for full scans of the hosts started after %s: a closed ticket is not the proof",
 		s.Conn.Name(), orNone(t.Resolution), closedAt.Format(time.RFC3339))
-	if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: why, By: "ticket-sync"}); err != nil {
+	if err := ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: why, By: "ticket-sync"}); err != nil {
 		return err
 	}
 	s.log().Info("ticket closed; verifying against the next scans", "system", s.Conn.Name(), "ticket", rec.ExternalID)
@@ -337,8 +338,8 @@ func orNone(s string) string {
 	return s
 }
 
-func sorted(recs map[string]store.TicketRow) []store.TicketRow {
-	out := make([]store.TicketRow, 0, len(recs))
+func sorted(recs map[string]ticketdb.TicketRow) []ticketdb.TicketRow {
+	out := make([]ticketdb.TicketRow, 0, len(recs))
 	for _, r := range recs {
 		out = append(out, r)
 	}

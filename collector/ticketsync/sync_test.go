@@ -15,6 +15,9 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
 	rtconn "github.com/nhiradar/nhiradar/collector/ticket/rt"
@@ -49,7 +52,7 @@ func newWorld(t *testing.T, conn func(*local.Connector) ticket.Connector) *world
 		t.Fatal(err)
 	}
 	w := &world{t: t, st: st, pol: analyzetest.Policy(t)}
-	w.conn = &local.Connector{Store: st, Now: func() time.Time { return w.clock }}
+	w.conn = &local.Connector{Tickets: ticketdb.New(st), Now: func() time.Time { return w.clock }}
 	outbox, err := spool.OpenStrict(filepath.Join(t.TempDir(), "outbox.db"), 64<<20, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +72,7 @@ func (w *world) round(at time.Time, evs ...*event.Event) Report {
 	w.t.Helper()
 	ctx := context.Background()
 	w.clock = at
-	if err := w.st.InsertEvents(ctx, evs); err != nil {
+	if err := eventdb.New(w.st).InsertEvents(ctx, evs); err != nil {
 		w.t.Fatal(err)
 	}
 	if _, err := analyze.Run(ctx, w.st, analyze.Options{Policy: w.pol, Now: at}); err != nil {
@@ -81,7 +84,7 @@ func (w *world) round(at time.Time, evs ...*event.Event) Report {
 func (w *world) syncOnly(at time.Time) Report {
 	w.t.Helper()
 	w.clock = at
-	fs, err := w.st.Findings(context.Background())
+	fs, err := findingdb.New(w.st).Findings(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -94,7 +97,7 @@ func (w *world) syncOnly(at time.Time) Report {
 
 func (w *world) finding(rule, nhiID string) findings.Finding {
 	w.t.Helper()
-	fs, err := w.st.Findings(context.Background())
+	fs, err := findingdb.New(w.st).Findings(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -107,9 +110,9 @@ func (w *world) finding(rule, nhiID string) findings.Finding {
 	return findings.Finding{}
 }
 
-func (w *world) ticket(findingID string) store.TicketRow {
+func (w *world) ticket(findingID string) ticketdb.TicketRow {
 	w.t.Helper()
-	list, err := w.st.Tickets(context.Background())
+	list, err := ticketdb.New(w.st).Tickets(context.Background())
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -119,7 +122,7 @@ func (w *world) ticket(findingID string) store.TicketRow {
 		}
 	}
 	w.t.Fatalf("no ticket for %s", findingID)
-	return store.TicketRow{}
+	return ticketdb.TicketRow{}
 }
 
 // exactlyOne checks the invariant every test keeps: one ticket record and
@@ -127,12 +130,12 @@ func (w *world) ticket(findingID string) store.TicketRow {
 func (w *world) exactlyOne() {
 	w.t.Helper()
 	ctx := context.Background()
-	list, err := w.st.Tickets(ctx)
+	list, err := ticketdb.New(w.st).Tickets(ctx)
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	for _, t := range list {
-		lt, err := w.st.LocalTicketsByKey(ctx, t.TicketID)
+		lt, err := ticketdb.New(w.st).LocalTicketsByKey(ctx, t.TicketID)
 		if err != nil || len(lt) != 1 {
 			w.t.Errorf("finding %s has %d local tickets (%v), want exactly one", t.TicketID, len(lt), err)
 		}
@@ -153,7 +156,7 @@ func TestVerificationLoop(t *testing.T) {
 	w := newWorld(t, nil)
 	ph := analyzetest.Phases()
 	rep := w.round(ph[0].Now, ph[0].Events...)
-	fs, _ := w.st.Findings(context.Background())
+	fs, _ := findingdb.New(w.st).Findings(context.Background())
 	ticketed := 0
 	for _, f := range fs {
 		if tickets.Wanted(f.State) {
@@ -190,7 +193,7 @@ func TestVerificationLoop(t *testing.T) {
 	}
 
 	// Before fresh scans of prod-web-2, the deploy ticket waits.
-	if rep := w.round(closeAt.Add(time.Minute)); rep.Reopened != 0 || w.ticket(dormant.FindingID).State != store.TicketVerifying {
+	if rep := w.round(closeAt.Add(time.Minute)); rep.Reopened != 0 || w.ticket(dormant.FindingID).State != ticketdb.TicketVerifying {
 		t.Fatalf("no fresh scans yet: %+v, ticket %s; want it still verifying", rep, w.ticket(dormant.FindingID).State)
 	}
 
@@ -202,19 +205,19 @@ func TestVerificationLoop(t *testing.T) {
 	if rep.Verified < 1 || rep.Reopened != 1 {
 		t.Fatalf("after the fresh scans: %+v; want the reused ticket verified and the dormant one reopened", rep)
 	}
-	if tk := w.ticket(reused.FindingID); tk.State != store.TicketVerified {
+	if tk := w.ticket(reused.FindingID); tk.State != ticketdb.TicketVerified {
 		t.Errorf("reused ticket: %s, want verified", tk.State)
 	}
 	dt := w.ticket(dormant.FindingID)
-	if dt.State != store.TicketReopened || w.finding(findings.Dormant, analyzetest.KeyDeploy).State != findings.Reopened {
+	if dt.State != ticketdb.TicketReopened || w.finding(findings.Dormant, analyzetest.KeyDeploy).State != findings.Reopened {
 		t.Fatalf("dormant ticket %s, finding %s; want both reopened", dt.State, w.finding(findings.Dormant, analyzetest.KeyDeploy).State)
 	}
-	lt, _, _ := w.st.LocalTicket(context.Background(), dt.ExternalID)
-	notes, _ := w.st.LocalNotes(context.Background(), dt.ExternalID)
+	lt, _, _ := ticketdb.New(w.st).LocalTicket(context.Background(), dt.ExternalID)
+	notes, _ := ticketdb.New(w.st).LocalNotes(context.Background(), dt.ExternalID)
 	if lt.State != local.StateOpen || !strings.Contains(notes[len(notes)-1].Text, "not backed by the data") {
 		t.Errorf("local ticket after reopening: %s, last note %q", lt.State, notes[len(notes)-1].Text)
 	}
-	history, _ := w.st.TicketHistory(context.Background(), dt.TicketID)
+	history, _ := ticketdb.New(w.st).TicketHistory(context.Background(), dt.TicketID)
 	var path []string
 	for _, h := range history {
 		path = append(path, h.To)
@@ -417,8 +420,8 @@ func TestRecertification(t *testing.T) {
 	if rep, err := w.sync.Sync(ctx, plan); err != nil || rep.Opened != 2 {
 		t.Fatalf("reviews opened: %+v, %v; want one per reviewer", rep, err)
 	}
-	var alice, bob store.TicketRow
-	list, _ := w.st.Tickets(ctx)
+	var alice, bob ticketdb.TicketRow
+	list, _ := ticketdb.New(w.st).Tickets(ctx)
 	for _, tk := range list {
 		switch tk.Owner {
 		case "alice":
@@ -428,7 +431,7 @@ func TestRecertification(t *testing.T) {
 		}
 	}
 	// alice answers one identity revoke, then closes the review certified.
-	if err := w.st.RecordDecisions(ctx, []store.Decision{{NHIID: "bbb", Decision: tickets.Revoke, By: "alice", At: now.Add(time.Hour), TicketID: alice.TicketID}}); err != nil {
+	if err := ticketdb.New(w.st).RecordDecisions(ctx, []ticketdb.Decision{{NHIID: "bbb", Decision: tickets.Revoke, By: "alice", At: now.Add(time.Hour), TicketID: alice.TicketID}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.conn.Transition(ctx, alice.ExternalID, local.StateResolved, "certified", "reviewed", "alice"); err != nil {
@@ -439,7 +442,7 @@ func TestRecertification(t *testing.T) {
 	if err != nil || rep.Opened != 1 {
 		t.Fatalf("after alice's review: %+v, %v; want the revocation ticket opened", rep, err)
 	}
-	decided, _ := w.st.Decisions(ctx, "")
+	decided, _ := ticketdb.New(w.st).Decisions(ctx, "")
 	got := map[string]string{}
 	for _, d := range decided {
 		got[d.NHIID] = d.Decision
@@ -447,19 +450,19 @@ func TestRecertification(t *testing.T) {
 	if got["aaa"] != tickets.Certify || got["bbb"] != tickets.Revoke || got["ccc"] != "" {
 		t.Fatalf("decisions %v; want aaa certified, bbb revoked, ccc undecided", got)
 	}
-	if rv := w.ticket("rv-bbb"); rv.Type != tickets.Remediation || rv.State != store.TicketOpen {
+	if rv := w.ticket("rv-bbb"); rv.Type != tickets.Remediation || rv.State != ticketdb.TicketOpen {
 		t.Fatalf("revocation ticket: %+v", rv)
 	}
 	// bob never answers.
 	w.clock = bob.Due.Add(time.Hour)
-	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != store.TicketEscalated {
+	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != ticketdb.TicketEscalated {
 		t.Fatalf("past the due date: %s, %v; want escalated", w.ticket(bob.TicketID).State, err)
 	}
 	w.clock = bob.Due.Add(8 * 24 * time.Hour)
-	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != store.TicketNoResponse {
+	if _, err := w.sync.Sync(ctx, nil); err != nil || w.ticket(bob.TicketID).State != ticketdb.TicketNoResponse {
 		t.Fatalf("a week later: %s, %v; want no_response", w.ticket(bob.TicketID).State, err)
 	}
-	decided, _ = w.st.Decisions(ctx, "")
+	decided, _ = ticketdb.New(w.st).Decisions(ctx, "")
 	for _, d := range decided {
 		if d.NHIID == "ccc" && d.Decision != tickets.NoResponse {
 			t.Errorf("ccc: %s, want no_response", d.Decision)
@@ -514,7 +517,7 @@ func TestRevocationVerifiedByTheScans(t *testing.T) {
 	closeIt(ph[0].Now.Add(time.Hour))
 	still := []*event.Event{fullScan("prod-web-2", "credfiles", ph[0].Now.Add(2*time.Hour), analyzetest.KeyHealthy),
 		fullScan("prod-web-2", "sshkeys", ph[0].Now.Add(2*time.Hour), analyzetest.KeyDeploy)}
-	if rep := w.round(ph[0].Now.Add(3*time.Hour), still...); rep.Reopened != 1 || w.ticket(rv.Key).State != store.TicketReopened {
+	if rep := w.round(ph[0].Now.Add(3*time.Hour), still...); rep.Reopened != 1 || w.ticket(rv.Key).State != ticketdb.TicketReopened {
 		t.Fatalf("key still on the host: %+v, ticket %s; want reopened", rep, w.ticket(rv.Key).State)
 	}
 	// Closed again, and now the scans no longer list it.
@@ -522,7 +525,7 @@ func TestRevocationVerifiedByTheScans(t *testing.T) {
 	gone := []*event.Event{fullScan("prod-web-2", "credfiles", ph[0].Now.Add(5*time.Hour)),
 		fullScan("prod-web-2", "sshkeys", ph[0].Now.Add(5*time.Hour), analyzetest.KeyDeploy)}
 	w.round(ph[0].Now.Add(6*time.Hour), gone...)
-	if got := w.ticket(rv.Key).State; got != store.TicketVerified {
+	if got := w.ticket(rv.Key).State; got != ticketdb.TicketVerified {
 		t.Fatalf("key gone from the scans: ticket %s, want verified", got)
 	}
 	w.exactlyOne()

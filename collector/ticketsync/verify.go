@@ -11,7 +11,9 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/tickets"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/inventory"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/spool"
 )
@@ -22,8 +24,8 @@ import (
 // (the analysis that just ran saw it in those scans) is reopened. No fresh
 // scans within VerifyWithin: the ticket is flagged unverified, never
 // assumed fixed.
-func (s *Syncer) verify(ctx context.Context, recs map[string]store.TicketRow, rep *Report) error {
-	all, err := s.Store.Findings(ctx)
+func (s *Syncer) verify(ctx context.Context, recs map[string]ticketdb.TicketRow, rep *Report) error {
+	all, err := findingdb.New(s.Store).Findings(ctx)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -32,7 +34,7 @@ func (s *Syncer) verify(ctx context.Context, recs map[string]store.TicketRow, re
 		byID[f.FindingID] = f
 	}
 	for _, rec := range sorted(recs) {
-		if rec.State != store.TicketVerifying && rec.State != store.TicketUnverified {
+		if rec.State != ticketdb.TicketVerifying && rec.State != ticketdb.TicketUnverified {
 			continue
 		}
 		if err := s.verifyOne(ctx, rec, byID, rep); err != nil {
@@ -42,7 +44,7 @@ func (s *Syncer) verify(ctx context.Context, recs map[string]store.TicketRow, re
 	return nil
 }
 
-func (s *Syncer) verifyOne(ctx context.Context, rec store.TicketRow, byID map[string]findings.Finding, rep *Report) error {
+func (s *Syncer) verifyOne(ctx context.Context, rec ticketdb.TicketRow, byID map[string]findings.Finding, rep *Report) error {
 	if len(rec.FindingIDs) == 0 && len(rec.NHIIDs) > 0 {
 		return s.verifyRevoked(ctx, rec, rep)
 	}
@@ -53,7 +55,7 @@ func (s *Syncer) verifyOne(ctx context.Context, rec store.TicketRow, byID map[st
 		}
 	}
 	hosts := hostsOf(fs)
-	fresh, err := s.Store.FreshScans(ctx, hosts, rec.ClosedAt)
+	fresh, err := inventory.New(s.Store).FreshScans(ctx, hosts, rec.ClosedAt)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -99,13 +101,13 @@ func staleHosts(hosts []string, fresh map[string]bool) []string {
 
 // waiting flags, once, a ticket whose hosts have not been scanned since
 // its closure within the window.
-func (s *Syncer) waiting(ctx context.Context, rec store.TicketRow, stale []string, rep *Report) error {
+func (s *Syncer) waiting(ctx context.Context, rec ticketdb.TicketRow, stale []string, rep *Report) error {
 	within := s.VerifyWithin
 	if within <= 0 {
 		within = DefaultVerifyWithin
 	}
 	now := s.now()
-	if rec.State == store.TicketUnverified || now.Sub(rec.ClosedAt) < within {
+	if rec.State == ticketdb.TicketUnverified || now.Sub(rec.ClosedAt) < within {
 		return nil
 	}
 	msg := fmt.Sprintf("NHI Radar: no full scan of %s since this ticket was closed %s ago; the fix is unverified, not assumed.",
@@ -114,27 +116,27 @@ func (s *Syncer) waiting(ctx context.Context, rec store.TicketRow, stale []strin
 		return err
 	}
 	from := rec.State
-	rec.State, rec.UpdatedAt = store.TicketUnverified, now
+	rec.State, rec.UpdatedAt = ticketdb.TicketUnverified, now
 	rep.Unverified++
-	return s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"})
+	return ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"})
 }
 
-func (s *Syncer) verified(ctx context.Context, rec store.TicketRow, hosts []string, rep *Report) error {
+func (s *Syncer) verified(ctx context.Context, rec ticketdb.TicketRow, hosts []string, rep *Report) error {
 	now := s.now()
 	msg := fmt.Sprintf("NHI Radar verified the fix: the full scans of %s started after the closure no longer show the problem.", strings.Join(hosts, ", "))
 	if err := s.comment(ctx, rec, msg); err != nil {
 		return err
 	}
 	from := rec.State
-	rec.State, rec.UpdatedAt = store.TicketVerified, now
+	rec.State, rec.UpdatedAt = ticketdb.TicketVerified, now
 	rep.Verified++
 	s.log().Info("ticket verified by the scans", "system", s.Conn.Name(), "ticket", rec.ExternalID)
-	return s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"})
+	return ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: msg, By: "ticket-sync"})
 }
 
 // backToWork reopens a ticket closed without the fix, through the outbox
 // like every remote write, and reopens its findings.
-func (s *Syncer) backToWork(ctx context.Context, rec store.TicketRow, holding []findings.Finding, hosts []string) error {
+func (s *Syncer) backToWork(ctx context.Context, rec ticketdb.TicketRow, holding []findings.Finding, hosts []string) error {
 	var ev []string
 	ids := make([]string, 0, len(holding))
 	for _, f := range holding {
@@ -182,14 +184,14 @@ func (s *Syncer) reopen(ctx context.Context, o op, rep *Report) error {
 	}
 	now := s.now()
 	from := rec.State
-	rec.State, rec.ExternalID, rec.UpdatedAt, rec.ClosedAt, rec.Resolution = store.TicketReopened, t.ExternalID, now, time.Time{}, ""
+	rec.State, rec.ExternalID, rec.UpdatedAt, rec.ClosedAt, rec.Resolution = ticketdb.TicketReopened, t.ExternalID, now, time.Time{}, ""
 	rep.Reopened++
 	s.log().Info("ticket reopened", "why", o.Comment, "system", s.Conn.Name(), "ticket", t.ExternalID)
-	return s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State,
+	return ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State,
 		Why: how + ": " + o.Comment, By: "ticket-sync"})
 }
 
-func (s *Syncer) replace(ctx context.Context, rec store.TicketRow, o op) (ticket.Ticket, error) {
+func (s *Syncer) replace(ctx context.Context, rec ticketdb.TicketRow, o op) (ticket.Ticket, error) {
 	req := s.request(o.Request)
 	req.Key = s.remoteKey(rec.TicketID + "-" + fmt.Sprint(s.now().Unix()))
 	req.Body = fmt.Sprintf("Replaces %s, closed without the fix.\n\n%s", rec.ExternalID, o.Comment)
@@ -201,7 +203,7 @@ func (s *Syncer) replace(ctx context.Context, rec store.TicketRow, o op) (ticket
 	return t, err
 }
 
-func (s *Syncer) comment(ctx context.Context, rec store.TicketRow, text string) error {
+func (s *Syncer) comment(ctx context.Context, rec ticketdb.TicketRow, text string) error {
 	err := s.Retry.Do(ctx, func(ctx context.Context) error { return s.Conn.Comment(ctx, rec.ExternalID, text) })
 	if err != nil {
 		return fmt.Errorf("ticket sync: comment on %s: %w", rec.ExternalID, err)
@@ -221,7 +223,7 @@ func (s *Syncer) moveFindings(ctx context.Context, ids, from []string, to, why s
 
 // moveFindingsEach is moveFindings with a reason per finding id.
 func (s *Syncer) moveFindingsEach(ctx context.Context, whys map[string]string, from []string, to string) error {
-	all, err := s.Store.Findings(ctx)
+	all, err := findingdb.New(s.Store).Findings(ctx)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -238,7 +240,7 @@ func (s *Syncer) moveFindingsEach(ctx context.Context, whys map[string]string, f
 		rows = append(rows, f)
 	}
 	s.version++
-	return s.Store.WriteFindings(ctx, s.version, rows, ts, "ticket-sync@"+now.Format(time.RFC3339Nano))
+	return findingdb.New(s.Store).WriteFindings(ctx, s.version, rows, ts, "ticket-sync@"+now.Format(time.RFC3339Nano))
 }
 
 func contains(list []string, s string) bool {
@@ -253,8 +255,8 @@ func contains(list []string, s string) bool {
 // fixedOnHosts closes the tickets still being worked whose findings the
 // scans already show resolved: the fix came before the closure, and the
 // evidence closes the ticket.
-func (s *Syncer) fixedOnHosts(ctx context.Context, recs map[string]store.TicketRow, rep *Report) error {
-	all, err := s.Store.Findings(ctx)
+func (s *Syncer) fixedOnHosts(ctx context.Context, recs map[string]ticketdb.TicketRow, rep *Report) error {
+	all, err := findingdb.New(s.Store).Findings(ctx)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -279,9 +281,9 @@ func (s *Syncer) fixedOnHosts(ctx context.Context, recs map[string]store.TicketR
 		}
 		now := s.now()
 		from := rec.State
-		rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = store.TicketVerified, now, "fixed", now
+		rec.State, rec.ClosedAt, rec.Resolution, rec.UpdatedAt = ticketdb.TicketVerified, now, "fixed", now
 		rep.Verified++
-		if err := s.Store.RecordTicket(ctx, rec, store.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: note, By: "ticket-sync"}); err != nil {
+		if err := ticketdb.New(s.Store).RecordTicket(ctx, rec, ticketdb.TicketEvent{TicketID: rec.TicketID, At: now, From: from, To: rec.State, Why: note, By: "ticket-sync"}); err != nil {
 			return err
 		}
 	}
@@ -300,8 +302,8 @@ func allResolved(ids []string, byID map[string]findings.Finding) bool {
 // verifyRevoked judges a revocation by the identities themselves: once
 // fresh full scans of their hosts are in, gone means verified, still
 // present means the ticket goes back to work.
-func (s *Syncer) verifyRevoked(ctx context.Context, rec store.TicketRow, rep *Report) error {
-	inv, err := s.Store.Inventory(ctx)
+func (s *Syncer) verifyRevoked(ctx context.Context, rec ticketdb.TicketRow, rep *Report) error {
+	inv, err := inventory.New(s.Store).Rows(ctx)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}
@@ -318,7 +320,7 @@ func (s *Syncer) verifyRevoked(ctx context.Context, rec store.TicketRow, rep *Re
 	}
 	sort.Strings(hosts)
 	hosts = slices.Compact(hosts)
-	fresh, err := s.Store.FreshScans(ctx, hosts, rec.ClosedAt)
+	fresh, err := inventory.New(s.Store).FreshScans(ctx, hosts, rec.ClosedAt)
 	if err != nil {
 		return fmt.Errorf("ticket sync: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 )
 
 // Identity is one inventory row as the report needs it: no fingerprint,
@@ -48,8 +48,8 @@ type Input struct {
 	Database     string
 	Identities   []Identity
 	Findings     []findings.Finding
-	Tickets      []store.TicketRow
-	TicketEvents []store.TicketEvent
+	Tickets      []ticketdb.TicketRow
+	TicketEvents []ticketdb.TicketEvent
 	Agents       []Agent
 }
 
@@ -349,7 +349,7 @@ func controlCharts(fs []findings.Finding) []Chart {
 
 // fixTimes maps each verified ticket to the time from its opening to the
 // first event that verified it.
-func fixTimes(ts []store.TicketRow, evs []store.TicketEvent) map[string]time.Duration {
+func fixTimes(ts []ticketdb.TicketRow, evs []ticketdb.TicketEvent) map[string]time.Duration {
 	opened := map[string]time.Time{}
 	for _, t := range ts {
 		if !t.OpenedAt.IsZero() && t.OpenedAt.Unix() > 0 {
@@ -364,25 +364,25 @@ func fixTimes(ts []store.TicketRow, evs []store.TicketEvent) map[string]time.Dur
 	out := map[string]time.Duration{}
 	for _, e := range sortedEvents(evs) {
 		o, ok := opened[e.TicketID]
-		if _, done := out[e.TicketID]; e.To == store.TicketVerified && ok && !done {
+		if _, done := out[e.TicketID]; e.To == ticketdb.TicketVerified && ok && !done {
 			out[e.TicketID] = e.At.Sub(o)
 		}
 	}
 	return out
 }
 
-func sortedEvents(evs []store.TicketEvent) []store.TicketEvent {
-	out := append([]store.TicketEvent(nil), evs...)
+func sortedEvents(evs []ticketdb.TicketEvent) []ticketdb.TicketEvent {
+	out := append([]ticketdb.TicketEvent(nil), evs...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
 }
 
 // flowStates are the ticket_events transitions the flow chart counts.
 var flowStates = []struct{ label, to, color string }{
-	{"opened", store.TicketOpen, "#2563eb"}, {"verified", store.TicketVerified, "#16a34a"}, {"reopened", store.TicketReopened, "#dc2626"},
+	{"opened", ticketdb.TicketOpen, "#2563eb"}, {"verified", ticketdb.TicketVerified, "#16a34a"}, {"reopened", ticketdb.TicketReopened, "#dc2626"},
 }
 
-func ticketCharts(ts []store.TicketRow, evs []store.TicketEvent, fix map[string]time.Duration) []Chart {
+func ticketCharts(ts []ticketdb.TicketRow, evs []ticketdb.TicketEvent, fix map[string]time.Duration) []Chart {
 	var days []string
 	for _, e := range sortedEvents(evs) {
 		if d := e.At.UTC().Format("2006-01-02"); index(days, d) < 0 && flowIndex(e) >= 0 {
@@ -411,9 +411,9 @@ func ticketCharts(ts []store.TicketRow, evs []store.TicketEvent, fix map[string]
 
 // flowIndex is the flow series an event counts in, -1 for none; opened
 // counts only a ticket's first event, not a reopening's return to open.
-func flowIndex(e store.TicketEvent) int {
+func flowIndex(e ticketdb.TicketEvent) int {
 	for i, s := range flowStates {
-		if e.To == s.to && (s.to != store.TicketOpen || e.From == "") {
+		if e.To == s.to && (s.to != ticketdb.TicketOpen || e.From == "") {
 			return i
 		}
 	}
@@ -492,7 +492,7 @@ func day(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-func ticketRows(ts []store.TicketRow, fix map[string]time.Duration) []TicketRow {
+func ticketRows(ts []ticketdb.TicketRow, fix map[string]time.Duration) []TicketRow {
 	out := make([]TicketRow, 0, len(ts))
 	for _, t := range ts {
 		r := TicketRow{ID: t.TicketID, System: t.System, ExternalID: t.ExternalID, State: t.State, Severity: t.Severity,

@@ -5,20 +5,22 @@ import (
 	"fmt"
 
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 )
 
 // Load reads the findings, tickets with their history and the agents from
 // the store into in (the caller adds the identities, which need the policy).
 func Load(ctx context.Context, st *store.Store, in *Input) error {
 	var err error
-	if in.Findings, err = st.Findings(ctx); err != nil {
+	if in.Findings, err = findingdb.New(st).Findings(ctx); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if in.Tickets, err = st.Tickets(ctx); err != nil {
+	if in.Tickets, err = ticketdb.New(st).Tickets(ctx); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	for _, t := range in.Tickets {
-		h, err := st.TicketHistory(ctx, t.TicketID)
+		h, err := ticketdb.New(st).TicketHistory(ctx, t.TicketID)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
 		}

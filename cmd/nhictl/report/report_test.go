@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 )
 
 var now = time.Date(2026, 3, 11, 0, 0, 0, 0, time.UTC)
@@ -36,20 +36,20 @@ func input() Input {
 			{FindingID: "f-4", Rule: findings.CrossEnvironment, Severity: "critical", State: findings.Reopened, Owner: "alice", OwnerStatus: "active",
 				Controls: []string{"OWASP-NHI:NHI8", "OWASP-NHI:NHI9", "XYZ:1"}, Principal: "d"},
 		},
-		Tickets: []store.TicketRow{
-			{TicketID: "t1", State: store.TicketVerified, OpenedAt: d(10), FindingIDs: []string{"f-3"}},
-			{TicketID: "t2", State: store.TicketReopened, OpenedAt: d(10)},
-			{TicketID: "t3", State: store.TicketVerified, OpenedAt: d(9)},
+		Tickets: []ticketdb.TicketRow{
+			{TicketID: "t1", State: ticketdb.TicketVerified, OpenedAt: d(10), FindingIDs: []string{"f-3"}},
+			{TicketID: "t2", State: ticketdb.TicketReopened, OpenedAt: d(10)},
+			{TicketID: "t3", State: ticketdb.TicketVerified, OpenedAt: d(9)},
 		},
-		TicketEvents: []store.TicketEvent{
-			{TicketID: "t1", At: d(10), To: store.TicketOpen},
-			{TicketID: "t2", At: d(10), To: store.TicketOpen},
-			{TicketID: "t3", At: d(9), To: store.TicketOpen},
-			{TicketID: "t1", At: d(8), From: store.TicketOpen, To: store.TicketVerified},
-			{TicketID: "t3", At: d(5), From: store.TicketOpen, To: store.TicketVerified},
-			{TicketID: "t2", At: d(8), From: store.TicketOpen, To: store.TicketVerifying},
-			{TicketID: "t2", At: d(6), From: store.TicketVerifying, To: store.TicketReopened},
-			{TicketID: "t3", At: d(4), From: store.TicketVerified, To: store.TicketOpen}, // not a new opening
+		TicketEvents: []ticketdb.TicketEvent{
+			{TicketID: "t1", At: d(10), To: ticketdb.TicketOpen},
+			{TicketID: "t2", At: d(10), To: ticketdb.TicketOpen},
+			{TicketID: "t3", At: d(9), To: ticketdb.TicketOpen},
+			{TicketID: "t1", At: d(8), From: ticketdb.TicketOpen, To: ticketdb.TicketVerified},
+			{TicketID: "t3", At: d(5), From: ticketdb.TicketOpen, To: ticketdb.TicketVerified},
+			{TicketID: "t2", At: d(8), From: ticketdb.TicketOpen, To: ticketdb.TicketVerifying},
+			{TicketID: "t2", At: d(6), From: ticketdb.TicketVerifying, To: ticketdb.TicketReopened},
+			{TicketID: "t3", At: d(4), From: ticketdb.TicketVerified, To: ticketdb.TicketOpen}, // not a new opening
 		},
 		Agents: []Agent{
 			{AgentID: "a1", Host: "h1", LastSeen: now.Add(-time.Minute), SpoolDepth: 5},

@@ -14,7 +14,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 )
 
@@ -29,7 +29,7 @@ const (
 
 // Connector is the local ticket system over the store.
 type Connector struct {
-	Store *store.Store
+	Tickets *ticketdb.DB
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time
 }
@@ -48,7 +48,7 @@ func (c *Connector) now() time.Time {
 
 // Find returns the newest ticket carrying key.
 func (c *Connector) Find(ctx context.Context, key string) (*ticket.Ticket, error) {
-	list, err := c.Store.LocalTicketsByKey(ctx, key)
+	list, err := c.Tickets.LocalTicketsByKey(ctx, key)
 	if err != nil {
 		return nil, storeErr("find", err)
 	}
@@ -64,12 +64,12 @@ func (c *Connector) Find(ctx context.Context, key string) (*ticket.Ticket, error
 func (c *Connector) Create(ctx context.Context, req ticket.Request) (ticket.Ticket, error) {
 	now := c.now()
 	sum := sha256.Sum256([]byte(req.Key + "\x00" + now.Format(time.RFC3339Nano)))
-	lt := store.LocalTicket{
+	lt := ticketdb.LocalTicket{
 		ExternalID: "NHI-" + hex.EncodeToString(sum[:4]), Key: req.Key, Type: string(req.Type), Title: req.Title,
 		Body: req.Body, Priority: string(req.Priority), Queue: req.Queue, Due: req.Due, Labels: req.Labels,
 		State: StateOpen, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := c.Store.PutLocalTicket(ctx, lt); err != nil {
+	if err := c.Tickets.PutLocalTicket(ctx, lt); err != nil {
 		return ticket.Ticket{}, storeErr("create", err)
 	}
 	return toTicket(lt), nil
@@ -109,13 +109,13 @@ func (c *Connector) Close(ctx context.Context, externalID, resolution, note stri
 
 // Transition moves a ticket to state (open or resolved) and records who did
 // it and why: the path `nhictl tickets close|reopen` takes as well.
-func (c *Connector) Transition(ctx context.Context, externalID, state, resolution, note, author string) (store.LocalTicket, error) {
+func (c *Connector) Transition(ctx context.Context, externalID, state, resolution, note, author string) (ticketdb.LocalTicket, error) {
 	lt, err := c.get(ctx, state, externalID)
 	if err != nil {
 		return lt, err
 	}
 	lt.State, lt.Resolution, lt.UpdatedAt = state, resolution, c.now()
-	if err := c.Store.PutLocalTicket(ctx, lt); err != nil {
+	if err := c.Tickets.PutLocalTicket(ctx, lt); err != nil {
 		return lt, storeErr(state, err)
 	}
 	text := state
@@ -128,8 +128,8 @@ func (c *Connector) Transition(ctx context.Context, externalID, state, resolutio
 	return lt, c.note(ctx, externalID, state, author, text)
 }
 
-func (c *Connector) get(ctx context.Context, op, externalID string) (store.LocalTicket, error) {
-	lt, ok, err := c.Store.LocalTicket(ctx, externalID)
+func (c *Connector) get(ctx context.Context, op, externalID string) (ticketdb.LocalTicket, error) {
+	lt, ok, err := c.Tickets.LocalTicket(ctx, externalID)
 	if err != nil {
 		return lt, storeErr(op, err)
 	}
@@ -140,7 +140,7 @@ func (c *Connector) get(ctx context.Context, op, externalID string) (store.Local
 }
 
 func (c *Connector) note(ctx context.Context, externalID, kind, author, text string) error {
-	err := c.Store.AddLocalNote(ctx, store.LocalNote{ExternalID: externalID, At: c.now(), Author: author, Kind: kind, Text: text})
+	err := c.Tickets.AddLocalNote(ctx, ticketdb.LocalNote{ExternalID: externalID, At: c.now(), Author: author, Kind: kind, Text: text})
 	return storeErr(kind, err)
 }
 
@@ -153,7 +153,7 @@ func storeErr(op string, err error) error {
 	return &ticket.Error{System: Name, Op: op, Retryable: true, Msg: "the collector's store is unreachable", Err: err}
 }
 
-func toTicket(lt store.LocalTicket) ticket.Ticket {
+func toTicket(lt ticketdb.LocalTicket) ticket.Ticket {
 	st := ticket.StateOpen
 	if lt.State == StateResolved {
 		st = ticket.StateResolved

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/tickettest"
 	"github.com/nhiradar/nhiradar/internal/devservices"
@@ -34,7 +35,7 @@ func openStore(t *testing.T) *store.Store {
 func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
-	c := &Connector{Store: openStore(t), Now: func() time.Time { clock = clock.Add(time.Second); return clock }}
+	c := &Connector{Tickets: ticketdb.New(openStore(t)), Now: func() time.Time { clock = clock.Add(time.Second); return clock }}
 	req := tickettest.Request()
 	if got, err := c.Find(ctx, req.Key); err != nil || got != nil {
 		t.Fatalf("find before create: %+v, %v; want none", got, err)
@@ -59,7 +60,7 @@ func TestLifecycle(t *testing.T) {
 	if got, err := c.Reopen(ctx, created.ExternalID, "the next scan still sees the key"); err != nil || got.State.Done() {
 		t.Fatalf("reopen: %+v, %v", got, err)
 	}
-	notes, err := c.Store.LocalNotes(ctx, created.ExternalID)
+	notes, err := c.Tickets.LocalNotes(ctx, created.ExternalID)
 	if err != nil || len(notes) != 3 || notes[1].Text != "resolved (fixed): key rotated" || notes[2].Kind != StateOpen {
 		t.Fatalf("notes: %+v, %v", notes, err)
 	}
@@ -72,7 +73,7 @@ func TestLifecycle(t *testing.T) {
 // ticket sync retries rather than giving the ticket up.
 func TestStoreDownIsRetryable(t *testing.T) {
 	st := openStore(t)
-	c := &Connector{Store: st}
+	c := &Connector{Tickets: ticketdb.New(st)}
 	st.Close()
 	_, err := c.Create(context.Background(), tickettest.Request())
 	if !ticket.IsRetryable(err) || !strings.Contains(err.Error(), "local") {

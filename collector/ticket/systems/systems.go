@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/jira"
 	"github.com/nhiradar/nhiradar/collector/ticket/local"
@@ -50,7 +51,7 @@ func Open(system string, s Settings, st *store.Store, now func() time.Time) (tic
 	}
 	switch system {
 	case "", local.Name:
-		return &local.Connector{Store: st, Now: now}, nil
+		return &local.Connector{Tickets: ticketdb.New(st), Now: now}, nil
 	case "rt":
 		if t.RT == nil {
 			return nil, missing()

@@ -25,6 +25,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/analyze"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
@@ -120,7 +121,7 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 		for h := 0; h < f.hosts; h++ {
 			batch = append(batch, f.day(h, r, owned[h], rng)...)
 			if len(batch) >= 50_000 {
-				if err := st.InsertEvents(ctx, batch); err != nil {
+				if err := eventdb.New(st).InsertEvents(ctx, batch); err != nil {
 					return fmt.Errorf("insert day %d: %w", r, err)
 				}
 				inserted += len(batch)
@@ -130,7 +131,7 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 		slog.Info("day loaded", "day", r+1, "of", f.rounds, "events", inserted, "per_second", int(float64(inserted)/time.Since(start).Seconds()))
 	}
 	if len(batch) > 0 {
-		if err := st.InsertEvents(ctx, batch); err != nil {
+		if err := eventdb.New(st).InsertEvents(ctx, batch); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 		inserted += len(batch)

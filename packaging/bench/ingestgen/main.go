@@ -19,7 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/nhiradar/nhiradar/collector/ingest"
-	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/collector/synth"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -41,7 +41,7 @@ func main() {
 		return
 	}
 	if *columns {
-		fmt.Println(strings.Join(store.EventColumns(), ", "))
+		fmt.Println(strings.Join(eventdb.EventColumns(), ", "))
 		return
 	}
 	if err := run(context.Background(), strings.Split(*brokers, ","), *topic, *partitions, *n, *tsv); err != nil {
@@ -75,7 +75,7 @@ func run(ctx context.Context, brokers []string, topic string, partitions, n int,
 		}
 		bytes += len(b)
 		msgs = append(msgs, kafka.Message{Key: []byte(e.Host), Value: b})
-		writeTSV(out, store.EventRow(e))
+		writeTSV(out, eventdb.EventRow(e))
 		if len(msgs) == chunk || i == n-1 {
 			if err := w.WriteMessages(ctx, msgs...); err != nil {
 				return fmt.Errorf("produce: %w", err)

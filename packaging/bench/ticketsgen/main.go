@@ -22,6 +22,7 @@ import (
 
 	"github.com/nhiradar/nhiradar/analytics/tickets"
 	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/ticketdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/collector/ticket/servicenow"
 	"github.com/nhiradar/nhiradar/collector/ticket/servicenow/sntest"
@@ -243,7 +244,7 @@ func (b *bench) count(ctx context.Context, res *result) error {
 		return err
 	}
 	res.remote = keys
-	recs, err := b.st.Tickets(ctx)
+	recs, err := ticketdb.New(b.st).Tickets(ctx)
 	if err != nil {
 		return err
 	}

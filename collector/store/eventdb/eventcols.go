@@ -1,4 +1,9 @@
-package store
+// Package eventdb is the write path of events into ClickHouse: the one
+// mapping of an event to the columns of the events table (EventColumns,
+// EventRow) and the batch insert a collector stores a consumed batch with
+// (Writer.Prepare, Writer.InsertEvents). It is named apart from
+// collector/ingest, the Kafka consumer that calls it.
+package eventdb
 
 import (
 	"sort"

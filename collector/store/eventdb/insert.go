@@ -1,4 +1,4 @@
-package store
+package eventdb
 
 import (
 	"context"
@@ -8,14 +8,21 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
+
+// Writer inserts events into a store's events table.
+type Writer struct{ st *store.Store }
+
+// New returns the writer of st's events.
+func New(st *store.Store) *Writer { return &Writer{st: st} }
 
 // InsertEvents writes a batch of valid events in one INSERT. Either the
 // whole batch is stored or an error is returned and the caller retries it;
 // a retried batch is harmless because events are keyed by event_id.
-func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
-	p := s.Prepare(ctx)
+func (w *Writer) InsertEvents(ctx context.Context, events []*event.Event) error {
+	p := w.Prepare(ctx)
 	p.Add(slices.Clone(events)) // the caller keeps its events
 	return p.Insert(ctx)
 }
@@ -25,7 +32,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []*event.Event) error {
 // Preparing the next batch while the previous one is inserted overlaps the
 // two, and the decoded events can go as soon as they are appended.
 type Prepared struct {
-	st      *Store
+	st      *store.Store
 	ctx     context.Context
 	batch   driver.Batch
 	pending []*event.Event // added but not yet in the block: it could not be opened
@@ -36,8 +43,8 @@ type Prepared struct {
 // Prepare starts a batch. Its block does not hold a connection while it
 // waits; ctx bounds the later Insert too, because the driver keeps it for
 // the send.
-func (s *Store) Prepare(ctx context.Context) *Prepared {
-	return &Prepared{st: s, ctx: ctx}
+func (w *Writer) Prepare(ctx context.Context) *Prepared {
+	return &Prepared{st: w.st, ctx: ctx}
 }
 
 // Add appends events to the block and clears them from the slice as they
@@ -60,11 +67,10 @@ func (p *Prepared) appendPending() error {
 		return p.err
 	}
 	if p.batch == nil {
-		s := p.st
-		b, err := s.conn.PrepareBatch(p.ctx, "INSERT INTO "+s.Table("events")+" ("+strings.Join(EventColumns(), ", ")+")",
+		b, err := p.st.Conn().PrepareBatch(p.ctx, "INSERT INTO "+p.st.Table("events")+" ("+strings.Join(EventColumns(), ", ")+")",
 			driver.WithReleaseConnection())
 		if err != nil {
-			return fmt.Errorf("store: prepare insert: %w", err)
+			return fmt.Errorf("eventdb: prepare insert: %w", err)
 		}
 		p.batch = b
 	}
@@ -80,7 +86,7 @@ func (p *Prepared) appendPending() error {
 				p.batch.Abort() //nolint:errcheck // the append error is the one to report
 				// The events appended are gone: the block cannot be
 				// completed, and every Insert reports why.
-				p.err = fmt.Errorf("store: append column %s: %w", c.name, err)
+				p.err = fmt.Errorf("eventdb: append column %s: %w", c.name, err)
 				return p.err
 			}
 		}
@@ -103,7 +109,7 @@ func (p *Prepared) Insert(ctx context.Context) error {
 		return err
 	}
 	if err := p.batch.Send(); err != nil {
-		return fmt.Errorf("store: insert %d events: %w", p.rows, err)
+		return fmt.Errorf("eventdb: insert %d events: %w", p.rows, err)
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
-package store
+package eventdb
 
 import (
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/nhiradar/nhiradar/collector/store/storetest"
 	"github.com/nhiradar/nhiradar/collector/synth"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
@@ -17,7 +18,7 @@ func TestColumnsMatchEventRow(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		events = append(events, f.Next())
 	}
-	events = append(events, fullHeartbeat(t0))
+	events = append(events, storetest.FullHeartbeat(storetest.T0))
 	rows := make([]row, len(events))
 	for i, e := range events {
 		rows[i] = newRow(e)
@@ -38,14 +39,14 @@ func TestColumnsMatchEventRow(t *testing.T) {
 // TestHeartbeatColumns: every field of a heartbeat, nested ones included,
 // lands in its own typed column.
 func TestHeartbeatColumns(t *testing.T) {
-	r := EventRow(fullHeartbeat(t0))
+	r := EventRow(storetest.FullHeartbeat(storetest.T0))
 	get := func(name string) any { return r[columnIndex(t, name)] }
 	want := map[string]any{
-		"hb_version": "1.4.0", "hb_os": "linux", "hb_boot_time": t0.Add(-time.Hour), "hb_ips": []string{"10.0.0.1"},
+		"hb_version": "1.4.0", "hb_os": "linux", "hb_boot_time": storetest.T0.Add(-time.Hour), "hb_ips": []string{"10.0.0.1"},
 		"hb_spool_depth": int64(12), "hb_dropped": int64(2), "hb_cpu_percent": 1.5, "hb_rss_bytes": int64(30 << 20),
 		"hb_budget_cpu_percent": 4.9, "hb_budget_throttled": uint8(1), "hb_budget_pauses": int64(3), "hb_budget_reason": "cpu",
 		"hb_plugin_name": []string{"credfiles", "authlog"}, "hb_plugin_state": []string{"running", "held"},
-		"hb_plugin_last_scan": []time.Time{t0, time.Unix(0, 0).UTC()}, "hb_plugin_rss_bytes": []int64{1 << 20, 0},
+		"hb_plugin_last_scan": []time.Time{storetest.T0, time.Unix(0, 0).UTC()}, "hb_plugin_rss_bytes": []int64{1 << 20, 0},
 		"hb_plugin_restarts": []int64{0, 4}, "hb_plugin_limit_reached": []string{"", "cpu"},
 	}
 	for name, w := range want {
@@ -54,22 +55,10 @@ func TestHeartbeatColumns(t *testing.T) {
 		}
 	}
 	// An event without a heartbeat gets zero values, never a nil array.
-	obs := EventRow(observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", t0))
+	obs := EventRow(storetest.Observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", storetest.T0))
 	if got := obs[columnIndex(t, "hb_plugin_name")]; got == nil || len(got.([]string)) != 0 {
 		t.Errorf("hb_plugin_name of an observation = %#v, want empty", got)
 	}
-}
-
-func fullHeartbeat(at time.Time) *event.Event {
-	boot, last := at.Add(-time.Hour), at
-	e := &event.Event{Type: event.TypeAgentHeartbeat, Time: at, Heartbeat: &event.Heartbeat{
-		Version: "1.4.0", OS: "linux", BootTime: &boot, IPs: []string{"10.0.0.1"},
-		SpoolDepth: 12, Dropped: 2, CPUPercent: 1.5, RSSBytes: 30 << 20,
-		Plugins: []event.PluginStatus{{Name: "credfiles", State: "running", LastScan: &last, RSSBytes: 1 << 20},
-			{Name: "authlog", State: "held", Restarts: 4, LimitReached: "cpu"}},
-		Budget: &event.Budget{CPUPercent: 4.9, Throttled: true, Pauses: 3, Reason: "cpu"}}}
-	e.Complete("agent-9", "host-9", at)
-	return e
 }
 
 func columnIndex(t *testing.T, name string) int {

@@ -1,4 +1,4 @@
-package store
+package ticketdb
 
 import (
 	"context"
@@ -36,28 +36,28 @@ type LocalNote struct {
 const localCols = `external_id, key, type, title, body, priority, queue, due, labels, state, resolution, created_at, updated_at`
 
 // PutLocalTicket writes a local ticket's new current row.
-func (s *Store) PutLocalTicket(ctx context.Context, t LocalTicket) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("local_tickets")+" (version, "+localCols+")")
+func (d *DB) PutLocalTicket(ctx context.Context, t LocalTicket) error {
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("local_tickets")+" (version, "+localCols+")")
 	if err != nil {
-		return fmt.Errorf("store: local ticket %s: %w", t.ExternalID, err)
+		return fmt.Errorf("ticketdb: local ticket %s: %w", t.ExternalID, err)
 	}
 	if err := b.Append(uint64(time.Now().UnixNano()), t.ExternalID, t.Key, t.Type, t.Title, t.Body, t.Priority,
 		t.Queue, t.Due, orEmpty(t.Labels), t.State, t.Resolution, t.CreatedAt, t.UpdatedAt); err != nil {
-		return fmt.Errorf("store: local ticket %s: %w", t.ExternalID, err)
+		return fmt.Errorf("ticketdb: local ticket %s: %w", t.ExternalID, err)
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: local ticket %s: %w", t.ExternalID, err)
+		return fmt.Errorf("ticketdb: local ticket %s: %w", t.ExternalID, err)
 	}
 	return nil
 }
 
 // LocalTickets returns local tickets matching where (a condition on the
 // columns, with args), newest first.
-func (s *Store) localTickets(ctx context.Context, where string, args ...any) ([]LocalTicket, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+localCols+" FROM "+s.Table("local_tickets")+" FINAL WHERE "+where+
+func (d *DB) localTickets(ctx context.Context, where string, args ...any) ([]LocalTicket, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT "+localCols+" FROM "+d.st.Table("local_tickets")+" FINAL WHERE "+where+
 		" ORDER BY created_at DESC, external_id", args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: local tickets: %w", err)
+		return nil, fmt.Errorf("ticketdb: local tickets: %w", err)
 	}
 	defer rows.Close()
 	var out []LocalTicket
@@ -65,7 +65,7 @@ func (s *Store) localTickets(ctx context.Context, where string, args ...any) ([]
 		var t LocalTicket
 		if err := rows.Scan(&t.ExternalID, &t.Key, &t.Type, &t.Title, &t.Body, &t.Priority, &t.Queue, &t.Due,
 			&t.Labels, &t.State, &t.Resolution, &t.CreatedAt, &t.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: local ticket row: %w", err)
+			return nil, fmt.Errorf("ticketdb: local ticket row: %w", err)
 		}
 		out = append(out, t)
 	}
@@ -73,13 +73,13 @@ func (s *Store) localTickets(ctx context.Context, where string, args ...any) ([]
 }
 
 // LocalTicketsByKey returns the local tickets carrying a correlation key.
-func (s *Store) LocalTicketsByKey(ctx context.Context, key string) ([]LocalTicket, error) {
-	return s.localTickets(ctx, "key = ?", key)
+func (d *DB) LocalTicketsByKey(ctx context.Context, key string) ([]LocalTicket, error) {
+	return d.localTickets(ctx, "key = ?", key)
 }
 
 // LocalTicket returns one local ticket; ok is false when there is none.
-func (s *Store) LocalTicket(ctx context.Context, externalID string) (LocalTicket, bool, error) {
-	list, err := s.localTickets(ctx, "external_id = ?", externalID)
+func (d *DB) LocalTicket(ctx context.Context, externalID string) (LocalTicket, bool, error) {
+	list, err := d.localTickets(ctx, "external_id = ?", externalID)
 	if err != nil || len(list) == 0 {
 		return LocalTicket{}, false, err
 	}
@@ -87,33 +87,33 @@ func (s *Store) LocalTicket(ctx context.Context, externalID string) (LocalTicket
 }
 
 // AddLocalNote records a comment or state change on a local ticket.
-func (s *Store) AddLocalNote(ctx context.Context, n LocalNote) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("local_ticket_notes")+" (external_id, at, author, kind, text)")
+func (d *DB) AddLocalNote(ctx context.Context, n LocalNote) error {
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("local_ticket_notes")+" (external_id, at, author, kind, text)")
 	if err != nil {
-		return fmt.Errorf("store: note on %s: %w", n.ExternalID, err)
+		return fmt.Errorf("ticketdb: note on %s: %w", n.ExternalID, err)
 	}
 	if err := b.Append(n.ExternalID, n.At, n.Author, n.Kind, n.Text); err != nil {
-		return fmt.Errorf("store: note on %s: %w", n.ExternalID, err)
+		return fmt.Errorf("ticketdb: note on %s: %w", n.ExternalID, err)
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: note on %s: %w", n.ExternalID, err)
+		return fmt.Errorf("ticketdb: note on %s: %w", n.ExternalID, err)
 	}
 	return nil
 }
 
 // LocalNotes returns a local ticket's notes, oldest first.
-func (s *Store) LocalNotes(ctx context.Context, externalID string) ([]LocalNote, error) {
-	rows, err := s.conn.Query(ctx, "SELECT external_id, at, author, kind, text FROM "+s.Table("local_ticket_notes")+
+func (d *DB) LocalNotes(ctx context.Context, externalID string) ([]LocalNote, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT external_id, at, author, kind, text FROM "+d.st.Table("local_ticket_notes")+
 		" WHERE external_id = ? ORDER BY at", externalID)
 	if err != nil {
-		return nil, fmt.Errorf("store: notes on %s: %w", externalID, err)
+		return nil, fmt.Errorf("ticketdb: notes on %s: %w", externalID, err)
 	}
 	defer rows.Close()
 	var out []LocalNote
 	for rows.Next() {
 		var n LocalNote
 		if err := rows.Scan(&n.ExternalID, &n.At, &n.Author, &n.Kind, &n.Text); err != nil {
-			return nil, fmt.Errorf("store: notes on %s: %w", externalID, err)
+			return nil, fmt.Errorf("ticketdb: notes on %s: %w", externalID, err)
 		}
 		out = append(out, n)
 	}

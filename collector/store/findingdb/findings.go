@@ -1,4 +1,8 @@
-package store
+// Package findingdb keeps findings in ClickHouse: each finding's current
+// row (findings, a new version per change), its audited transitions
+// (finding_events), the records an analysis compares against, and when an
+// exception stopped covering a finding. Tickets and reviews are ticketdb's.
+package findingdb
 
 import (
 	"context"
@@ -6,36 +10,30 @@ import (
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/collector/store"
 )
 
-// views exist on every node and already read the Distributed tables.
-var views = map[string]bool{"nhi_inventory": true, "identity_facts": true, "identity_presence": true, "agents": true}
+// DB reads and writes a store's findings.
+type DB struct{ st *store.Store }
 
-// Table names a table for reading and writing in the connection's default
-// database: on a cluster the Distributed table over every shard's local
-// one (a view is its own name everywhere).
-func (s *Store) Table(name string) string {
-	if views[name] {
-		return name
-	}
-	return name + distSuffix(s.cfg.Cluster)
-}
+// New returns the findings of st.
+func New(st *store.Store) *DB { return &DB{st: st} }
 
 const findingColumns = `finding_id, rule, severity, state, nhi_id, kind, principal, hosts, locations,
 	owner, owner_status, first_detected, last_detected, resolved_at, evidence, controls, policy`
 
 // Findings returns the current row of every finding (FINAL: the highest
 // version of each finding_id), ordered by finding_id.
-func (s *Store) Findings(ctx context.Context) ([]findings.Finding, error) {
-	return s.readFindings(ctx, "")
+func (d *DB) Findings(ctx context.Context) ([]findings.Finding, error) {
+	return d.readFindings(ctx, "")
 }
 
 // FindingsByID returns the current rows of the findings named.
-func (s *Store) FindingsByID(ctx context.Context, ids []string) ([]findings.Finding, error) {
+func (d *DB) FindingsByID(ctx context.Context, ids []string) ([]findings.Finding, error) {
 	var out []findings.Finding
 	for len(ids) > 0 {
 		n := min(len(ids), 10_000)
-		fs, err := s.readFindings(ctx, "WHERE finding_id IN (SELECT arrayJoin(?))", ids[:n])
+		fs, err := d.readFindings(ctx, "WHERE finding_id IN (SELECT arrayJoin(?))", ids[:n])
 		if err != nil {
 			return nil, err
 		}
@@ -44,10 +42,10 @@ func (s *Store) FindingsByID(ctx context.Context, ids []string) ([]findings.Find
 	return out, nil
 }
 
-func (s *Store) readFindings(ctx context.Context, where string, args ...any) ([]findings.Finding, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+findingColumns+" FROM "+s.Table("findings")+" FINAL "+where+" ORDER BY finding_id", args...)
+func (d *DB) readFindings(ctx context.Context, where string, args ...any) ([]findings.Finding, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT "+findingColumns+" FROM "+d.st.Table("findings")+" FINAL "+where+" ORDER BY finding_id", args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: read findings: %w", err)
+		return nil, fmt.Errorf("findingdb: read findings: %w", err)
 	}
 	defer rows.Close()
 	var out []findings.Finding
@@ -56,7 +54,7 @@ func (s *Store) readFindings(ctx context.Context, where string, args ...any) ([]
 		if err := rows.Scan(&f.FindingID, &f.Rule, &f.Severity, &f.State, &f.NHIID, &f.Kind, &f.Principal,
 			&f.Hosts, &f.Locations, &f.Owner, &f.OwnerStatus, &f.FirstDetected, &f.LastDetected, &f.ResolvedAt,
 			&f.Evidence, &f.Controls, &f.Policy); err != nil {
-			return nil, fmt.Errorf("store: finding row: %w", err)
+			return nil, fmt.Errorf("findingdb: finding row: %w", err)
 		}
 		f.FirstDetected, f.LastDetected = f.FirstDetected.UTC(), f.LastDetected.UTC()
 		f.ResolvedAt = zeroEpoch(f.ResolvedAt)
@@ -67,11 +65,11 @@ func (s *Store) readFindings(ctx context.Context, where string, args ...any) ([]
 
 // FindingRecords returns the lifecycle and digest of every finding, in
 // finding_id order: what an analysis needs, without the evidence.
-func (s *Store) FindingRecords(ctx context.Context) ([]findings.Record, error) {
-	rows, err := s.conn.Query(ctx, "SELECT finding_id, rule, severity, state, nhi_id, hosts, first_detected, last_detected, resolved_at, digest FROM "+
-		s.Table("findings")+" FINAL ORDER BY finding_id")
+func (d *DB) FindingRecords(ctx context.Context) ([]findings.Record, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT finding_id, rule, severity, state, nhi_id, hosts, first_detected, last_detected, resolved_at, digest FROM "+
+		d.st.Table("findings")+" FINAL ORDER BY finding_id")
 	if err != nil {
-		return nil, fmt.Errorf("store: read finding records: %w", err)
+		return nil, fmt.Errorf("findingdb: read finding records: %w", err)
 	}
 	defer rows.Close()
 	var out []findings.Record
@@ -87,7 +85,7 @@ func (s *Store) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 		var r findings.Record
 		if err := rows.Scan(&r.FindingID, &r.Rule, &r.Severity, &r.State, &r.NHIID, &r.Hosts,
 			&r.FirstDetected, &r.LastDetected, &r.ResolvedAt, &r.Digest); err != nil {
-			return nil, fmt.Errorf("store: finding record: %w", err)
+			return nil, fmt.Errorf("findingdb: finding record: %w", err)
 		}
 		r.FirstDetected, r.LastDetected, r.ResolvedAt = r.FirstDetected.UTC(), r.LastDetected.UTC(), zeroEpoch(r.ResolvedAt)
 		r.Rule, r.Severity, r.State = one(r.Rule), one(r.Severity), one(r.State)
@@ -121,19 +119,19 @@ const writeChunk = 50_000
 // WriteFindings stores new rows of findings at version (later versions
 // replace earlier ones) and appends their transitions, tagged with the
 // analysis that made them. Rows go column by column, in chunks.
-func (s *Store) WriteFindings(ctx context.Context, version uint64, fs []findings.Finding, ts []findings.Transition, analysisID string) error {
+func (d *DB) WriteFindings(ctx context.Context, version uint64, fs []findings.Finding, ts []findings.Transition, analysisID string) error {
 	for len(fs) > 0 {
 		n := min(len(fs), writeChunk)
-		if err := s.insertColumns(ctx, "findings", "version, "+findingColumns+", digest", findingCols(version, fs[:n])); err != nil {
-			return fmt.Errorf("store: insert %d findings: %w", n, err)
+		if err := d.insertColumns(ctx, "findings", "version, "+findingColumns+", digest", findingCols(version, fs[:n])); err != nil {
+			return fmt.Errorf("findingdb: insert %d findings: %w", n, err)
 		}
 		fs = fs[n:]
 	}
 	for len(ts) > 0 {
 		n := min(len(ts), writeChunk)
-		if err := s.insertColumns(ctx, "finding_events", "finding_id, from_state, to_state, at, why, by, analysis_id",
+		if err := d.insertColumns(ctx, "finding_events", "finding_id, from_state, to_state, at, why, by, analysis_id",
 			transitionCols(ts[:n], analysisID)); err != nil {
-			return fmt.Errorf("store: insert %d transitions: %w", n, err)
+			return fmt.Errorf("findingdb: insert %d transitions: %w", n, err)
 		}
 		ts = ts[n:]
 	}
@@ -203,8 +201,8 @@ func transitionCols(ts []findings.Transition, analysisID string) []any {
 }
 
 // insertColumns inserts one block given column by column.
-func (s *Store) insertColumns(ctx context.Context, table, columns string, cols []any) error {
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table(table)+" ("+columns+")")
+func (d *DB) insertColumns(ctx context.Context, table, columns string, cols []any) error {
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table(table)+" ("+columns+")")
 	if err != nil {
 		return fmt.Errorf("prepare %s insert: %w", table, err)
 	}
@@ -218,21 +216,49 @@ func (s *Store) insertColumns(ctx context.Context, table, columns string, cols [
 }
 
 // FindingEvents returns every recorded transition of one finding, oldest first.
-func (s *Store) FindingEvents(ctx context.Context, findingID string) ([]findings.Transition, error) {
-	rows, err := s.conn.Query(ctx, "SELECT finding_id, from_state, to_state, at, why, by FROM "+s.Table("finding_events")+
+func (d *DB) FindingEvents(ctx context.Context, findingID string) ([]findings.Transition, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT finding_id, from_state, to_state, at, why, by FROM "+d.st.Table("finding_events")+
 		" WHERE finding_id = ? ORDER BY at, from_state = '' DESC", findingID)
 	if err != nil {
-		return nil, fmt.Errorf("store: read transitions of %s: %w", findingID, err)
+		return nil, fmt.Errorf("findingdb: read transitions of %s: %w", findingID, err)
 	}
 	defer rows.Close()
 	var out []findings.Transition
 	for rows.Next() {
 		var t findings.Transition
 		if err := rows.Scan(&t.FindingID, &t.From, &t.To, &t.At, &t.Why, &t.By); err != nil {
-			return nil, fmt.Errorf("store: transition row: %w", err)
+			return nil, fmt.Errorf("findingdb: transition row: %w", err)
 		}
 		t.At = t.At.UTC()
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// Unexempted returns, by finding id, the latest time an exception stopped
+// covering the finding (accepted -> reopened).
+func (d *DB) Unexempted(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT finding_id, max(at) FROM "+d.st.Table("finding_events")+
+		" WHERE from_state = 'accepted' AND to_state = 'reopened' GROUP BY finding_id")
+	if err != nil {
+		return nil, fmt.Errorf("findingdb: expired exceptions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, err
+		}
+		out[id] = at
+	}
+	return out, rows.Err()
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -1,10 +1,25 @@
-package store
+// Package ticketdb keeps NHI Radar's record of governance work in
+// ClickHouse: tickets and their transitions (tickets, ticket_events), the
+// decisions of reviews (review_decisions), the policies analyses ran under
+// (policy_versions), and the tickets of the local ticket system with their
+// notes (local_tickets, local_ticket_notes). They are one package because
+// they are one record, of tickets and what answered them, written by the
+// ticket sync and the governance round together; findings are findingdb's.
+package ticketdb
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/nhiradar/nhiradar/collector/store"
 )
+
+// DB reads and writes a store's tickets, reviews and policy versions.
+type DB struct{ st *store.Store }
+
+// New returns the ticket record of st.
+func New(st *store.Store) *DB { return &DB{st: st} }
 
 // Ticket states as NHI Radar records them, whatever the system's own.
 const (
@@ -60,10 +75,10 @@ const ticketCols = `ticket_id, system, external_id, url, type, finding_ids, nhi_
 	severity, due, title, opened_at, closed_at, resolution, updated_at`
 
 // Tickets returns the current row of every ticket, by ticket id.
-func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
-	rows, err := s.conn.Query(ctx, "SELECT "+ticketCols+" FROM "+s.Table("tickets")+" FINAL ORDER BY ticket_id")
+func (d *DB) Tickets(ctx context.Context) ([]TicketRow, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT "+ticketCols+" FROM "+d.st.Table("tickets")+" FINAL ORDER BY ticket_id")
 	if err != nil {
-		return nil, fmt.Errorf("store: tickets: %w", err)
+		return nil, fmt.Errorf("ticketdb: tickets: %w", err)
 	}
 	defer rows.Close()
 	var out []TicketRow
@@ -72,7 +87,7 @@ func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
 		if err := rows.Scan(&t.TicketID, &t.System, &t.ExternalID, &t.URL, &t.Type, &t.FindingIDs, &t.NHIIDs, &t.State,
 			&t.Owner, &t.Queue, &t.Priority, &t.Severity, &t.Due, &t.Title, &t.OpenedAt, &t.ClosedAt,
 			&t.Resolution, &t.UpdatedAt); err != nil {
-			return nil, fmt.Errorf("store: ticket row: %w", err)
+			return nil, fmt.Errorf("ticketdb: ticket row: %w", err)
 		}
 		out = append(out, t)
 	}
@@ -81,13 +96,13 @@ func (s *Store) Tickets(ctx context.Context) ([]TicketRow, error) {
 
 // RecordTicket stores a ticket's new current row and the transition that
 // led to it, if any (ev.To != "").
-func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) error {
+func (d *DB) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) error {
 	var evs []TicketEvent
 	if ev.To != "" {
 		evs = []TicketEvent{ev}
 	}
-	if err := s.RecordTickets(ctx, []TicketRow{t}, evs); err != nil {
-		return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+	if err := d.RecordTickets(ctx, []TicketRow{t}, evs); err != nil {
+		return fmt.Errorf("ticketdb: record ticket %s: %w", t.TicketID, err)
 	}
 	return nil
 }
@@ -95,95 +110,61 @@ func (s *Store) RecordTicket(ctx context.Context, t TicketRow, ev TicketEvent) e
 // RecordTickets stores many tickets' rows and transitions in one insert
 // each: ClickHouse makes a part of every insert, and a sync opening
 // thousands of tickets must not make thousands of parts.
-func (s *Store) RecordTickets(ctx context.Context, ts []TicketRow, evs []TicketEvent) error {
+func (d *DB) RecordTickets(ctx context.Context, ts []TicketRow, evs []TicketEvent) error {
 	if len(ts) > 0 {
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("tickets")+" (version, "+ticketCols+")")
+		b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("tickets")+" (version, "+ticketCols+")")
 		if err != nil {
-			return fmt.Errorf("store: record tickets: %w", err)
+			return fmt.Errorf("ticketdb: record tickets: %w", err)
 		}
 		version := uint64(time.Now().UnixNano())
 		for _, t := range ts {
 			if err := b.Append(version, t.TicketID, t.System, t.ExternalID, t.URL, t.Type,
 				orEmpty(t.FindingIDs), orEmpty(t.NHIIDs), t.State, t.Owner, t.Queue, t.Priority, t.Severity, t.Due, t.Title,
 				t.OpenedAt, t.ClosedAt, t.Resolution, t.UpdatedAt); err != nil {
-				return fmt.Errorf("store: record ticket %s: %w", t.TicketID, err)
+				return fmt.Errorf("ticketdb: record ticket %s: %w", t.TicketID, err)
 			}
 		}
 		if err := b.Send(); err != nil {
-			return fmt.Errorf("store: record %d tickets: %w", len(ts), err)
+			return fmt.Errorf("ticketdb: record %d tickets: %w", len(ts), err)
 		}
 	}
-	return s.ticketEvents(ctx, evs)
+	return d.ticketEvents(ctx, evs)
 }
 
-func (s *Store) ticketEvents(ctx context.Context, evs []TicketEvent) error {
+func (d *DB) ticketEvents(ctx context.Context, evs []TicketEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("ticket_events")+" (ticket_id, at, from_state, to_state, why, by)")
 	if err != nil {
-		return fmt.Errorf("store: ticket events: %w", err)
+		return fmt.Errorf("ticketdb: ticket events: %w", err)
 	}
 	for _, ev := range evs {
 		if err := b.Append(ev.TicketID, ev.At, ev.From, ev.To, ev.Why, ev.By); err != nil {
-			return fmt.Errorf("store: ticket event of %s: %w", ev.TicketID, err)
+			return fmt.Errorf("ticketdb: ticket event of %s: %w", ev.TicketID, err)
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: %d ticket events: %w", len(evs), err)
+		return fmt.Errorf("ticketdb: %d ticket events: %w", len(evs), err)
 	}
 	return nil
 }
 
 // TicketHistory returns a ticket's transitions, oldest first.
-func (s *Store) TicketHistory(ctx context.Context, ticketID string) ([]TicketEvent, error) {
-	rows, err := s.conn.Query(ctx, "SELECT ticket_id, at, from_state, to_state, why, by FROM "+s.Table("ticket_events")+
+func (d *DB) TicketHistory(ctx context.Context, ticketID string) ([]TicketEvent, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT ticket_id, at, from_state, to_state, why, by FROM "+d.st.Table("ticket_events")+
 		" WHERE ticket_id = ? ORDER BY at, to_state", ticketID)
 	if err != nil {
-		return nil, fmt.Errorf("store: history of ticket %s: %w", ticketID, err)
+		return nil, fmt.Errorf("ticketdb: history of ticket %s: %w", ticketID, err)
 	}
 	defer rows.Close()
 	var out []TicketEvent
 	for rows.Next() {
 		var e TicketEvent
 		if err := rows.Scan(&e.TicketID, &e.At, &e.From, &e.To, &e.Why, &e.By); err != nil {
-			return nil, fmt.Errorf("store: history of ticket %s: %w", ticketID, err)
+			return nil, fmt.Errorf("ticketdb: history of ticket %s: %w", ticketID, err)
 		}
 		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// FreshScans reports, for each host, whether a complete full scan by every
-// plugin that reports identities there started after since: the scans a
-// closed ticket waits for before its findings count as verified.
-func (s *Store) FreshScans(ctx context.Context, hosts []string, since time.Time) (map[string]bool, error) {
-	q := `SELECT host, min(latest) > ? AS fresh FROM (
-		SELECT host, plugin, max(started) AS latest FROM (
-			SELECT host, plugin, scan_id, maxMerge(started_at) AS started, maxMerge(full) AS full,
-				maxMerge(parts) AS parts, length(groupUniqArrayMerge(parts_seen)) AS got
-			FROM ` + s.Table("scan_state") + `
-			WHERE has(?, host)
-			GROUP BY host, plugin, scan_id
-		) WHERE full = 1 AND got >= parts
-		GROUP BY host, plugin
-	) GROUP BY host`
-	rows, err := s.conn.Query(ctx, q, since, hosts)
-	if err != nil {
-		return nil, fmt.Errorf("store: fresh scans: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for _, h := range hosts {
-		out[h] = false
-	}
-	for rows.Next() {
-		var h string
-		var fresh uint8
-		if err := rows.Scan(&h, &fresh); err != nil {
-			return nil, fmt.Errorf("store: fresh scans: %w", err)
-		}
-		out[h] = fresh == 1
 	}
 	return out, rows.Err()
 }
@@ -199,46 +180,46 @@ type Decision struct {
 }
 
 // RecordDecisions stores review decisions.
-func (s *Store) RecordDecisions(ctx context.Context, ds []Decision) error {
+func (d *DB) RecordDecisions(ctx context.Context, ds []Decision) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("review_decisions")+" (nhi_id, decision, by, at, ticket_id, note)")
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("review_decisions")+" (nhi_id, decision, by, at, ticket_id, note)")
 	if err != nil {
-		return fmt.Errorf("store: review decisions: %w", err)
+		return fmt.Errorf("ticketdb: review decisions: %w", err)
 	}
 	for _, d := range ds {
 		if err := b.Append(d.NHIID, d.Decision, d.By, d.At, d.TicketID, d.Note); err != nil {
-			return fmt.Errorf("store: review decision on %s: %w", d.NHIID, err)
+			return fmt.Errorf("ticketdb: review decision on %s: %w", d.NHIID, err)
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("store: review decisions: %w", err)
+		return fmt.Errorf("ticketdb: review decisions: %w", err)
 	}
 	return nil
 }
 
 // Decisions returns review decisions: every one of a ticket (ticketID set),
 // or the latest per identity (ticketID "").
-func (s *Store) Decisions(ctx context.Context, ticketID string) ([]Decision, error) {
+func (d *DB) Decisions(ctx context.Context, ticketID string) ([]Decision, error) {
 	q := "SELECT nhi_id, argMax(decision, at), argMax(by, at), max(at), argMax(ticket_id, at), argMax(note, at) FROM " +
-		s.Table("review_decisions") + " GROUP BY nhi_id ORDER BY nhi_id"
+		d.st.Table("review_decisions") + " GROUP BY nhi_id ORDER BY nhi_id"
 	var args []any
 	if ticketID != "" {
-		q = "SELECT nhi_id, decision, by, at, ticket_id, note FROM " + s.Table("review_decisions") +
+		q = "SELECT nhi_id, decision, by, at, ticket_id, note FROM " + d.st.Table("review_decisions") +
 			" WHERE ticket_id = ? ORDER BY nhi_id, at"
 		args = append(args, ticketID)
 	}
-	rows, err := s.conn.Query(ctx, q, args...)
+	rows, err := d.st.Conn().Query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: review decisions: %w", err)
+		return nil, fmt.Errorf("ticketdb: review decisions: %w", err)
 	}
 	defer rows.Close()
 	var out []Decision
 	for rows.Next() {
 		var d Decision
 		if err := rows.Scan(&d.NHIID, &d.Decision, &d.By, &d.At, &d.TicketID, &d.Note); err != nil {
-			return nil, fmt.Errorf("store: review decision row: %w", err)
+			return nil, fmt.Errorf("ticketdb: review decision row: %w", err)
 		}
 		out = append(out, d)
 	}
@@ -248,10 +229,10 @@ func (s *Store) Decisions(ctx context.Context, ticketID string) ([]Decision, err
 // PolicyChanged records the policy an analysis runs under and says since
 // when it has been in force, if it replaced another (zero: the first
 // policy ever seen, which changed nothing).
-func (s *Store) PolicyChanged(ctx context.Context, digest, file string, now time.Time) (time.Time, error) {
-	rows, err := s.conn.Query(ctx, "SELECT digest, min(at) FROM "+s.Table("policy_versions")+" GROUP BY digest")
+func (d *DB) PolicyChanged(ctx context.Context, digest, file string, now time.Time) (time.Time, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT digest, min(at) FROM "+d.st.Table("policy_versions")+" GROUP BY digest")
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: policy versions: %w", err)
+		return time.Time{}, fmt.Errorf("ticketdb: policy versions: %w", err)
 	}
 	defer rows.Close()
 	seen := map[string]time.Time{}
@@ -259,7 +240,7 @@ func (s *Store) PolicyChanged(ctx context.Context, digest, file string, now time
 		var d string
 		var at time.Time
 		if err := rows.Scan(&d, &at); err != nil {
-			return time.Time{}, fmt.Errorf("store: policy versions: %w", err)
+			return time.Time{}, fmt.Errorf("ticketdb: policy versions: %w", err)
 		}
 		seen[d] = at
 	}
@@ -272,15 +253,15 @@ func (s *Store) PolicyChanged(ctx context.Context, digest, file string, now time
 		}
 		return at, nil
 	}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.Table("policy_versions")+" (digest, file, at)")
+	b, err := d.st.Conn().PrepareBatch(ctx, "INSERT INTO "+d.st.Table("policy_versions")+" (digest, file, at)")
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: record policy version: %w", err)
+		return time.Time{}, fmt.Errorf("ticketdb: record policy version: %w", err)
 	}
 	if err := b.Append(digest, file, now); err != nil {
 		return time.Time{}, err
 	}
 	if err := b.Send(); err != nil {
-		return time.Time{}, fmt.Errorf("store: record policy version: %w", err)
+		return time.Time{}, fmt.Errorf("ticketdb: record policy version: %w", err)
 	}
 	if len(seen) == 0 {
 		return time.Time{}, nil
@@ -288,23 +269,9 @@ func (s *Store) PolicyChanged(ctx context.Context, digest, file string, now time
 	return now, nil
 }
 
-// Unexempted returns, by finding id, the latest time an exception stopped
-// covering the finding (accepted -> reopened).
-func (s *Store) Unexempted(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.conn.Query(ctx, "SELECT finding_id, max(at) FROM "+s.Table("finding_events")+
-		" WHERE from_state = 'accepted' AND to_state = 'reopened' GROUP BY finding_id")
-	if err != nil {
-		return nil, fmt.Errorf("store: expired exceptions: %w", err)
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var id string
-		var at time.Time
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, err
-		}
-		out[id] = at
-	}
-	return out, rows.Err()
+	return s
 }

@@ -1,25 +1,18 @@
-package store
+package inventory_test
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/inventory"
+	"github.com/nhiradar/nhiradar/collector/store/storetest"
 	"github.com/nhiradar/nhiradar/plugins/sdk/event"
 )
 
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-
-func observed(host, principal, fp string, at time.Time) *event.Event {
-	e := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindAWSAccessKey,
-		Principal: principal, Fingerprint: fp, Location: "/root/.aws/credentials", Account: "root",
-		OwnerHints: []string{"profile:" + principal}, Time: at}
-	e.Complete("agent-"+host, host, at)
-	return e
-}
+var t0 = storetest.T0
 
 func scanDone(host string, started time.Time, part, parts int, seen ...string) *event.Event {
 	e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: "scan-" + host + started.Format("150405"),
@@ -36,25 +29,15 @@ func used(host, principal, fp, actor string, at time.Time) *event.Event {
 	return e
 }
 
-func heartbeat(agent string, at time.Time, depth int64) *event.Event {
-	e := &event.Event{Type: event.TypeAgentHeartbeat, Time: at,
-		Heartbeat: &event.Heartbeat{Version: "1.2." + agent[len(agent)-1:], SpoolDepth: depth, Dropped: 3}}
-	e.Complete(agent, "host-"+agent, at)
-	return e
-}
-
 // TestInventoryDerived checks what nhi_inventory and agents derive from
 // observations, scans, usage and heartbeats, with every event stored twice.
 func TestInventoryDerived(t *testing.T) {
-	st := openTest(t)
+	st := storetest.Migrated(t)
 	ctx := context.Background()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	fpB := strings.Repeat("b2", 32)
-	a1, a2 := observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", t0), observed("h2", "AKIAAAAAAAAAAAAAAAAA", "", t0)
-	b := observed("h3", "AKIABBBBBBBBBBBBBBBB", fpB, t0)
-	c := observed("h4", "AKIACCCCCCCCCCCCCCCC", "", t0)
+	a1, a2 := storetest.Observed("h1", "AKIAAAAAAAAAAAAAAAAA", "", t0), storetest.Observed("h2", "AKIAAAAAAAAAAAAAAAAA", "", t0)
+	b := storetest.Observed("h3", "AKIABBBBBBBBBBBBBBBB", fpB, t0)
+	c := storetest.Observed("h4", "AKIACCCCCCCCCCCCCCCC", "", t0)
 	events := []*event.Event{a1, a2, b, c,
 		scanDone("h1", t0.Add(time.Hour), 1, 1),           // a is gone from h1, still on h2 (never scanned)
 		scanDone("h3", t0.Add(time.Hour), 1, 1),           // b is gone everywhere
@@ -63,14 +46,14 @@ func TestInventoryDerived(t *testing.T) {
 		used("h1", "AKIAAAAAAAAAAAAAAAAA", "", "10.0.0.9", t0.Add(2*time.Hour)),
 		used("h1", "AKIAAAAAAAAAAAAAAAAA", "", "10.0.0.1", t0.Add(time.Hour)),
 		used("h9", "", fpB, "deploy", t0.Add(3*time.Hour)),
-		heartbeat("agent-1", t0, 10), heartbeat("agent-1", t0.Add(time.Minute), 7),
+		storetest.Heartbeat("agent-1", t0, 10), storetest.Heartbeat("agent-1", t0.Add(time.Minute), 7),
 	}
 	for i := 0; i < 2; i++ { // a re-delivered batch
-		if err := st.InsertEvents(ctx, events); err != nil {
+		if err := eventdb.New(st).InsertEvents(ctx, events); err != nil {
 			t.Fatal(err)
 		}
 	}
-	inv, err := st.Inventory(ctx)
+	inv, err := inventory.New(st).Rows(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,21 +93,18 @@ func TestInventoryDerived(t *testing.T) {
 // identity present; the next scan that reads the file and misses it
 // removes it.
 func TestUnreadableIsNotGone(t *testing.T) {
-	st := openTest(t)
+	st := storetest.Migrated(t)
 	ctx := context.Background()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a, b := observed("h1", "AKIAUNREADABLEAAAAAA", "", t0), observed("h2", "AKIAUNREADABLEBBBBBB", "", t0)
+	a, b := storetest.Observed("h1", "AKIAUNREADABLEAAAAAA", "", t0), storetest.Observed("h2", "AKIAUNREADABLEBBBBBB", "", t0)
 	blind := scanDone("h1", t0.Add(time.Hour), 1, 1)
 	blind.Scan.Errors, blind.Scan.Unreadable = 1, []string{"/root/.aws/credentials"}
 	blindDir := scanDone("h2", t0.Add(time.Hour), 1, 1)
 	blindDir.Scan.Errors, blindDir.Scan.Unreadable = 2, []string{"/root/.aw", "/root"} // "/root/.aw" is no parent
-	if err := st.InsertEvents(ctx, []*event.Event{a, b, blind, blindDir}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{a, b, blind, blindDir}); err != nil {
 		t.Fatal(err)
 	}
 	present := func() map[string]bool {
-		inv, err := st.Inventory(ctx)
+		inv, err := inventory.New(st).Rows(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,98 +117,10 @@ func TestUnreadableIsNotGone(t *testing.T) {
 	if got := present(); !got["AKIAUNREADABLEAAAAAA"] || !got["AKIAUNREADABLEBBBBBB"] {
 		t.Fatalf("identities in unreadable files taken for gone: %v", got)
 	}
-	if err := st.InsertEvents(ctx, []*event.Event{scanDone("h1", t0.Add(2*time.Hour), 1, 1)}); err != nil {
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{scanDone("h1", t0.Add(2*time.Hour), 1, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := present(); got["AKIAUNREADABLEAAAAAA"] || !got["AKIAUNREADABLEBBBBBB"] {
 		t.Fatalf("after a scan that read the file: %v; want a gone, b still present", got)
-	}
-}
-
-// TestUpgradeBackfills: a database created before the aggregate states
-// existed (migrations 1 and 2, events already stored) is upgraded by Migrate,
-// and the inventory and agents include the events stored before.
-func TestUpgradeBackfills(t *testing.T) {
-	st := openTest(t)
-	ctx := context.Background()
-	if err := st.Conn().Exec(ctx, "CREATE DATABASE "+st.Database()); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.dial(ctx, st.Database()); err != nil { // as Migrate does once it created the database
-		t.Fatal(err)
-	}
-	ms, err := Migrations(st.Database(), "", FeaturesFor(st.ServerVersion()), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:2] {
-		for _, stmt := range m.SQL {
-			if err := st.Conn().Exec(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", m.Name, err)
-			}
-		}
-	}
-	if err := st.Conn().Exec(ctx, "CREATE TABLE "+st.Database()+".schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree() ORDER BY version"); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms[:2] {
-		if err := st.record(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	old := observed("h1", "AKIAOLDOLDOLDOLDOLD1", "", t0)
-	insertAsBefore(t, st, []string{"scan_unreadable", "scan_coverage_source", "scan_coverage_evidence", "scan_coverage_from", "scan_coverage_to"},
-		old, heartbeat("agent-7", t0, 4))
-	applied, err := st.Migrate(ctx)
-	if err != nil || len(applied) != len(ms)-2 {
-		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
-	}
-	inv, err := st.Inventory(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(inv) != 1 || inv[0].Principal != "AKIAOLDOLDOLDOLDOLD1" || !inv[0].StillPresent {
-		t.Fatalf("inventory after upgrade = %+v, want the identity stored before it", inv)
-	}
-	var agents uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM agents").Scan(&agents); err != nil || agents != 1 {
-		t.Fatalf("agents after upgrade = %d (%v), want 1", agents, err)
-	}
-}
-
-// insertAsBefore stores events as a collector from before the added
-// columns existed did: every column of today but those and the typed
-// heartbeat columns, and the heartbeat as the JSON string it wrote then.
-func insertAsBefore(t *testing.T, st *Store, added []string, events ...*event.Event) {
-	t.Helper()
-	var keep []int
-	cols := []string{"heartbeat"}
-	for i, c := range EventColumns() {
-		if !slices.Contains(added, c) && !strings.HasPrefix(c, "hb_") {
-			keep, cols = append(keep, i), append(cols, c)
-		}
-	}
-	b, err := st.Conn().PrepareBatch(context.Background(), "INSERT INTO events ("+strings.Join(cols, ", ")+")")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range events {
-		var hb []byte
-		if e.Heartbeat != nil {
-			if hb, err = json.Marshal(e.Heartbeat); err != nil {
-				t.Fatal(err)
-			}
-		}
-		row := EventRow(e)
-		vals := []any{string(hb)}
-		for _, i := range keep {
-			vals = append(vals, row[i])
-		}
-		if err := b.Append(vals...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		t.Fatal(err)
 	}
 }
