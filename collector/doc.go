@@ -3,8 +3,10 @@
 // (store) and commits offsets only once they are stored.
 //
 // Subpackages: ingest (consumer group, batching, dead letters, metrics),
-// store (schema migrations, inserts, inventory), admin (/healthz, /readyz,
-// /metrics) and synth (realistic events for fault tests and benchmarks).
+// store (the connection, schema migrations) with store/eventdb (inserts),
+// store/inventory (the read model), store/findingdb and store/ticketdb (the
+// governance tables), admin (/healthz, /readyz, /metrics) and synth
+// (realistic events for fault tests and benchmarks).
 //
 // Operating it: `nhi-collector migrate` creates or upgrades the schema (run
 // also on start); `nhi-collector run` consumes until SIGTERM, then stores and

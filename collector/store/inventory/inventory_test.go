@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,31 @@ func TestUnreadableIsNotGone(t *testing.T) {
 	}
 	if got := present(); got["AKIAUNREADABLEAAAAAA"] || !got["AKIAUNREADABLEBBBBBB"] {
 		t.Fatalf("after a scan that read the file: %v; want a gone, b still present", got)
+	}
+}
+
+// TestFreshScans: a host is fresh once a complete full scan started after
+// the time asked about; an incomplete scan, an older one or none is not.
+func TestFreshScans(t *testing.T) {
+	st := storetest.Migrated(t)
+	ctx := context.Background()
+	events := []*event.Event{
+		scanDone("h1", t0.Add(time.Hour), 1, 1),
+		scanDone("h2", t0.Add(time.Hour), 1, 2), // part 1 of 2 only
+		scanDone("h3", t0.Add(-time.Hour), 1, 1),
+	}
+	if err := eventdb.New(st).InsertEvents(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	hosts := []string{"h1", "h2", "h3", "h4"}
+	got, err := inventory.New(st).FreshScans(ctx, hosts, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]bool{"h1": true, "h2": false, "h3": false, "h4": false}; !maps.Equal(got, want) {
+		t.Errorf("fresh since t0 = %v, want %v", got, want)
+	}
+	if got, err = inventory.New(st).FreshScans(ctx, hosts, t0.Add(2*time.Hour)); err != nil || got["h1"] {
+		t.Errorf("fresh since after every scan = %v (%v), want none", got, err)
 	}
 }
