@@ -167,13 +167,15 @@ type reference struct {
 }
 
 // plainSQL asks each detector's question of the raw events the simplest
-// correct way a person with SQL would: no maintained tables, no policy.
-func plainSQL(db string, now time.Time) []reference {
+// correct way a person with SQL would: no maintained tables, no policy. The
+// tables are named alone, as analysts do: the connection's default database
+// is the store's.
+func plainSQL(now time.Time) []reference {
 	ts := func(d time.Duration) string {
 		return fmt.Sprintf("toDateTime('%s')", now.Add(-d).Format("2006-01-02 15:04:05"))
 	}
 	day := 24 * time.Hour
-	ev := db + ".events"
+	ev := "events"
 	return []reference{
 		{Rule: "inventory", SQL: `SELECT nhi_id, any(kind), any(principal), groupUniqArray(host), groupUniqArray(location),
 			min(time), max(time) FROM ` + ev + ` WHERE type = 'nhi_observed' GROUP BY nhi_id`},
@@ -201,7 +203,7 @@ func plainSQL(db string, now time.Time) []reference {
 }
 
 func references(ctx context.Context, st *store.Store, now time.Time, repeat int) ([]reference, error) {
-	refs := plainSQL(st.Database(), now)
+	refs := plainSQL(now)
 	for i := range refs {
 		var runs []float64
 		for k := 0; k < repeat; k++ {
