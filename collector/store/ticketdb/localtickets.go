@@ -51,7 +51,7 @@ func (d *DB) PutLocalTicket(ctx context.Context, t LocalTicket) error {
 	return nil
 }
 
-// LocalTickets returns local tickets matching where (a condition on the
+// localTickets returns local tickets matching where (a condition on the
 // columns, with args), newest first.
 func (d *DB) localTickets(ctx context.Context, where string, args ...any) ([]LocalTicket, error) {
 	rows, err := d.st.Conn().Query(ctx, "SELECT "+localCols+" FROM "+d.st.Table("local_tickets")+" FINAL WHERE "+where+
