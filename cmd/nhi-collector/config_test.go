@@ -82,9 +82,23 @@ func parseRun(t *testing.T, args ...string) (*cli, *runCmd) {
 	return &c, &c.Run
 }
 
+// withoutNHIEnv unsets the NHI_ variables for the test: the environment
+// is a source of settings too (make test-unit points NHI_CLICKHOUSE_ADDR and
+// NHI_KAFKA_BROKERS at nothing), and these tests are about the file, the
+// flags and the defaults.
+func withoutNHIEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "NHI_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
 // TestConfigFileSetsEveryFlag: every key of a full file reaches its flag,
 // and relative paths are relative to the file's folder.
 func TestConfigFileSetsEveryFlag(t *testing.T) {
+	withoutNHIEnv(t)
 	c, r := parseRun(t, "--config", "testdata/config/full.yaml", "run")
 	dir, _ := filepath.Abs("testdata/config")
 	got := map[string]any{
@@ -127,6 +141,7 @@ func TestConfigFileSetsEveryFlag(t *testing.T) {
 // TestConfigPrecedence: the command line wins over the environment, which
 // wins over the file, which wins over the defaults.
 func TestConfigPrecedence(t *testing.T) {
+	withoutNHIEnv(t)
 	cfg := filepath.Join(t.TempDir(), "collector.yaml")
 	if err := os.WriteFile(cfg, []byte("kafka:\n  topic: from-file\n  group: from-file\n  partitions: 9\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -145,6 +160,7 @@ func TestConfigPrecedence(t *testing.T) {
 
 // TestDefaultsWithoutFile: without a file the flags' defaults hold.
 func TestDefaultsWithoutFile(t *testing.T) {
+	withoutNHIEnv(t)
 	_, r := parseRun(t, "run")
 	if r.Topic != "nhi.events" || r.BatchRows != 50000 || r.AnalyzeEvery != 15*time.Minute || r.Listen != "127.0.0.1:9464" ||
 		!reflect.DeepEqual(r.Brokers, []string{"127.0.0.1:19092"}) {
