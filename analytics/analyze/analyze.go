@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -77,8 +78,8 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.index(prev)
 	a.env = detect.NewEnv(opt.Policy, now, ids)
+	a.index(prev)
 	a.env.Stored, a.env.StoredIDs = a.active, a.activeIDs
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
@@ -86,7 +87,8 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.sum.Timings = append(a.sum.Timings, a.env.Took...)
 	a.sum.Unobservable = len(a.env.Unobservable)
-	if err := a.vanish(ctx, prev); err != nil {
+	a.phase = 1
+	if err := a.vanish(ctx); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
 	if err := a.flush(ctx, 0); err != nil {
@@ -95,6 +97,10 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	a.sum.Timings = append(a.sum.Timings, detect.Step{Name: "state machine", Took: a.stepTook, Seconds: a.stepTook.Seconds()},
 		detect.Step{Name: "write", Took: a.writeTook, Seconds: a.writeTook.Seconds()})
 	a.sum.Counts = a.count()
+	a.trimListed()
+	for _, l := range a.listed {
+		a.sum.Transitions = append(a.sum.Transitions, l.t)
+	}
 	slog.Info("analysis done", "analysis_id", a.sum.AnalysisID, "identities", len(ids), "observed", a.sum.Observed,
 		"written", a.sum.Written, "transitions", a.sum.TransitionCount)
 	return a.sum, nil
@@ -132,6 +138,31 @@ func (a *analysis) load(ctx context.Context, src detect.Source) ([]findings.Reco
 // keepTransitions bounds the transitions a Summary lists; it counts all.
 const keepTransitions = 1000
 
+// listed is a transition a Summary may list, with what orders it: the
+// rules' transitions (phase 0) in rule order, then the resolutions of
+// findings no rule saw (phase 1), each by finding_id. Rules hand their
+// findings on in batches, so the order is restored here.
+type listed struct {
+	phase, rule int
+	t           findings.Transition
+}
+
+var ruleOrder = func() map[string]int {
+	out := map[string]int{}
+	for i, r := range findings.Rules() {
+		out[r] = i
+	}
+	return out
+}()
+
+// trimListed keeps the first keepTransitions in listing order.
+func (a *analysis) trimListed() {
+	slices.SortFunc(a.listed, func(x, y listed) int {
+		return cmp.Or(cmp.Compare(x.phase, y.phase), cmp.Compare(x.rule, y.rule), cmp.Compare(x.t.FindingID, y.t.FindingID))
+	})
+	a.listed = a.listed[:min(len(a.listed), keepTransitions)]
+}
+
 // flushAt is how many changed rows wait before they are written: the rows,
 // their columns and the driver's block of 50,000 took 150 MB beside the
 // inventory at a fleet's first analysis (packaging/bench/analytics.sh).
@@ -144,41 +175,58 @@ type analysis struct {
 	by        string
 	version   uint64
 	sum       *Summary
-	prev      map[string]*stored
+	// prev is every stored finding in key order, seen whether a rule
+	// observed it now.
+	prev      []findings.Record
+	seen      []bool
 	counts    map[Count]int
 	rows      []findings.Finding
 	ts        []findings.Transition
+	listed    []listed
+	phase     int
 	stepTook  time.Duration
 	writeTook time.Duration
 }
 
-// stored is a finding as the store holds it, and whether a rule saw it now.
-type stored struct {
-	*findings.Record
-	seen bool
-}
-
+// index keeps the stored findings in key order (the store returns them in
+// finding_id order, which is key order; sorting again costs nothing when
+// it holds) and shares the inventory's copy of each nhi_id.
 func (a *analysis) index(prev []findings.Record) {
-	a.prev = make(map[string]*stored, len(prev))
+	slices.SortFunc(prev, func(x, y findings.Record) int { return cmp.Compare(x.Key, y.Key) })
+	a.prev, a.seen = prev, make([]bool, len(prev))
 	a.counts = map[Count]int{}
 	for i := range prev {
 		r := &prev[i]
-		a.prev[r.FindingID] = &stored{Record: r}
+		if id := a.env.Identities[r.NHIID]; id != nil {
+			r.NHIID = id.NHIID
+			if r.State != findings.Resolved {
+				a.env.NoteStored(id, r.Rule)
+			}
+		}
 		a.counts[Count{Rule: r.Rule, Severity: r.Severity, State: r.State}]++
 	}
 }
 
+// find returns the index of the stored finding with key k, or -1.
+func (a *analysis) find(k findings.Key) int {
+	i, ok := slices.BinarySearchFunc(a.prev, k, func(r findings.Record, k findings.Key) int { return cmp.Compare(r.Key, k) })
+	if !ok {
+		return -1
+	}
+	return i
+}
+
 // active says whether a stored finding is not resolved.
-func (a *analysis) active(findingID string) bool {
-	p := a.prev[findingID]
-	return p != nil && p.State != findings.Resolved
+func (a *analysis) active(k findings.Key) bool {
+	i := a.find(k)
+	return i >= 0 && a.prev[i].State != findings.Resolved
 }
 
 // activeIDs lists the identities with an unresolved stored finding of rule.
 func (a *analysis) activeIDs(rule string) []string {
 	var out []string
-	for _, p := range a.prev {
-		if p.Rule == rule && p.State != findings.Resolved {
+	for i := range a.prev {
+		if p := &a.prev[i]; p.Rule == rule && p.State != findings.Resolved {
 			out = append(out, p.NHIID)
 		}
 	}
@@ -186,30 +234,33 @@ func (a *analysis) activeIDs(rule string) []string {
 	return slices.Compact(out)
 }
 
-// observe moves one rule's findings through the state machine, in
-// finding_id order.
+// observe moves a batch of one rule's findings through the state machine,
+// in finding_id order.
 func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Finding) error {
 	start := time.Now()
 	keyed := make([]observed, len(seen))
 	for i, o := range seen {
-		keyed[i] = observed{id: o.ID(), f: o}
+		keyed[i] = observed{key: o.Key(), f: o}
 	}
-	sort.Slice(keyed, func(i, j int) bool { return keyed[i].id < keyed[j].id })
+	slices.SortFunc(keyed, func(x, y observed) int { return cmp.Compare(x.key, y.key) })
 	a.sum.Observed += len(keyed)
 	for _, k := range keyed {
 		obs := k.f.Observation
 		obs.Evidence = append(append([]string(nil), obs.Evidence...), extraEvidence(a.env, k.f)...)
-		var prev *findings.Finding
-		r := a.prev[k.id]
-		if r != nil {
-			r.seen, prev = true, r.Lifecycle()
+		var (
+			prev *findings.Finding
+			r    *findings.Record
+		)
+		if i := a.find(k.key); i >= 0 {
+			r, a.seen[i] = &a.prev[i], true
+			prev = r.Lifecycle()
 		}
 		f, t := findings.Next(prev, findings.Input{Observed: &obs, Exempt: k.f.Exemption.Applies,
 			ExemptWhy: k.f.Exemption.Why, Now: a.env.Now, By: a.by})
-		if len(t) == 0 && r != nil && r.Digest == f.Digest() && a.env.Now.Sub(r.LastDetected) < refresh {
+		if len(t) == 0 && r != nil && r.Digest == f.Digest() && a.env.Now.Unix()-r.LastDetected < int64(refresh/time.Second) {
 			continue
 		}
-		a.add(f, t)
+		a.add(f, r, t)
 		if len(a.rows) >= flushAt {
 			a.stepTook += time.Since(start)
 			if err := a.flush(ctx, flushAt); err != nil {
@@ -222,16 +273,18 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 	return nil
 }
 
-func (a *analysis) add(f *findings.Finding, t []findings.Transition) {
+// add queues a finding's new row; p is its stored record, nil for a new one.
+func (a *analysis) add(f *findings.Finding, p *findings.Record, t []findings.Transition) {
 	a.rows = append(a.rows, *f)
-	if p := a.prev[f.FindingID]; p != nil {
+	if p != nil {
 		a.counts[Count{Rule: p.Rule, Severity: p.Severity, State: p.State}]--
 	}
 	a.counts[Count{Rule: f.Rule, Severity: f.Severity, State: f.State}]++
 	for _, tr := range t {
-		if len(a.sum.Transitions) < keepTransitions {
-			a.sum.Transitions = append(a.sum.Transitions, tr)
-		}
+		a.listed = append(a.listed, listed{phase: a.phase, rule: ruleOrder[f.Rule], t: tr})
+	}
+	if len(a.listed) > 2*keepTransitions {
+		a.trimListed()
 	}
 	a.sum.TransitionCount += len(t)
 	a.ts = append(a.ts, t...)
@@ -239,17 +292,18 @@ func (a *analysis) add(f *findings.Finding, t []findings.Transition) {
 
 // vanish moves on every stored finding no rule observed now: those whose
 // identity was re-scanned resolve, with the full stored row as their base.
-func (a *analysis) vanish(ctx context.Context, prev []findings.Record) error {
+func (a *analysis) vanish(ctx context.Context) error {
 	start := time.Now()
 	var gone []string
 	why := map[string]string{}
-	for i := range prev {
-		r := &prev[i]
-		if a.prev[r.FindingID].seen || r.State == findings.Resolved {
+	for i := range a.prev {
+		r := &a.prev[i]
+		if a.seen[i] || r.State == findings.Resolved {
 			continue
 		}
-		if rescanned, reason := vanished(a.env, r.Lifecycle()); rescanned {
-			gone, why[r.FindingID] = append(gone, r.FindingID), reason
+		if rescanned, reason := vanished(a.env, r); rescanned {
+			id := r.Key.ID()
+			gone, why[id] = append(gone, id), reason
 		}
 	}
 	a.stepTook += time.Since(start)
@@ -261,7 +315,15 @@ func (a *analysis) vanish(ctx context.Context, prev []findings.Record) error {
 	for i := range full {
 		f, t := findings.Next(&full[i], findings.Input{Rescanned: true, Gone: why[full[i].FindingID], Now: a.env.Now, By: a.by})
 		if len(t) > 0 {
-			a.add(f, t)
+			k, err := findings.ParseKey(f.FindingID)
+			if err != nil {
+				return fmt.Errorf("findings to resolve: %w", err)
+			}
+			i := a.find(k)
+			if i < 0 {
+				return fmt.Errorf("findings to resolve: %s was not among the stored findings read", f.FindingID)
+			}
+			a.add(f, &a.prev[i], t)
 		}
 	}
 	a.stepTook += time.Since(start)
@@ -289,10 +351,10 @@ func (a *analysis) flush(ctx context.Context, n int) error {
 // stream of identical rows for ClickHouse to merge away.
 const refresh = 24 * time.Hour
 
-// observed is a detector's finding with its id, computed once.
+// observed is a detector's finding with its key, computed once.
 type observed struct {
-	id string
-	f  *detect.Finding
+	key findings.Key
+	f   *detect.Finding
 }
 
 // extraEvidence adds what the policy and coverage say beyond the rule: an
@@ -315,7 +377,7 @@ func extraEvidence(env *detect.Env, o *detect.Finding) []string {
 // still present was checked with current facts and the rule does not hold.
 // One the inventory does not hold at all was never re-scanned: it keeps
 // its finding.
-func vanished(env *detect.Env, f *findings.Finding) (bool, string) {
+func vanished(env *detect.Env, f *findings.Record) (bool, string) {
 	id := env.Identities[f.NHIID]
 	if id == nil {
 		return false, ""
@@ -323,16 +385,13 @@ func vanished(env *detect.Env, f *findings.Finding) (bool, string) {
 	if !id.StillPresent {
 		return true, fmt.Sprintf("the latest complete full scans of %s no longer list it", strings.Join(id.Hosts, ", "))
 	}
-	if findings.PerHost(f.Rule) && len(f.Hosts) == 1 && !contains(id.PresentHosts, f.Hosts[0]) {
-		return true, fmt.Sprintf("the latest complete full scan of %s no longer lists it", f.Hosts[0])
+	if f.Host != "" && !contains(id.PresentHosts, f.Host) {
+		return true, fmt.Sprintf("the latest complete full scan of %s no longer lists it", f.Host)
 	}
-	if why := env.Cleared[f.FindingID]; why != "" {
+	if why := env.Cleared[f.Key]; why != "" {
 		return true, why
 	}
-	host := ""
-	if findings.PerHost(f.Rule) && len(f.Hosts) == 1 {
-		host = f.Hosts[0]
-	}
+	host := f.Host
 	if !env.Policy.Enabled(f.Rule, id.Policy(), host) {
 		return true, fmt.Sprintf("the policy no longer applies %s to this identity (%s)", f.Rule, env.Policy.Source(f.Rule))
 	}
@@ -349,14 +408,10 @@ func (a *analysis) count() []Count {
 			out = append(out, c)
 		}
 	}
-	order := map[string]int{}
-	for i, r := range findings.Rules() {
-		order[r] = i
-	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Rule != b.Rule {
-			return order[a.Rule] < order[b.Rule]
+			return ruleOrder[a.Rule] < ruleOrder[b.Rule]
 		}
 		if a.Severity != b.Severity {
 			return a.Severity < b.Severity

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,11 +55,11 @@ func TestFirstScanAge(t *testing.T) {
 		t.Fatalf("age %v known %v first_seen %v: age must come from the host, not from first_seen", id.Age(), id.Known(), id.FirstSeen)
 	}
 	env := NewEnv(policy.Default(), now, ids)
-	got := evalLongLived(env)
+	got := slices.Collect(evalLongLived(env))
 	if len(got) != 1 || !strings.Contains(strings.Join(got[0].Evidence, " "), "730 days old (policy: at most 365 days") {
 		t.Fatalf("long_lived on the first scan: %+v", got)
 	}
-	if d := evalDormant(env, nil); len(d) != 0 {
+	if d := slices.Collect(evalDormant(env, nil)); len(d) != 0 {
 		t.Fatalf("dormant without a usage source: %+v (absence of evidence is not evidence)", d)
 	}
 }

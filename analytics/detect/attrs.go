@@ -3,6 +3,8 @@ package detect
 import (
 	"context"
 	"fmt"
+
+	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
 // located is one identity at one location on one host with its latest attrs.
@@ -50,13 +52,20 @@ func (e *Env) clear(rule, nhiID, host string, why func() string) {
 		return
 	}
 	if e.Cleared == nil {
-		e.Cleared = map[string]string{}
+		e.Cleared = map[findings.Key]string{}
 	}
-	e.Cleared[findingID(rule, nhiID, host)] = why()
+	e.Cleared[findings.KeyOf(rule, nhiID, host)] = why()
 }
 
 // stored says whether a finding of rule may be stored unresolved: always,
 // when the analysis did not say which are (Stored nil).
 func (e *Env) stored(rule, nhiID, host string) bool {
-	return e.Stored == nil || e.Stored(findingID(rule, nhiID, host))
+	if e.Stored == nil {
+		return true
+	}
+	id := e.Identities[nhiID]
+	if id == nil || id.storedRules&ruleBit[rule] == 0 {
+		return false
+	}
+	return e.Stored(findings.KeyOf(rule, nhiID, host))
 }

@@ -68,10 +68,11 @@ type Env struct {
 	Covered map[string]*usageSource
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
-	Cleared map[string]string
+	Cleared map[findings.Key]string
 	// Stored, when set, says whether a finding is stored and not resolved:
-	// only their resolutions need a reason (Cleared).
-	Stored func(findingID string) bool
+	// only their resolutions need a reason (Cleared). It is asked only of
+	// identities NoteStored marked for the rule.
+	Stored func(findings.Key) bool
 	// StoredIDs, when set, lists the identities with a stored unresolved
 	// finding of a rule: a detector that narrows its query to what may
 	// hold keeps them, to resolve them with current facts.
@@ -164,7 +165,19 @@ func (id *Identity) firstHost() string {
 	return ""
 }
 
-func findingID(rule, nhiID, host string) string { return findings.ID(rule, nhiID, host) }
+// NoteStored marks id as holding a stored unresolved finding of rule: the
+// rules ask Stored (a finding key's hash and search) only of marked
+// identities, not of every identity that passes.
+func (e *Env) NoteStored(id *Identity, rule string) { id.storedRules |= ruleBit[rule] }
+
+// ruleBit is each rule's bit in Identity.storedRules.
+var ruleBit = func() map[string]uint16 {
+	out := map[string]uint16{}
+	for i, r := range findings.Rules() {
+		out[r] = 1 << i
+	}
+	return out
+}()
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhiradar/nhiradar/analytics/findings"
 	"github.com/nhiradar/nhiradar/analytics/owners"
 )
 
@@ -58,13 +59,13 @@ func TestDormant(t *testing.T) {
 	}
 	for _, c := range cases {
 		env := envOf(nil, c.id)
-		check(t, c.name, evalDormant(env, c.sources), c.want...)
+		check(t, c.name, slices.Collect(evalDormant(env, c.sources)), c.want...)
 		if _, ok := env.Unobservable[c.id.NHIID]; ok != c.unobs {
 			t.Fatalf("%s: unobservable = %v, want %v", c.name, ok, c.unobs)
 		}
 	}
 	env := envOf(nil, used(ident("a", "ssh_authorized_key", "h1"), 120))
-	f := evalDormant(env, []usageSource{auth("h1", 400, 1)})[0]
+	f := slices.Collect(evalDormant(env, []usageSource{auth("h1", 400, 1)}))[0]
 	if !strings.Contains(f.Evidence[0], "not used for 120 days") || !strings.Contains(f.Evidence[1], "/var/log/auth.log on h1") {
 		t.Fatalf("dormant evidence %q", f.Evidence)
 	}
@@ -79,17 +80,17 @@ func TestOwnership(t *testing.T) {
 		"c": {Owner: "bob", Status: "departed", Manager: "carol", Reason: "file owner"},
 	}}
 	env := envOf(p, a, b, c, gone)
-	check(t, "ownerless", evalOwnerless(env), "a")
-	check(t, "owner_departed", evalOwnerDeparted(env), "c")
-	f := evalOwnerDeparted(env)[0]
+	check(t, "ownerless", slices.Collect(evalOwnerless(env)), "a")
+	check(t, "owner_departed", slices.Collect(evalOwnerDeparted(env)), "c")
+	f := slices.Collect(evalOwnerDeparted(env))[0]
 	if f.Owner != "bob" || f.OwnerStatus != "departed" || !strings.Contains(strings.Join(f.Evidence, " "), "manager carol") {
 		t.Fatalf("owner_departed %+v", f.Observation)
 	}
-	if env.Cleared[findingID("ownerless", "b", "")] == "" {
+	if env.Cleared[findings.KeyOf("ownerless", "b", "")] == "" {
 		t.Fatal("an owned identity records no reason the ownerless finding cleared")
 	}
 	p.disabled = map[string]bool{"ownerless": true}
-	check(t, "ownerless disabled", evalOwnerless(envOf(p, a)))
+	check(t, "ownerless disabled", slices.Collect(evalOwnerless(envOf(p, a))))
 }
 
 func TestAgeAndExpiry(t *testing.T) {
@@ -109,9 +110,9 @@ func TestAgeAndExpiry(t *testing.T) {
 		mk("no-age", "aws_access_key", 0, 0), mk("gone", "aws_access_key", 0, -3),
 		mk("soon", "kubernetes_token", 0, 7), mk("later", "kubernetes_token", 0, 30))
 	env.Identities["no-age"].FirstSeen = daysAgo(900) // first_seen is not age
-	check(t, "long_lived", evalLongLived(env), "key-old", "pw-old")
-	check(t, "expired", evalExpired(env), "gone")
-	check(t, "expiring", evalExpiring(env), "soon")
+	check(t, "long_lived", slices.Collect(evalLongLived(env)), "key-old", "pw-old")
+	check(t, "expired", slices.Collect(evalExpired(env)), "gone")
+	check(t, "expiring", slices.Collect(evalExpiring(env)), "soon")
 }
 
 func TestSpread(t *testing.T) {
@@ -119,9 +120,9 @@ func TestSpread(t *testing.T) {
 		ident("x", "api_key", "prod-1", "stg-1"), ident("y", "api_key", "prod-1", "prod-2", "lab"))
 	facts := []spread{{"one", []string{"h1"}}, {"two", []string{"dev-1", "dev-2"}},
 		{"x", []string{"prod-1", "stg-1"}}, {"y", []string{"lab", "prod-1", "prod-2"}}}
-	check(t, "reused", evalReused(env, facts), "two", "x", "y")
-	check(t, "cross_environment", evalCrossEnvironment(env, facts), "x")
-	f := evalCrossEnvironment(env, facts)[0]
+	check(t, "reused", slices.Collect(evalReused(env, facts)), "two", "x", "y")
+	check(t, "cross_environment", slices.Collect(evalCrossEnvironment(env, facts)), "x")
+	f := slices.Collect(evalCrossEnvironment(env, facts))[0]
 	if !strings.Contains(f.Evidence[0], "production (prod-1); staging (stg-1)") {
 		t.Fatalf("cross_environment evidence %q", f.Evidence)
 	}
@@ -138,20 +139,20 @@ func TestExposedFile(t *testing.T) {
 		fm("h2", "k", "/root/.aws/credentials", "0600"), fm("h1", "pub", "/root/.ssh/authorized_keys", "0644"),
 		fm("h3", "k", "/x", "0644"), // not present on h3
 	}
-	got := evalExposedFile(env, facts)
+	got := slices.Collect(evalExposedFile(env, facts))
 	check(t, "exposed_file", got, "k@h1")
 	if len(got[0].Locations) != 2 || !strings.Contains(got[0].Evidence[0], "readable by group and others") ||
 		!strings.Contains(got[0].Evidence[1], "readable by its group") {
 		t.Fatalf("exposed_file %+v", got[0].Observation)
 	}
-	if why := env.Cleared[findingID("exposed_file", "k", "h2")]; !strings.Contains(why, "now has mode 0600") {
+	if why := env.Cleared[findings.KeyOf("exposed_file", "k", "h2")]; !strings.Contains(why, "now has mode 0600") {
 		t.Fatalf("cleared = %q", why)
 	}
 	owned := []fileMode{
 		{Host: "h1", NHIID: "k", Location: "/home/alice/.aws/credentials", Mode: "0600", Owner: "bob", Account: "alice", Seen: now},
 		{Host: "h2", NHIID: "k", Location: "/home/alice/.aws/credentials", Mode: "0600", Owner: "root", Account: "alice", Seen: now},
 	}
-	got = evalExposedFile(envOf(nil, ident("k", "aws_access_key", "h1", "h2")), owned)
+	got = slices.Collect(evalExposedFile(envOf(nil, ident("k", "aws_access_key", "h1", "h2")), owned))
 	check(t, "exposed_file by owner", got, "k@h1")
 	if !strings.Contains(got[0].Evidence[0], "is owned by bob, not by alice whose credential it is") {
 		t.Fatalf("owner evidence %q", got[0].Evidence)
@@ -165,7 +166,7 @@ func TestSecretInCmdline(t *testing.T) {
 		{"h1", "k", "process:/usr/bin/app", map[string]string{"source": "environ"}},
 		{"h2", "k", "process:/usr/bin/app", map[string]string{"source": "cmdline"}},
 	}
-	got := evalSecretInCmdline(env, facts)
+	got := slices.Collect(evalSecretInCmdline(env, facts))
 	check(t, "secret_in_command_line", got, "k@h1")
 	if len(got[0].Evidence) != 1 || !strings.Contains(got[0].Evidence[0], "pid 42, run by app (attrs.source=cmdline)") {
 		t.Fatalf("evidence %q", got[0].Evidence)
@@ -193,9 +194,9 @@ func TestHumanUse(t *testing.T) {
 		{"too old", []accountUse{u("sudo", "alice", 200)}, nil},
 	}
 	for _, c := range cases {
-		check(t, c.name, evalHumanUse(env, c.facts), c.want...)
+		check(t, c.name, slices.Collect(evalHumanUse(env, c.facts)), c.want...)
 	}
-	got := evalHumanUse(env, []accountUse{u("sudo", "alice", 3), u("su", "bob", 2)})
+	got := slices.Collect(evalHumanUse(env, []accountUse{u("sudo", "alice", 3), u("su", "bob", 2)}))
 	if len(got) != 1 || len(got[0].Evidence) != 2 || !strings.Contains(got[0].Evidence[0], "alice ran sudo as jenkins on h1") {
 		t.Fatalf("human_use %+v", got)
 	}
@@ -213,15 +214,15 @@ func TestOverprivileged(t *testing.T) {
 		loc("root", map[string]string{"uid": "0"}),
 		loc("scoped", map[string]string{"uid": "997", "sudo": "ALL=(root) NOPASSWD: /usr/bin/systemctl restart app", "sudo_nopasswd": "true"}),
 	}
-	check(t, "overprivileged", evalOverprivileged(env, facts), "backup@h1", "toor@h1", "ci@h1")
-	if env.Cleared[findingID("overprivileged", "plain", "h1")] == "" {
+	check(t, "overprivileged", slices.Collect(evalOverprivileged(env, facts)), "backup@h1", "toor@h1", "ci@h1")
+	if env.Cleared[findings.KeyOf("overprivileged", "plain", "h1")] == "" {
 		t.Fatal("no clearing reason for a plain account")
 	}
 }
 
 func TestExemptionCarried(t *testing.T) {
 	env := envOf(&fakePolicy{exempt: map[string]bool{"ownerless": true}}, ident("a", "api_key", "h1"))
-	got := evalOwnerless(env)
+	got := slices.Collect(evalOwnerless(env))
 	if len(got) != 1 || !got[0].Exemption.Applies || got[0].Policy != "p.yaml:ownerless" {
 		t.Fatalf("exempt finding %+v", got)
 	}
@@ -250,6 +251,6 @@ func TestSpreadOnlyPresentHosts(t *testing.T) {
 	id.PresentHosts = []string{"prod-1"}
 	env := envOf(nil, id)
 	facts := []spread{{"k", []string{"prod-1", "stg-1"}}}
-	check(t, "reused after removal from a host", evalReused(env, facts))
-	check(t, "cross_environment after removal from a host", evalCrossEnvironment(env, facts))
+	check(t, "reused after removal from a host", slices.Collect(evalReused(env, facts)))
+	check(t, "cross_environment after removal from a host", slices.Collect(evalCrossEnvironment(env, facts)))
 }

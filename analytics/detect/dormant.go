@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -73,11 +74,12 @@ func Coverage(ctx context.Context, src Source, env *Env) error {
 	if err != nil {
 		return err
 	}
-	evalDormant(env, sources)
+	for range evalDormant(env, sources) {
+	}
 	return nil
 }
 
-func detectDormant(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+func detectDormant(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
 	sources, err := queryUsageSources(ctx, src)
 	if err != nil {
 		return nil, err
@@ -131,30 +133,30 @@ func maxTime(a, b time.Time) time.Time {
 // DormantAfter; a never-used one when it has been known longer than
 // NeverUsedAfter. Either way only where a source covers the window; an
 // identity no source covers is recorded as unobservable, never dormant.
-func evalDormant(env *Env, list []usageSource) []*Finding {
-	var out []*Finding
-	sources := byHost(list)
-	for _, id := range env.sorted() {
-		if !id.StillPresent {
-			continue
-		}
-		t := env.Policy.Thresholds(id.Policy(), id.firstHost())
-		used := set(id.LastUsed)
-		from := env.Now.Add(-t.DormantAfter)
-		if !used {
-			from = env.Now.Add(-t.NeverUsedAfter)
-		}
-		cov := coverage(id, sources, from)
-		if cov == nil {
-			env.Unobservable[id.NHIID] = from
-			continue
-		}
-		env.Covered[id.NHIID] = cov
-		if f := dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from); f != nil {
-			out = append(out, f)
+func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		sources := byHost(list)
+		for _, id := range env.sorted() {
+			if !id.StillPresent {
+				continue
+			}
+			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+			used := set(id.LastUsed)
+			from := env.Now.Add(-t.DormantAfter)
+			if !used {
+				from = env.Now.Add(-t.NeverUsedAfter)
+			}
+			cov := coverage(id, sources, from)
+			if cov == nil {
+				env.Unobservable[id.NHIID] = from
+				continue
+			}
+			env.Covered[id.NHIID] = cov
+			if !send(yield, dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from)) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // CoveredBy names the usage source that covers an identity's use, "" when

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ type fileMode struct {
 	Owner, Account              string
 }
 
-func detectExposedFile(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+func detectExposedFile(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
 	all, stored := uint8(1), []string(nil)
 	if env.StoredIDs != nil {
 		all, stored = 0, env.StoredIDs(findings.ExposedFile)
@@ -99,39 +100,41 @@ func exposable(id *Identity) bool {
 // (mode & 044), or owned by another account than the one it belongs to
 // (that account can read it and change its mode), one finding per
 // identity and host naming every such file.
-func evalExposedFile(env *Env, facts []fileMode) []*Finding {
-	type key struct{ host, nhiID string }
-	var order []key
-	bad, badLoc, ok := map[key][]string{}, map[key][]string{}, map[key][]string{}
-	good := map[key]bool{}
-	for _, f := range facts {
-		id := env.present(f.NHIID, f.Host)
-		if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
-			continue
+func evalExposedFile(env *Env, facts []fileMode) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		type key struct{ host, nhiID string }
+		var order []key
+		bad, badLoc, ok := map[key][]string{}, map[key][]string{}, map[key][]string{}
+		good := map[key]bool{}
+		for _, f := range facts {
+			id := env.present(f.NHIID, f.Host)
+			if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
+				continue
+			}
+			k := key{f.Host, f.NHIID}
+			if bad[k] == nil && !good[k] {
+				order = append(order, k)
+			}
+			if why := exposure(f); len(why) > 0 {
+				bad[k] = append(bad[k], why...)
+				badLoc[k] = append(badLoc[k], f.Location)
+			} else {
+				good[k] = true
+				if env.stored(findings.ExposedFile, k.nhiID, k.host) {
+					ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+				}
+			}
 		}
-		k := key{f.Host, f.NHIID}
-		if bad[k] == nil && !good[k] {
-			order = append(order, k)
-		}
-		if why := exposure(f); len(why) > 0 {
-			bad[k] = append(bad[k], why...)
-			badLoc[k] = append(badLoc[k], f.Location)
-		} else {
-			good[k] = true
-			if env.stored(findings.ExposedFile, k.nhiID, k.host) {
-				ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+		for _, k := range order {
+			if len(bad[k]) == 0 {
+				env.clear(findings.ExposedFile, k.nhiID, k.host, func() string { return strings.Join(ok[k], "; ") })
+				continue
+			}
+			if !send(yield, env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...)) {
+				return
 			}
 		}
 	}
-	var out []*Finding
-	for _, k := range order {
-		if len(bad[k]) == 0 {
-			env.clear(findings.ExposedFile, k.nhiID, k.host, func() string { return strings.Join(ok[k], "; ") })
-			continue
-		}
-		out = append(out, keep(env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...))...)
-	}
-	return out
 }
 
 // exposure says what is wrong with one file. root owning a file in someone's

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -15,7 +16,7 @@ type accountUse struct {
 	Source                                string
 }
 
-func detectHumanUse(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+func detectHumanUse(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
 	facts, err := queryAccountUses(ctx, src)
 	if err != nil {
 		return nil, err
@@ -68,30 +69,32 @@ func (e *Env) serviceAccounts() map[string]bool {
 
 // evalHumanUse: a person used a service account on a host within the
 // dormant window (OWASP NHI10); older uses have aged out.
-func evalHumanUse(env *Env, facts []accountUse) []*Finding {
-	services := env.serviceAccounts()
-	var out []*Finding
-	var order []string
-	ev := map[string][]string{}
-	for _, u := range facts {
-		id := env.present(u.NHIID, u.Host)
-		if id == nil || !env.person(u, services) {
-			continue
+func evalHumanUse(env *Env, facts []accountUse) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		services := env.serviceAccounts()
+		var order []string
+		ev := map[string][]string{}
+		for _, u := range facts {
+			id := env.present(u.NHIID, u.Host)
+			if id == nil || !env.person(u, services) {
+				continue
+			}
+			if env.Now.Sub(u.LastUsed) > env.Policy.Thresholds(id.Policy(), u.Host).DormantAfter {
+				continue
+			}
+			k := u.Host + "\x00" + u.NHIID
+			if ev[k] == nil {
+				order = append(order, k)
+			}
+			ev[k] = append(ev[k], humanSentence(u))
 		}
-		if env.Now.Sub(u.LastUsed) > env.Policy.Thresholds(id.Policy(), u.Host).DormantAfter {
-			continue
+		for _, k := range order {
+			host, nhiID := splitKey(k)
+			if !send(yield, env.emit(findings.HumanUse, env.Identities[nhiID], host, nil, ev[k]...)) {
+				return
+			}
 		}
-		k := u.Host + "\x00" + u.NHIID
-		if ev[k] == nil {
-			order = append(order, k)
-		}
-		ev[k] = append(ev[k], humanSentence(u))
 	}
-	for _, k := range order {
-		host, nhiID := splitKey(k)
-		out = append(out, keep(env.emit(findings.HumanUse, env.Identities[nhiID], host, nil, ev[k]...))...)
-	}
-	return out
 }
 
 func humanSentence(u accountUse) string {

@@ -24,6 +24,7 @@ type Identity struct {
 
 	own          *owners.Ownership
 	unobservable string // UnobservableWhy's sentence, once built
+	storedRules  uint16 // bit i: a stored unresolved finding of findings.Rules()[i] (Env.NoteStored)
 }
 
 // Policy is the identity as the policy sees it.

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
@@ -16,28 +17,30 @@ var passwordKinds = map[string]bool{"password": true, "netrc_password": true, "p
 // modified_at the hosts reported). An identity with no host
 // age evidence is not judged: first_seen would only say when the collector
 // heard of it. OS accounts have no secret to rotate.
-func detectLongLived(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+func detectLongLived(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding], error) {
 	return evalLongLived(env), nil
 }
 
-func evalLongLived(env *Env) []*Finding {
-	var out []*Finding
-	for _, id := range env.sorted() {
-		age := id.Age()
-		if !id.StillPresent || !set(age) || id.Kind == "os_service_account" {
-			continue
+func evalLongLived(env *Env) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, id := range env.sorted() {
+			age := id.Age()
+			if !id.StillPresent || !set(age) || id.Kind == "os_service_account" {
+				continue
+			}
+			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+			limit, what := t.MaxAge, "static keys and tokens"
+			if passwordKinds[id.Kind] {
+				limit, what = t.MaxPasswordAge, "passwords"
+			}
+			if env.Now.Sub(age) <= limit {
+				continue
+			}
+			if !send(yield, env.emit(findings.LongLived, id, "", nil,
+				fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest creation or file time its hosts report is %s",
+					days(env.Now.Sub(age)), days(limit), what, day(age)))) {
+				return
+			}
 		}
-		t := env.Policy.Thresholds(id.Policy(), id.firstHost())
-		limit, what := t.MaxAge, "static keys and tokens"
-		if passwordKinds[id.Kind] {
-			limit, what = t.MaxPasswordAge, "passwords"
-		}
-		if env.Now.Sub(age) <= limit {
-			continue
-		}
-		out = append(out, keep(env.emit(findings.LongLived, id, "", nil,
-			fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest creation or file time its hosts report is %s",
-				days(env.Now.Sub(age)), days(limit), what, day(age))))...)
 	}
-	return out
 }

@@ -3,13 +3,14 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 	"regexp"
 	"strings"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-func detectOverprivileged(ctx context.Context, src Source, env *Env) ([]*Finding, error) {
+func detectOverprivileged(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
 	facts, err := queryLocated(ctx, src, "overprivileged.sql")
 	if err != nil {
 		return nil, err
@@ -47,24 +48,26 @@ func privileges(account string, a map[string]string) []string {
 
 // evalOverprivileged: a service account (never root itself, which is
 // privileged by definition) with root-equivalent rights, per host (NHI5).
-func evalOverprivileged(env *Env, facts []located) []*Finding {
-	var out []*Finding
-	for _, l := range facts {
-		id := env.present(l.NHIID, l.Host)
-		if id == nil || id.Kind != "os_service_account" {
-			continue
+func evalOverprivileged(env *Env, facts []located) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, l := range facts {
+			id := env.present(l.NHIID, l.Host)
+			if id == nil || id.Kind != "os_service_account" {
+				continue
+			}
+			why := privileges(id.Principal, l.Attrs)
+			if len(why) == 0 {
+				env.clear(findings.Overprivileged, id.NHIID, l.Host, func() string {
+					return fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host)
+				})
+				continue
+			}
+			for i := range why {
+				why[i] += fmt.Sprintf(" on %s (from %s)", l.Host, l.Location)
+			}
+			if !send(yield, env.emit(findings.Overprivileged, id, l.Host, []string{l.Location}, why...)) {
+				return
+			}
 		}
-		why := privileges(id.Principal, l.Attrs)
-		if len(why) == 0 {
-			env.clear(findings.Overprivileged, id.NHIID, l.Host, func() string {
-				return fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host)
-			})
-			continue
-		}
-		for i := range why {
-			why[i] += fmt.Sprintf(" on %s (from %s)", l.Host, l.Location)
-		}
-		out = append(out, keep(env.emit(findings.Overprivileged, id, l.Host, []string{l.Location}, why...))...)
 	}
-	return out
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
@@ -10,22 +11,24 @@ import (
 // ownerless and owner_departed need no SQL of their own: ownership is the
 // policy's decision over the inventory facts identities.sql reads (owner
 // hints, accounts, file owners, locations).
-func detectOwnerless(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+func detectOwnerless(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding], error) {
 	return evalOwnerless(env), nil
 }
 
-func evalOwnerless(env *Env) []*Finding {
-	var out []*Finding
-	for _, id := range env.sorted() {
-		if !id.StillPresent {
-			continue
+func evalOwnerless(env *Env) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, id := range env.sorted() {
+			if !id.StillPresent {
+				continue
+			}
+			o := id.owner(env.Policy)
+			if o.Status != "none" {
+				env.clear(findings.Ownerless, id.NHIID, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
+				continue
+			}
+			if !send(yield, env.emit(findings.Ownerless, id, "", nil, "no accountable owner: "+o.Reason)) {
+				return
+			}
 		}
-		o := id.owner(env.Policy)
-		if o.Status != "none" {
-			env.clear(findings.Ownerless, id.NHIID, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
-			continue
-		}
-		out = append(out, keep(env.emit(findings.Ownerless, id, "", nil, "no accountable owner: "+o.Reason))...)
 	}
-	return out
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -43,32 +44,34 @@ func (e *Env) presentOn(s spread) (*Identity, []string) {
 	return id, hosts
 }
 
-func detectReused(_ context.Context, _ Source, env *Env) ([]*Finding, error) {
+func detectReused(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding], error) {
 	return evalReused(env, env.spreads()), nil
 }
 
 // evalReused: the same secret on more hosts than ReuseMaxHosts (default 1:
 // one secret per workload). Where hosts are in different environments the
 // strictest threshold applies.
-func evalReused(env *Env, facts []spread) []*Finding {
-	var out []*Finding
-	for _, s := range facts {
-		id, hosts := env.presentOn(s)
-		if id == nil {
-			continue
-		}
-		max := -1
-		for _, h := range hosts {
-			if m := env.Policy.Thresholds(id.Policy(), h).ReuseMaxHosts; max < 0 || m < max {
-				max = m
+func evalReused(env *Env, facts []spread) iter.Seq[*Finding] {
+	return func(yield func(*Finding) bool) {
+		for _, s := range facts {
+			id, hosts := env.presentOn(s)
+			if id == nil {
+				continue
+			}
+			max := -1
+			for _, h := range hosts {
+				if m := env.Policy.Thresholds(id.Policy(), h).ReuseMaxHosts; max < 0 || m < max {
+					max = m
+				}
+			}
+			if len(hosts) <= max {
+				continue
+			}
+			if !send(yield, env.emit(findings.Reused, id, "", nil,
+				fmt.Sprintf("the same secret (matched by keyed fingerprint, not shown) is present on %d hosts: %s (policy: at most %d)",
+					len(hosts), strings.Join(hosts, ", "), max))) {
+				return
 			}
 		}
-		if len(hosts) <= max {
-			continue
-		}
-		out = append(out, keep(env.emit(findings.Reused, id, "", nil,
-			fmt.Sprintf("the same secret (matched by keyed fingerprint, not shown) is present on %d hosts: %s (policy: at most %d)",
-				len(hosts), strings.Join(hosts, ", "), max)))...)
 	}
-	return out
 }

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -46,12 +48,37 @@ func PerHost(rule string) bool { return perHost[rule] }
 
 // ID is the stable finding id: the same rule on the same identity (and host,
 // for per-host rules) is the same finding across analyses and collectors.
-func ID(rule, nhiID, host string) string {
+func ID(rule, nhiID, host string) string { return KeyOf(rule, nhiID, host).ID() }
+
+// Key is a finding id as the number it spells: an analysis holds hundreds
+// of thousands of stored findings, and a number is a tenth of the memory of
+// its hex string. Keys order as their ids do.
+type Key uint64
+
+// KeyOf is the key of the finding of rule on an identity (and host, for
+// per-host rules): the first 8 bytes of a SHA-256 over the three.
+func KeyOf(rule, nhiID, host string) Key {
 	if !perHost[rule] {
 		host = ""
 	}
 	sum := sha256.Sum256([]byte(rule + "\x00" + nhiID + "\x00" + host))
-	return "f-" + hex.EncodeToString(sum[:8])
+	return Key(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// ID spells the key as a finding id.
+func (k Key) ID() string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(k))
+	return "f-" + hex.EncodeToString(b[:])
+}
+
+// ParseKey reads a finding id back into its key.
+func ParseKey(id string) (Key, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(id, "f-"))
+	if err != nil || len(b) != 8 || !strings.HasPrefix(id, "f-") {
+		return 0, fmt.Errorf("finding id %q is not f- and 16 hex digits", id)
+	}
+	return Key(binary.BigEndian.Uint64(b)), nil
 }
 
 // Finding is one finding, every field of the DESIGN.md contract.
@@ -92,8 +119,8 @@ type Observation struct {
 	Policy      string
 }
 
-// ID is the observation's finding id.
-func (o *Observation) ID() string { return ID(o.Rule, o.NHIID, o.Host) }
+// Key is the observation's finding key.
+func (o *Observation) Key() Key { return KeyOf(o.Rule, o.NHIID, o.Host) }
 
 // Transition is one recorded state change.
 type Transition struct {
@@ -188,7 +215,7 @@ func vanish(prev *Finding, in Input, by string) (*Finding, []Transition) {
 
 func fromObservation(prev *Finding, o *Observation, now time.Time) *Finding {
 	f := &Finding{
-		FindingID: o.ID(), Rule: o.Rule, Severity: o.Severity, NHIID: o.NHIID, Kind: o.Kind,
+		FindingID: o.Key().ID(), Rule: o.Rule, Severity: o.Severity, NHIID: o.NHIID, Kind: o.Kind,
 		Principal: o.Principal, Hosts: o.Hosts, Locations: o.Locations, Owner: o.Owner,
 		OwnerStatus: o.OwnerStatus, FirstDetected: now, LastDetected: now, Evidence: o.Evidence,
 		Controls: Controls(o.Rule), Policy: o.Policy,
@@ -224,19 +251,42 @@ func (f *Finding) Digest() uint64 {
 }
 
 // Record is what an analysis needs of a stored finding to move it on
-// without holding its evidence: its lifecycle and the digest of its row.
+// without holding its evidence: its lifecycle and the digest of its row,
+// compact (a fleet's analysis holds one per stored finding).
 type Record struct {
-	FindingID, Rule, Severity, State, NHIID string
-	Hosts                                   []string
-	FirstDetected, LastDetected, ResolvedAt time.Time
+	Key                          Key
+	Rule, Severity, State, NHIID string
+	// Host is a per-host finding's host, "" for identity-level rules.
+	Host string
+	// Unix seconds, 0 when unset.
+	FirstDetected, LastDetected, ResolvedAt int64
 	Digest                                  uint64
 }
 
 // Lifecycle is the part of a finding the state machine reads from its
 // previous row when the finding is observed again.
 func (r *Record) Lifecycle() *Finding {
-	return &Finding{FindingID: r.FindingID, Rule: r.Rule, Severity: r.Severity, State: r.State, NHIID: r.NHIID,
-		Hosts: r.Hosts, FirstDetected: r.FirstDetected, LastDetected: r.LastDetected, ResolvedAt: r.ResolvedAt}
+	f := &Finding{FindingID: r.Key.ID(), Rule: r.Rule, Severity: r.Severity, State: r.State, NHIID: r.NHIID,
+		FirstDetected: unix(r.FirstDetected), LastDetected: unix(r.LastDetected), ResolvedAt: unix(r.ResolvedAt)}
+	if r.Host != "" {
+		f.Hosts = []string{r.Host}
+	}
+	return f
+}
+
+// Unix is t in a Record: Unix seconds, 0 for the zero time.
+func Unix(t time.Time) int64 {
+	if t.Unix() <= 0 {
+		return 0
+	}
+	return t.Unix()
+}
+
+func unix(s int64) time.Time {
+	if s <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
 }
 
 func first(s []string) string {

@@ -21,11 +21,30 @@ func TestIDStableAndPerHost(t *testing.T) {
 	}
 }
 
+// The id is what stores and tickets know a finding by: its spelling must
+// not change, and a key must read back from it.
+func TestKeySpellsTheID(t *testing.T) {
+	const want = "f-46dbe7be0a5a5f6c" // what every release so far has stored
+	id := ID(Dormant, "n1", "")
+	if id != want {
+		t.Fatalf("id %q, want %q", id, want)
+	}
+	k, err := ParseKey(id)
+	if err != nil || k != KeyOf(Dormant, "n1", "") || k.ID() != id {
+		t.Fatalf("ParseKey(%q) = %v, %v; KeyOf = %v", id, k, err, KeyOf(Dormant, "n1", ""))
+	}
+	for _, bad := range []string{"", "f-", "f-xyz", "4e1e6b1d0a3f6d52", "f-4e1e6b1d0a3f6d", "f-4e1e6b1d0a3f6d5200"} {
+		if _, err := ParseKey(bad); err == nil {
+			t.Errorf("ParseKey(%q): no error", bad)
+		}
+	}
+}
+
 func TestNext(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	obs := &Observation{Rule: ExposedFile, NHIID: "n1", Host: "web-01", Severity: "high", Evidence: []string{"mode 0644"}}
 	stored := func(state string) *Finding {
-		return &Finding{FindingID: obs.ID(), Rule: ExposedFile, State: state, FirstDetected: t0, LastDetected: t0}
+		return &Finding{FindingID: obs.Key().ID(), Rule: ExposedFile, State: state, FirstDetected: t0, LastDetected: t0}
 	}
 	cases := []struct {
 		name      string
@@ -64,7 +83,7 @@ func TestNext(t *testing.T) {
 			var got []string
 			for _, x := range tr {
 				got = append(got, x.From+"->"+x.To)
-				if x.At != c.in.Now || x.By != "analyze" || x.FindingID != obs.ID() {
+				if x.At != c.in.Now || x.By != "analyze" || x.FindingID != obs.Key().ID() {
 					t.Errorf("transition %+v: wrong at/by/id", x)
 				}
 			}

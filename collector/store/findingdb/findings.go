@@ -82,15 +82,23 @@ func (d *DB) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 		return s
 	}
 	for rows.Next() {
-		var r findings.Record
-		if err := rows.Scan(&r.FindingID, &r.Rule, &r.Severity, &r.State, &r.NHIID, &r.Hosts,
-			&r.FirstDetected, &r.LastDetected, &r.ResolvedAt, &r.Digest); err != nil {
+		var (
+			r                     findings.Record
+			id                    string
+			hosts                 []string
+			first, last, resolved time.Time
+		)
+		if err := rows.Scan(&id, &r.Rule, &r.Severity, &r.State, &r.NHIID, &hosts,
+			&first, &last, &resolved, &r.Digest); err != nil {
 			return nil, fmt.Errorf("findingdb: finding record: %w", err)
 		}
-		r.FirstDetected, r.LastDetected, r.ResolvedAt = r.FirstDetected.UTC(), r.LastDetected.UTC(), zeroEpoch(r.ResolvedAt)
+		if r.Key, err = findings.ParseKey(id); err != nil {
+			return nil, fmt.Errorf("findingdb: finding record: %w", err)
+		}
+		r.FirstDetected, r.LastDetected, r.ResolvedAt = findings.Unix(first), findings.Unix(last), findings.Unix(resolved)
 		r.Rule, r.Severity, r.State = one(r.Rule), one(r.Severity), one(r.State)
-		for i, h := range r.Hosts {
-			r.Hosts[i] = one(h)
+		if findings.PerHost(r.Rule) && len(hosts) == 1 {
+			r.Host = one(hosts[0])
 		}
 		out = append(out, r)
 	}
