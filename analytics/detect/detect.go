@@ -18,6 +18,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
+	"github.com/nhiradar/nhiradar/analytics/owners"
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
 
@@ -54,18 +55,13 @@ type Finding struct {
 }
 
 // Env is what every detector decides over: the policy, the clock and the
-// inventory. Unobservable collects the identities whose use no usage source
-// can see (set by the dormant detector): they are never dormant.
+// inventory. The dormant detector records which usage source covers each
+// present identity's use, or that none does (CoveredBy, Unobservable):
+// an identity whose use no source can see is never dormant.
 type Env struct {
 	Policy     policy.Decider
 	Now        time.Time
 	Identities map[string]*Identity
-	// Unobservable holds, by nhi_id, the start of the window no source
-	// covers (UnobservableWhy says it in a sentence).
-	Unobservable map[string]time.Time
-	// Covered holds, by nhi_id, the usage source that covers an identity
-	// (CoveredBy names it).
-	Covered map[string]*usageSource
 	// Cleared explains, by finding id, why a rule that was checked does not
 	// hold now; the analysis uses it as the resolution's evidence.
 	Cleared map[findings.Key]string
@@ -81,7 +77,10 @@ type Env struct {
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step
 
-	order []*Identity
+	order        []*Identity
+	unobservable int
+	owners       map[owners.Ownership]*owners.Ownership
+	why          map[unobservedKey]string
 }
 
 // Step is one timed part of an analysis.
@@ -99,8 +98,8 @@ func NewStep(name string, start time.Time) Step {
 
 // NewEnv indexes identities by nhi_id.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
-	env := &Env{Policy: p, Now: now.UTC(), Identities: map[string]*Identity{},
-		Unobservable: map[string]time.Time{}, Covered: map[string]*usageSource{}}
+	env := &Env{Policy: p, Now: now.UTC(), Identities: make(map[string]*Identity, len(ids)),
+		owners: map[owners.Ownership]*owners.Ownership{}, why: map[unobservedKey]string{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
 	}
@@ -136,7 +135,7 @@ func (e *Env) emit(rule string, id *Identity, host string, locations []string, e
 	if !e.Policy.Enabled(rule, pid, host) {
 		return nil
 	}
-	own := id.owner(e.Policy)
+	own := id.owner(e)
 	hosts := id.PresentHosts
 	if host != "" {
 		hosts = []string{host}
@@ -163,6 +162,17 @@ func (id *Identity) firstHost() string {
 		return id.Hosts[0]
 	}
 	return ""
+}
+
+// shared returns the one copy of an ownership the analysis keeps: most
+// of a fleet's identities share their owner, status and reason.
+func (e *Env) shared(o owners.Ownership) *owners.Ownership {
+	if p := e.owners[o]; p != nil {
+		return p
+	}
+	p := &o
+	e.owners[o] = p
+	return p
 }
 
 // NoteStored marks id as holding a stored unresolved finding of rule: the

@@ -35,10 +35,10 @@ func TestDormant(t *testing.T) {
 		return usageSource{Host: host, Evidence: "ssh_login", Source: "/var/log/auth.log", First: daysAgo(first), Last: daysAgo(last)}
 	}
 	used := func(id *Identity, d int) *Identity {
-		id.LastUsed, id.LastEvidence, id.LastSource = daysAgo(d), "ssh_login", "/var/log/auth.log"
+		id.LastUsed, id.LastEvidence, id.LastSource = StampOf(daysAgo(d)), "ssh_login", "/var/log/auth.log"
 		return id
 	}
-	old := func(id *Identity, d int) *Identity { id.ModifiedAt = daysAgo(d); return id }
+	old := func(id *Identity, d int) *Identity { id.ModifiedAt = StampOf(daysAgo(d)); return id }
 	cases := []struct {
 		name    string
 		id      *Identity
@@ -60,7 +60,7 @@ func TestDormant(t *testing.T) {
 	for _, c := range cases {
 		env := envOf(nil, c.id)
 		check(t, c.name, slices.Collect(evalDormant(env, c.sources)), c.want...)
-		if _, ok := env.Unobservable[c.id.NHIID]; ok != c.unobs {
+		if _, ok := env.Unobservable(c.id.NHIID); ok != c.unobs {
 			t.Fatalf("%s: unobservable = %v, want %v", c.name, ok, c.unobs)
 		}
 	}
@@ -97,10 +97,10 @@ func TestAgeAndExpiry(t *testing.T) {
 	mk := func(n, kind string, mod, exp int) *Identity {
 		id := ident(n, kind, "h1")
 		if mod > 0 {
-			id.ModifiedAt = daysAgo(mod)
+			id.ModifiedAt = StampOf(daysAgo(mod))
 		}
 		if exp != 0 {
-			id.ExpiresAt = daysAgo(-exp)
+			id.ExpiresAt = StampOf(daysAgo(-exp))
 		}
 		return id
 	}
@@ -109,7 +109,7 @@ func TestAgeAndExpiry(t *testing.T) {
 		mk("pw-old", "password", 100, 0), mk("acct", "os_service_account", 4000, 0),
 		mk("no-age", "aws_access_key", 0, 0), mk("gone", "aws_access_key", 0, -3),
 		mk("soon", "kubernetes_token", 0, 7), mk("later", "kubernetes_token", 0, 30))
-	env.Identities["no-age"].FirstSeen = daysAgo(900) // first_seen is not age
+	env.Identities["no-age"].FirstSeen = StampOf(daysAgo(900)) // first_seen is not age
 	check(t, "long_lived", slices.Collect(evalLongLived(env)), "key-old", "pw-old")
 	check(t, "expired", slices.Collect(evalExpired(env)), "gone")
 	check(t, "expiring", slices.Collect(evalExpiring(env)), "soon")

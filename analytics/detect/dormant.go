@@ -67,8 +67,8 @@ func byHost(sources []usageSource) hostSources {
 	return out
 }
 
-// Coverage fills env.Covered and env.Unobservable without raising
-// findings: which source sees each present identity's use, or that none does.
+// Coverage records, without raising findings, which source sees each
+// present identity's use, or that none does (CoveredBy, Unobservable).
 func Coverage(ctx context.Context, src Source, env *Env) error {
 	sources, err := queryUsageSources(ctx, src)
 	if err != nil {
@@ -141,17 +141,18 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 				continue
 			}
 			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
-			used := set(id.LastUsed)
+			used := id.LastUsed.set()
 			from := env.Now.Add(-t.DormantAfter)
 			if !used {
 				from = env.Now.Add(-t.NeverUsedAfter)
 			}
 			cov := coverage(id, sources, from)
 			if cov == nil {
-				env.Unobservable[id.NHIID] = from
+				id.unobserved, id.covered = StampOf(from), nil
+				env.unobservable++
 				continue
 			}
-			env.Covered[id.NHIID] = cov
+			id.unobserved, id.covered = 0, cov
 			if !send(yield, dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from)) {
 				return
 			}
@@ -162,39 +163,67 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 // CoveredBy names the usage source that covers an identity's use, "" when
 // none does.
 func (e *Env) CoveredBy(nhiID string) string {
-	cov := e.Covered[nhiID]
-	if cov == nil {
+	id := e.Identities[nhiID]
+	if id == nil || id.covered == nil {
 		return ""
 	}
+	cov := id.covered
 	return fmt.Sprintf("%s in %s on %s since %s", cov.Evidence, cov.Source, cov.Host, day(cov.First))
 }
 
-// UnobservableWhy says why no source can see an identity's use, "" when
-// one can. The sentence is built on demand: most identities of a fleet
-// never need it.
-func (e *Env) UnobservableWhy(nhiID string) string {
-	from, ok := e.Unobservable[nhiID]
+// Unobservable says whether no usage source can see an identity's use, and
+// the start of the window none covers.
+func (e *Env) Unobservable(nhiID string) (time.Time, bool) {
 	id := e.Identities[nhiID]
-	if !ok || id == nil {
+	if id == nil || !id.unobserved.set() {
+		return time.Time{}, false
+	}
+	return id.unobserved.Time(), true
+}
+
+// UnobservableCount is how many identities no usage source can see used.
+func (e *Env) UnobservableCount() int { return e.unobservable }
+
+// unobservedKey is what UnobservableWhy's sentence says: most of a fleet's
+// unobservable identities share a kind's evidence, one host and a day.
+type unobservedKey struct {
+	kind, hosts string
+	from        Stamp
+}
+
+// UnobservableWhy says why no source can see an identity's use, "" when
+// one can. Each sentence is built once per analysis: every rule's findings
+// on such identities repeat it.
+func (e *Env) UnobservableWhy(nhiID string) string {
+	id := e.Identities[nhiID]
+	if id == nil || !id.unobserved.set() {
 		return ""
 	}
-	if id.unobservable == "" { // once per identity: every rule's findings repeat it
-		id.unobservable = fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
-			strings.Join(coverEvidence(id.Kind), "/"), strings.Join(id.Hosts, ", "), day(from))
+	k := unobservedKey{kind: id.Kind, from: id.unobserved}
+	if len(id.Hosts) == 1 {
+		k.hosts = id.Hosts[0]
+	} else {
+		k.hosts = strings.Join(id.Hosts, ", ")
 	}
-	return id.unobservable
+	if why, ok := e.why[k]; ok {
+		return why
+	}
+	why := fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
+		strings.Join(coverEvidence(id.Kind), "/"), k.hosts, day(id.unobserved.Time()))
+	e.why[k] = why
+	return why
 }
 
 func dormantFinding(env *Env, id *Identity, cov *usageSource, after, neverAfter time.Duration, from time.Time) *Finding {
 	covered := fmt.Sprintf("usage source %s on %s records %s since %s, covering the whole window",
 		cov.Source, cov.Host, cov.Evidence, day(cov.First))
-	if set(id.LastUsed) {
+	if id.LastUsed.set() {
 		if !id.LastUsed.Before(from) {
 			return nil
 		}
 		return env.emit(findings.Dormant, id, "", nil,
 			fmt.Sprintf("not used for %d days (policy: %d): last use %s was %s in %s",
-				days(env.Now.Sub(id.LastUsed)), days(after), id.LastEvidence, day(id.LastUsed), id.LastSource),
+				days(env.Now.Sub(id.LastUsed.Time())), days(after), id.LastEvidence, day(id.LastUsed.Time()), id.LastSource),
 			covered)
 	}
 	known := id.Known()

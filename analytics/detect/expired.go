@@ -18,12 +18,12 @@ func detectExpired(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding], e
 func evalExpired(env *Env) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
 		for _, id := range env.sorted() {
-			if !id.StillPresent || !set(id.ExpiresAt) || id.ExpiresAt.After(env.Now) {
+			if !id.StillPresent || !id.ExpiresAt.set() || id.ExpiresAt.After(env.Now) {
 				continue
 			}
 			if !send(yield, env.emit(findings.Expired, id, "", nil,
 				fmt.Sprintf("expired on %s (the expiry it carries) and is still deployed on %s",
-					day(id.ExpiresAt), strings.Join(id.PresentHosts, ", ")))) {
+					day(id.ExpiresAt.Time()), strings.Join(id.PresentHosts, ", ")))) {
 				return
 			}
 		}

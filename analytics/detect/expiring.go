@@ -17,12 +17,12 @@ func detectExpiring(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding], 
 func evalExpiring(env *Env) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
 		for _, id := range env.sorted() {
-			if !id.StillPresent || !set(id.ExpiresAt) {
+			if !id.StillPresent || !id.ExpiresAt.set() {
 				continue
 			}
 			if !id.ExpiresAt.After(env.Now) {
 				env.clear(findings.Expiring, id.NHIID, "", func() string {
-					return fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt))
+					return fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt.Time()))
 				})
 				continue
 			}
@@ -33,7 +33,7 @@ func evalExpiring(env *Env) iter.Seq[*Finding] {
 			}
 			if !send(yield, env.emit(findings.Expiring, id, "", nil,
 				fmt.Sprintf("expires on %s, in %d days (policy: warn within %d days)",
-					day(id.ExpiresAt), days(left), days(t.ExpiringWithin)))) {
+					day(id.ExpiresAt.Time()), days(left), days(t.ExpiringWithin)))) {
 				return
 			}
 		}

@@ -93,7 +93,7 @@ func current(facts []fileMode) []fileMode {
 // exposable: only a secret is exposed by being readable. An account in
 // /etc/passwd or a public key in authorized_keys is meant to be.
 func exposable(id *Identity) bool {
-	return id.Fingerprint != "" && id.Kind != "ssh_authorized_key" && id.Kind != "os_service_account"
+	return id.Secret && id.Kind != "ssh_authorized_key" && id.Kind != "os_service_account"
 }
 
 // evalExposedFile: a file holding a secret is readable by group or others

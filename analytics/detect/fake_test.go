@@ -59,8 +59,8 @@ func (f *fakePolicy) Source(rule string) string { return "p.yaml:" + rule }
 
 // ident is a present identity on hosts.
 func ident(nhiID, kind string, hosts ...string) *Identity {
-	return &Identity{NHIID: nhiID, Kind: kind, Principal: "p-" + nhiID, Fingerprint: "fp", Hosts: hosts,
-		PresentHosts: hosts, Locations: []string{"/srv/" + nhiID}, StillPresent: true, FirstSeen: daysAgo(1)}
+	return &Identity{NHIID: nhiID, Kind: kind, Principal: "p-" + nhiID, Secret: true, Hosts: hosts,
+		PresentHosts: hosts, Locations: []string{"/srv/" + nhiID}, StillPresent: true, FirstSeen: StampOf(daysAgo(1))}
 }
 
 func envOf(p *fakePolicy, ids ...*Identity) *Env {

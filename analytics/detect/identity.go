@@ -11,21 +11,56 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/policy"
 )
 
-// Identity is one identity of the inventory with its host-side age.
+// Identity is one identity of the inventory with its host-side age. An
+// analysis holds a fleet's worth (200,000 and more) for its whole run, so
+// it is kept small: times are Stamps, repeated strings are shared, and a
+// secret's fingerprint is only known to be there.
 type Identity struct {
-	NHIID, Kind, Principal, Fingerprint         string
+	NHIID, Kind, Principal                      string
 	Hosts, Locations, Accounts, FileOwners      []string
 	OwnerHints                                  []string
-	FirstSeen, ExpiresAt, CreatedAt, ModifiedAt time.Time
-	StillPresent                                bool
+	FirstSeen, ExpiresAt, CreatedAt, ModifiedAt Stamp
+	LastUsed                                    Stamp
 	PresentHosts                                []string
-	LastUsed                                    time.Time
 	LastEvidence, LastSource                    string
+	StillPresent                                bool
+	// Secret: the identity is a secret (it has a keyed fingerprint), not
+	// an account or a public key.
+	Secret bool
 
-	own          *owners.Ownership
-	unobservable string // UnobservableWhy's sentence, once built
-	storedRules  uint16 // bit i: a stored unresolved finding of findings.Rules()[i] (Env.NoteStored)
+	storedRules uint16 // bit i: a stored unresolved finding of findings.Rules()[i] (Env.NoteStored)
+	own         *owners.Ownership
+	covered     *usageSource // the usage source that covers its use (dormant)
+	unobserved  Stamp        // the start of the window no usage source covers; 0 when one does
 }
+
+// Stamp is a time in Unix seconds, 0 when unset: a third of a time.Time,
+// which an identity holds five of. Its methods compare with time.Time as
+// time.Time's own do.
+type Stamp int64
+
+// StampOf is t as a Stamp; the zero time and the Unix epoch (ClickHouse's
+// zero DateTime) are unset.
+func StampOf(t time.Time) Stamp {
+	if t.Unix() <= 0 {
+		return 0
+	}
+	return Stamp(t.Unix())
+}
+
+// Time is the stamp as a UTC time, the zero time when unset.
+func (s Stamp) Time() time.Time {
+	if s <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(s), 0).UTC()
+}
+
+func (s Stamp) After(t time.Time) bool        { return s.Time().After(t) }
+func (s Stamp) Before(t time.Time) bool       { return s.Time().Before(t) }
+func (s Stamp) Equal(t time.Time) bool        { return s.Time().Equal(t) }
+func (s Stamp) Sub(t time.Time) time.Duration { return s.Time().Sub(t) }
+func (s Stamp) String() string                { return s.Time().Format(time.RFC3339) }
 
 // Policy is the identity as the policy sees it.
 func (id *Identity) Policy() policy.Identity {
@@ -33,11 +68,11 @@ func (id *Identity) Policy() policy.Identity {
 		Locations: id.Locations, Accounts: id.Accounts, FileOwners: id.FileOwners, OwnerHints: id.OwnerHints}
 }
 
-// owner resolves ownership once per identity and analysis.
-func (id *Identity) owner(p policy.Decider) owners.Ownership {
+// owner resolves ownership once per identity and analysis; identities
+// with the same answer share one copy (Env.owner).
+func (id *Identity) owner(e *Env) owners.Ownership {
 	if id.own == nil {
-		o := p.Owner(id.Policy())
-		id.own = &o
+		id.own = e.shared(e.Policy.Owner(id.Policy()))
 	}
 	return *id.own
 }
@@ -48,13 +83,13 @@ func (id *Identity) owner(p policy.Decider) owners.Ownership {
 // It is never first_seen: when the collector first heard of a key says
 // nothing of when it was written.
 func (id *Identity) Age() time.Time {
-	return earliest(id.CreatedAt, id.ModifiedAt)
+	return earliest(id.CreatedAt.Time(), id.ModifiedAt.Time())
 }
 
 // Known is when the identity was first known by any evidence: its host
 // age or, failing that, its first sighting.
 func (id *Identity) Known() time.Time {
-	return earliest(id.CreatedAt, id.ModifiedAt, id.FirstSeen)
+	return earliest(id.CreatedAt.Time(), id.ModifiedAt.Time(), id.FirstSeen.Time())
 }
 
 func earliest(ts ...time.Time) time.Time {
@@ -71,6 +106,8 @@ func earliest(ts ...time.Time) time.Time {
 }
 
 func set(t time.Time) bool { return t.Unix() > 0 }
+
+func (s Stamp) set() bool { return s > 0 }
 
 // LoadIdentities reads every identity with its age and presence. The two
 // halves of the inventory (identity_facts, identity_presence) run as
@@ -93,11 +130,12 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 	if pr.err != nil {
 		return nil, pr.err
 	}
-	in := interner{}
 	for _, id := range ids {
 		p := pr.by[id.NHIID]
 		id.StillPresent, id.PresentHosts = p.still, p.hosts
-		in.identity(id)
+		if slices.Equal(id.Hosts, id.PresentHosts) {
+			id.PresentHosts = id.Hosts
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].NHIID < ids[j].NHIID })
 	return ids, nil
@@ -109,14 +147,23 @@ func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*Identity
+	var (
+		out                                   []*Identity
+		in                                    = interner{}
+		secret                                uint8
+		first, expires, used, created, modded time.Time
+	)
 	for rows.Next() {
 		id := &Identity{}
-		if err := rows.Scan(&id.NHIID, &id.Kind, &id.Principal, &id.Fingerprint, &id.Hosts, &id.Locations,
-			&id.Accounts, &id.FileOwners, &id.OwnerHints, &id.FirstSeen, &id.ExpiresAt,
-			&id.LastUsed, &id.LastEvidence, &id.LastSource, &id.CreatedAt, &id.ModifiedAt); err != nil {
+		if err := rows.Scan(&id.NHIID, &id.Kind, &id.Principal, &secret, &id.Hosts, &id.Locations,
+			&id.Accounts, &id.FileOwners, &id.OwnerHints, &first, &expires,
+			&used, &id.LastEvidence, &id.LastSource, &created, &modded); err != nil {
 			return nil, fmt.Errorf("detect: identity row: %w", err)
 		}
+		id.Secret = secret == 1
+		id.FirstSeen, id.ExpiresAt, id.LastUsed = StampOf(first), StampOf(expires), StampOf(used)
+		id.CreatedAt, id.ModifiedAt = StampOf(created), StampOf(modded)
+		in.identity(id) // as it arrives: the driver's copies go at once
 		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
@@ -138,6 +185,7 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 	}
 	defer rows.Close()
 	out := map[string]presence{}
+	in := interner{}
 	for rows.Next() {
 		var (
 			id    string
@@ -148,6 +196,7 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 			return nil, fmt.Errorf("detect: presence row: %w", err)
 		}
 		p.still = still == 1
+		in.all(p.hosts)
 		out[id] = p
 	}
 	if err := rows.Err(); err != nil {
@@ -183,9 +232,4 @@ func (in interner) identity(id *Identity) {
 	in.all(id.Accounts)
 	in.all(id.FileOwners)
 	in.all(id.OwnerHints)
-	if slices.Equal(id.Hosts, id.PresentHosts) {
-		id.PresentHosts = id.Hosts
-	} else {
-		in.all(id.PresentHosts)
-	}
 }

@@ -20,7 +20,7 @@ func evalOwnerDeparted(env *Env) iter.Seq[*Finding] {
 			if !id.StillPresent {
 				continue
 			}
-			o := id.owner(env.Policy)
+			o := id.owner(env)
 			if o.Status != "departed" {
 				env.clear(findings.OwnerDeparted, id.NHIID, "", func() string {
 					return fmt.Sprintf("owner now %s, status %s (%s)", o.Owner, o.Status, o.Reason)

@@ -21,7 +21,7 @@ func evalOwnerless(env *Env) iter.Seq[*Finding] {
 			if !id.StillPresent {
 				continue
 			}
-			o := id.owner(env.Policy)
+			o := id.owner(env)
 			if o.Status != "none" {
 				env.clear(findings.Ownerless, id.NHIID, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
 				continue

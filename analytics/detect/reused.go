@@ -22,7 +22,7 @@ type spread struct {
 func (e *Env) spreads() []spread {
 	var out []spread
 	for _, id := range e.sorted() {
-		if id.StillPresent && id.Fingerprint != "" && len(id.PresentHosts) > 1 {
+		if id.StillPresent && id.Secret && len(id.PresentHosts) > 1 {
 			out = append(out, spread{NHIID: id.NHIID, Hosts: id.PresentHosts})
 		}
 	}

@@ -70,7 +70,7 @@ func subject(id *detect.Identity, pol *policy.Policy, rules map[string]time.Time
 		host = id.Hosts[0]
 	}
 	s := Subject{NHIID: id.NHIID, Kind: id.Kind, Principal: id.Principal, Hosts: id.Hosts, Owner: own.Owner,
-		OwnerStatus: own.Status, Manager: own.Manager, Known: id.Known(), LastUsed: id.LastUsed,
+		OwnerStatus: own.Status, Manager: own.Manager, Known: id.Known(), LastUsed: id.LastUsed.Time(),
 		ReviewEvery: pol.Thresholds(id.Policy(), host).ReviewEvery, Escalated: last.Decision == NoResponse}
 	if last.Decision == Certify {
 		s.Certified = last.At

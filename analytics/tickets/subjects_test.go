@@ -15,7 +15,7 @@ func TestEarlyReviews(t *testing.T) {
 	day := 24 * time.Hour
 	id := func(nhi string) *detect.Identity {
 		return &detect.Identity{NHIID: nhi, Kind: "aws_access_key", Principal: "AKIA" + nhi, Hosts: []string{"h1"},
-			StillPresent: true, FirstSeen: now.Add(-400 * day)}
+			StillPresent: true, FirstSeen: detect.StampOf(now.Add(-400 * day))}
 	}
 	certified := now.Add(-10 * day)
 	past := map[string]Past{"a": {Certify, certified}, "b": {Certify, certified}, "c": {Certify, certified}}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/nhiradar/nhiradar/analytics/analyze"
 	"github.com/nhiradar/nhiradar/collector/admin"
 	"github.com/nhiradar/nhiradar/collector/governance"
 	"github.com/nhiradar/nhiradar/collector/ingest"
@@ -290,7 +291,8 @@ func (s preparingStore) Prepare(ctx context.Context) ingest.Appender {
 // memoryLimit is the soft memory limit to set, 0 for none. Without one the
 // heap grows to twice what is live before a collection (GOGC=100), and what
 // is live is one batch being stored and the next being prepared: about
-// four times a batch's message bytes at most.
+// four times a batch's message bytes at most, and, in a collector that
+// runs governance rounds, an analysis's share (analyze.MemoryLimit).
 func (c *runCmd) memoryLimit() int64 {
 	switch {
 	case os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimit < 0:
@@ -298,5 +300,9 @@ func (c *runCmd) memoryLimit() int64 {
 	case c.MemoryLimit > 0:
 		return c.MemoryLimit
 	}
-	return 64<<20 + 4*int64(c.BatchBytes)
+	limit := 64<<20 + 4*int64(c.BatchBytes)
+	if c.AnalyzeEvery > 0 {
+		limit += analyze.MemoryLimit
+	}
+	return limit
 }

@@ -1,13 +1,23 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
 
-// TestMemoryLimit: the default follows the batch size, an explicit value
-// wins, -1 and GOMEMLIMIT leave the runtime alone.
+	"github.com/nhiradar/nhiradar/analytics/analyze"
+)
+
+// TestMemoryLimit: the default follows the batch size and, in a collector
+// that analyses, adds an analysis's share; an explicit value wins, -1 and
+// GOMEMLIMIT leave the runtime alone.
 func TestMemoryLimit(t *testing.T) {
 	c := &runCmd{BatchBytes: 32 << 20}
 	if got := c.memoryLimit(); got != 192<<20 {
 		t.Errorf("default limit %d, want 192 MiB", got)
+	}
+	c.AnalyzeEvery = time.Minute
+	if got := c.memoryLimit(); got != 192<<20+analyze.MemoryLimit {
+		t.Errorf("default limit of an analysing collector %d, want 192 MiB + %d", got, analyze.MemoryLimit)
 	}
 	c.MemoryLimit = 300 << 20
 	if got := c.memoryLimit(); got != 300<<20 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -19,17 +20,34 @@ import (
 )
 
 type analyzeCmd struct {
-	Policy    string `help:"Policy file (default: the built-in policy)." type:"existingfile" placeholder:"FILE"`
-	Now       string `help:"Analysis clock, RFC 3339 (default now): for replay and tests." placeholder:"TIME"`
-	DryRun    bool   `help:"Print the tickets the findings call for; open none." name:"dry-run"`
-	NoTickets bool   `help:"Update the findings only." name:"no-tickets"`
-	Outbox    string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
-	FailOn    string `help:"Exit with status 3 when an active finding is at or above this severity (for CI)." enum:",low,medium,high,critical" default:"" name:"fail-on"`
-	Timings   bool   `help:"Also print how long each step took (inventory, each rule, the write)."`
-	Ticketing string `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE"`
+	Policy      string `help:"Policy file (default: the built-in policy)." type:"existingfile" placeholder:"FILE"`
+	Now         string `help:"Analysis clock, RFC 3339 (default now): for replay and tests." placeholder:"TIME"`
+	DryRun      bool   `help:"Print the tickets the findings call for; open none." name:"dry-run"`
+	NoTickets   bool   `help:"Update the findings only." name:"no-tickets"`
+	Outbox      string `help:"The ticket outbox file (default: one per database under the user's cache directory)." placeholder:"FILE"`
+	FailOn      string `help:"Exit with status 3 when an active finding is at or above this severity (for CI)." enum:",low,medium,high,critical" default:"" name:"fail-on"`
+	Timings     bool   `help:"Also print how long each step took (inventory, each rule, the write)."`
+	Ticketing   string `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE"`
+	MemoryLimit int64  `help:"Soft limit of the analysis's memory in bytes, which the garbage collector keeps to by working harder (0: 240 MiB; -1: none; GOMEMLIMIT in the environment takes precedence)." default:"0" name:"memory-limit" env:"NHI_ANALYZE_MEMORY_LIMIT"`
 }
 
-func (c *analyzeCmd) Run(ctx context.Context, root *cli) error { return c.run(ctx, root, os.Stdout) }
+func (c *analyzeCmd) Run(ctx context.Context, root *cli) error {
+	if limit := c.memoryLimit(); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return c.run(ctx, root, os.Stdout)
+}
+
+// memoryLimit is the soft memory limit to set, 0 for none.
+func (c *analyzeCmd) memoryLimit() int64 {
+	switch {
+	case os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimit < 0:
+		return 0
+	case c.MemoryLimit > 0:
+		return c.MemoryLimit
+	}
+	return analyze.MemoryLimit
+}
 
 func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
 	p, err := loadPolicy(c.Policy)
