@@ -178,11 +178,11 @@ const flushAt = 5_000
 
 // analysis is one run's state between the rules.
 type analysis struct {
-	findings  *findingdb.DB
-	env       *detect.Env
-	by        string
-	version   uint64
-	sum       *Summary
+	findings *findingdb.DB
+	env      *detect.Env
+	by       string
+	version  uint64
+	sum      *Summary
 	// prev is every stored finding in key order, seen whether a rule
 	// observed it now.
 	prev      []findings.Record
@@ -373,7 +373,7 @@ func extraEvidence(env *detect.Env, o *detect.Finding) []string {
 	if !o.Exemption.Applies && o.Exemption.Source != "" {
 		out = append(out, "not exempt: "+o.Exemption.Why)
 	}
-	if u := env.UnobservableWhy(o.NHIID); u != "" && o.Rule != findings.Dormant {
+	if u := env.UnobservableOf(o); u != "" && o.Rule != findings.Dormant {
 		out = append(out, u)
 	}
 	return out

@@ -47,25 +47,24 @@ func queryLocated(ctx context.Context, src Source, file string) ([]located, erro
 // clear records why a finding that the rule checked no longer holds, for
 // the resolution's evidence ("mode now 0600", "owner now alice"). Only a
 // stored finding needs one: why is called for those alone.
-func (e *Env) clear(rule, nhiID, host string, why func() string) {
-	if !e.stored(rule, nhiID, host) {
+func (e *Env) clear(rule string, id *Identity, host string, why func() string) {
+	if !e.stored(rule, id, host) {
 		return
 	}
 	if e.Cleared == nil {
 		e.Cleared = map[findings.Key]string{}
 	}
-	e.Cleared[findings.KeyOf(rule, nhiID, host)] = why()
+	e.Cleared[findings.KeyOf(rule, id.NHIID, host)] = why()
 }
 
 // stored says whether a finding of rule may be stored unresolved: always,
 // when the analysis did not say which are (Stored nil).
-func (e *Env) stored(rule, nhiID, host string) bool {
+func (e *Env) stored(rule string, id *Identity, host string) bool {
 	if e.Stored == nil {
 		return true
 	}
-	id := e.Identities[nhiID]
-	if id == nil || id.storedRules&ruleBit[rule] == 0 {
+	if id.storedRules&ruleBit[rule] == 0 {
 		return false
 	}
-	return e.Stored(findings.KeyOf(rule, nhiID, host))
+	return e.Stored(findings.KeyOf(rule, id.NHIID, host))
 }

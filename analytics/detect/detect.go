@@ -52,6 +52,8 @@ func (s Source) query(ctx context.Context, file string, args ...any) (driver.Row
 type Finding struct {
 	findings.Observation
 	Exemption policy.Exemption
+
+	id *Identity
 }
 
 // Env is what every detector decides over: the policy, the clock and the
@@ -80,7 +82,7 @@ type Env struct {
 	order        []*Identity
 	unobservable int
 	owners       map[owners.Ownership]*owners.Ownership
-	why          map[unobservedKey]string
+	why          map[unobservedKey]*string
 }
 
 // Step is one timed part of an analysis.
@@ -99,7 +101,7 @@ func NewStep(name string, start time.Time) Step {
 // NewEnv indexes identities by nhi_id.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
 	env := &Env{Policy: p, Now: now.UTC(), Identities: make(map[string]*Identity, len(ids)),
-		owners: map[owners.Ownership]*owners.Ownership{}, why: map[unobservedKey]string{}}
+		owners: map[owners.Ownership]*owners.Ownership{}, why: map[unobservedKey]*string{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
 	}
@@ -149,6 +151,7 @@ func (e *Env) emit(rule string, id *Identity, host string, locations []string, e
 		Owner: own.Owner, OwnerStatus: own.Status, Evidence: evidence, Policy: e.Policy.Source(rule),
 	}}
 	f.Exemption = e.Policy.Exempt(rule, pid, host, e.Now)
+	f.id = id
 	return f
 }
 

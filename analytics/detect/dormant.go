@@ -148,11 +148,11 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 			}
 			cov := coverage(id, sources, from)
 			if cov == nil {
-				id.unobserved, id.covered = StampOf(from), nil
+				id.unobserved, id.covered, id.why = StampOf(from), nil, nil
 				env.unobservable++
 				continue
 			}
-			id.unobserved, id.covered = 0, cov
+			id.unobserved, id.covered, id.why = 0, cov, nil
 			if !send(yield, dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from)) {
 				return
 			}
@@ -196,8 +196,26 @@ type unobservedKey struct {
 // on such identities repeat it.
 func (e *Env) UnobservableWhy(nhiID string) string {
 	id := e.Identities[nhiID]
-	if id == nil || !id.unobserved.set() {
+	if id == nil {
 		return ""
+	}
+	return e.unobservableWhy(id)
+}
+
+// UnobservableOf is UnobservableWhy of a finding's identity.
+func (e *Env) UnobservableOf(f *Finding) string {
+	if f.id == nil {
+		return e.UnobservableWhy(f.NHIID)
+	}
+	return e.unobservableWhy(f.id)
+}
+
+func (e *Env) unobservableWhy(id *Identity) string {
+	if !id.unobserved.set() {
+		return ""
+	}
+	if id.why != nil {
+		return *id.why
 	}
 	k := unobservedKey{kind: id.Kind, from: id.unobserved}
 	if len(id.Hosts) == 1 {
@@ -205,13 +223,15 @@ func (e *Env) UnobservableWhy(nhiID string) string {
 	} else {
 		k.hosts = strings.Join(id.Hosts, ", ")
 	}
-	if why, ok := e.why[k]; ok {
-		return why
+	why, ok := e.why[k]
+	if !ok {
+		s := fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
+			strings.Join(coverEvidence(id.Kind), "/"), k.hosts, day(id.unobserved.Time()))
+		why = &s
+		e.why[k] = why
 	}
-	why := fmt.Sprintf("usage: unobservable — no %s source on %s reaches back to %s",
-		strings.Join(coverEvidence(id.Kind), "/"), k.hosts, day(id.unobserved.Time()))
-	e.why[k] = why
-	return why
+	id.why = why
+	return *why
 }
 
 func dormantFinding(env *Env, id *Identity, cov *usageSource, after, neverAfter time.Duration, from time.Time) *Finding {

@@ -21,7 +21,7 @@ func evalExpiring(env *Env) iter.Seq[*Finding] {
 				continue
 			}
 			if !id.ExpiresAt.After(env.Now) {
-				env.clear(findings.Expiring, id.NHIID, "", func() string {
+				env.clear(findings.Expiring, id, "", func() string {
 					return fmt.Sprintf("it expired on %s: the expired finding takes over", day(id.ExpiresAt.Time()))
 				})
 				continue

@@ -120,14 +120,14 @@ func evalExposedFile(env *Env, facts []fileMode) iter.Seq[*Finding] {
 				badLoc[k] = append(badLoc[k], f.Location)
 			} else {
 				good[k] = true
-				if env.stored(findings.ExposedFile, k.nhiID, k.host) {
+				if env.stored(findings.ExposedFile, id, k.host) {
 					ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
 				}
 			}
 		}
 		for _, k := range order {
 			if len(bad[k]) == 0 {
-				env.clear(findings.ExposedFile, k.nhiID, k.host, func() string { return strings.Join(ok[k], "; ") })
+				env.clear(findings.ExposedFile, env.Identities[k.nhiID], k.host, func() string { return strings.Join(ok[k], "; ") })
 				continue
 			}
 			if !send(yield, env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...)) {

@@ -55,10 +55,17 @@ func (e *Env) person(u accountUse, services map[string]bool) bool {
 	return u.Actor != "root" && u.Actor != u.Account && !services[u.Host+"\x00"+u.Actor]
 }
 
-func (e *Env) serviceAccounts() map[string]bool {
+// serviceAccounts indexes, by host and name, the service accounts among
+// the actors of facts: a fleet has hundreds of thousands of identities and
+// a few hundred such actors.
+func (e *Env) serviceAccounts(facts []accountUse) map[string]bool {
+	actors := map[string]bool{}
+	for _, u := range facts {
+		actors[u.Actor] = true
+	}
 	out := map[string]bool{}
-	for _, id := range e.Identities {
-		if id.Kind == "os_service_account" {
+	for _, id := range e.sorted() {
+		if id.Kind == "os_service_account" && actors[id.Principal] {
 			for _, h := range id.Hosts {
 				out[h+"\x00"+id.Principal] = true
 			}
@@ -71,7 +78,7 @@ func (e *Env) serviceAccounts() map[string]bool {
 // dormant window (OWASP NHI10); older uses have aged out.
 func evalHumanUse(env *Env, facts []accountUse) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
-		services := env.serviceAccounts()
+		services := env.serviceAccounts(facts)
 		var order []string
 		ev := map[string][]string{}
 		for _, u := range facts {

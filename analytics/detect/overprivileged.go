@@ -57,7 +57,7 @@ func evalOverprivileged(env *Env, facts []located) iter.Seq[*Finding] {
 			}
 			why := privileges(id.Principal, l.Attrs)
 			if len(why) == 0 {
-				env.clear(findings.Overprivileged, id.NHIID, l.Host, func() string {
+				env.clear(findings.Overprivileged, id, l.Host, func() string {
 					return fmt.Sprintf("account %s on %s now has no uid 0, NOPASSWD ALL or admin group", id.Principal, l.Host)
 				})
 				continue

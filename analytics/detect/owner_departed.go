@@ -22,7 +22,7 @@ func evalOwnerDeparted(env *Env) iter.Seq[*Finding] {
 			}
 			o := id.owner(env)
 			if o.Status != "departed" {
-				env.clear(findings.OwnerDeparted, id.NHIID, "", func() string {
+				env.clear(findings.OwnerDeparted, id, "", func() string {
 					return fmt.Sprintf("owner now %s, status %s (%s)", o.Owner, o.Status, o.Reason)
 				})
 				continue

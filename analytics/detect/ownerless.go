@@ -23,7 +23,7 @@ func evalOwnerless(env *Env) iter.Seq[*Finding] {
 			}
 			o := id.owner(env)
 			if o.Status != "none" {
-				env.clear(findings.Ownerless, id.NHIID, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
+				env.clear(findings.Ownerless, id, "", func() string { return fmt.Sprintf("owner now %s (%s)", o.Owner, o.Reason) })
 				continue
 			}
 			if !send(yield, env.emit(findings.Ownerless, id, "", nil, "no accountable owner: "+o.Reason)) {

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -44,6 +46,9 @@ type Policy struct {
 	exceptions []exception
 	Ticketing  Ticketing
 	cel        *celEnv
+	// hostEnv caches Environment by host: an analysis asks it of every
+	// identity under several rules, and a fleet has a few thousand hosts.
+	hostEnv sync.Map
 }
 
 var _ Decider = (*Policy)(nil)
@@ -151,14 +156,18 @@ func (p *Policy) Source(ruleName string) string {
 
 // Environment maps a host name to the first environment whose globs match it.
 func (p *Policy) Environment(host string) string {
+	if v, ok := p.hostEnv.Load(host); ok {
+		return v.(string)
+	}
+	env := ""
 	for _, e := range p.envs {
-		for _, g := range e.globs {
-			if g.match(host) {
-				return e.name
-			}
+		if slices.ContainsFunc(e.globs, func(g *glob) bool { return g.match(host) }) {
+			env = e.name
+			break
 		}
 	}
-	return ""
+	p.hostEnv.Store(host, env)
+	return env
 }
 
 // Summary counts what a policy holds, for `nhictl policy check`.
