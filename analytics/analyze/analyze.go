@@ -183,9 +183,10 @@ type analysis struct {
 	by       string
 	version  uint64
 	sum      *Summary
-	// prev is every stored finding in key order, seen whether a rule
-	// observed it now.
+	// prev is every stored finding in key order, at its index by key;
+	// seen says whether a rule observed it now.
 	prev      []findings.Record
+	at        map[findings.Key]int32
 	seen      []bool
 	counts    map[Count]int
 	rows      []findings.Finding
@@ -201,10 +202,11 @@ type analysis struct {
 // it holds) and shares the inventory's copy of each nhi_id.
 func (a *analysis) index(prev []findings.Record) {
 	slices.SortFunc(prev, func(x, y findings.Record) int { return cmp.Compare(x.Key, y.Key) })
-	a.prev, a.seen = prev, make([]bool, len(prev))
+	a.prev, a.seen, a.at = prev, make([]bool, len(prev)), make(map[findings.Key]int32, len(prev))
 	a.counts = map[Count]int{}
 	for i := range prev {
 		r := &prev[i]
+		a.at[r.Key] = int32(i)
 		if id := a.env.Identities[r.NHIID]; id != nil {
 			r.NHIID = id.NHIID
 			if r.State != findings.Resolved {
@@ -217,11 +219,10 @@ func (a *analysis) index(prev []findings.Record) {
 
 // find returns the index of the stored finding with key k, or -1.
 func (a *analysis) find(k findings.Key) int {
-	i, ok := slices.BinarySearchFunc(a.prev, k, func(r findings.Record, k findings.Key) int { return cmp.Compare(r.Key, k) })
-	if !ok {
-		return -1
+	if i, ok := a.at[k]; ok {
+		return int(i)
 	}
-	return i
+	return -1
 }
 
 // active says whether a stored finding is not resolved.
@@ -254,7 +255,9 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 	a.sum.Observed += len(keyed)
 	for _, k := range keyed {
 		obs := k.f.Observation
-		obs.Evidence = append(append([]string(nil), obs.Evidence...), extraEvidence(a.env, k.f)...)
+		if extra := extraEvidence(a.env, k.f); len(extra) > 0 {
+			obs.Evidence = append(slices.Clip(obs.Evidence), extra...)
+		}
 		var (
 			prev *findings.Finding
 			r    *findings.Record

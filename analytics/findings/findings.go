@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -218,7 +219,7 @@ func fromObservation(prev *Finding, o *Observation, now time.Time) *Finding {
 		FindingID: o.Key().ID(), Rule: o.Rule, Severity: o.Severity, NHIID: o.NHIID, Kind: o.Kind,
 		Principal: o.Principal, Hosts: o.Hosts, Locations: o.Locations, Owner: o.Owner,
 		OwnerStatus: o.OwnerStatus, FirstDetected: now, LastDetected: now, Evidence: o.Evidence,
-		Controls: Controls(o.Rule), Policy: o.Policy,
+		Controls: slices.Clip(controls[o.Rule]), Policy: o.Policy, // one rule's list, shared: rows only read it
 	}
 	if prev != nil {
 		f.FirstDetected, f.ResolvedAt = prev.FirstDetected, prev.ResolvedAt
