@@ -7,6 +7,7 @@ package analyze
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -88,6 +89,8 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.env = detect.NewEnv(opt.Policy, now, ids)
 	a.index(prev)
+	a.w = startWriter(ctx, a.findings, a.version, a.sum.AnalysisID)
+	defer a.w.finish() // on every return: the writer's goroutine ends with the analysis
 	a.env.Stored, a.env.StoredIDs = a.active, a.activeIDs
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
@@ -99,11 +102,16 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if err := a.vanish(ctx); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	if err := a.flush(ctx, 0); err != nil {
+	if err := a.flush(0); err != nil {
 		return nil, err
 	}
+	written, err := a.w.finish()
+	if err != nil {
+		return nil, err
+	}
+	a.sum.Written = written
 	a.sum.Timings = append(a.sum.Timings, detect.Step{Name: "state machine", Took: a.stepTook, Seconds: a.stepTook.Seconds()},
-		detect.Step{Name: "write", Took: a.writeTook, Seconds: a.writeTook.Seconds()})
+		detect.Step{Name: "write", Took: a.w.waited, Seconds: a.w.waited.Seconds()})
 	a.sum.Counts = a.count()
 	a.trimListed()
 	for _, l := range a.listed {
@@ -174,7 +182,7 @@ func (a *analysis) trimListed() {
 // flushAt is how many changed rows wait before they are written: the rows,
 // their columns and the driver's block of 50,000 took 150 MB beside the
 // inventory at a fleet's first analysis (packaging/bench/analytics.sh).
-const flushAt = 5_000
+var flushAt = 5_000 // a variable for the tests of a write failing mid-analysis
 
 // analysis is one run's state between the rules.
 type analysis struct {
@@ -185,16 +193,16 @@ type analysis struct {
 	sum      *Summary
 	// prev is every stored finding in key order, at its index by key;
 	// seen says whether a rule observed it now.
-	prev      []findings.Record
-	at        map[findings.Key]int32
-	seen      []bool
-	counts    map[Count]int
-	rows      []findings.Finding
-	ts        []findings.Transition
-	listed    []listed
-	phase     int
-	stepTook  time.Duration
-	writeTook time.Duration
+	prev     []findings.Record
+	at       map[findings.Key]int32
+	seen     []bool
+	counts   map[Count]int
+	w        *writer
+	rows     []findings.Finding
+	ts       []findings.Transition
+	listed   []listed
+	phase    int
+	stepTook time.Duration
 }
 
 // index keeps the stored findings in key order (the store returns them in
@@ -274,7 +282,7 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 		a.add(f, r, t)
 		if len(a.rows) >= flushAt {
 			a.stepTook += time.Since(start)
-			if err := a.flush(ctx, flushAt); err != nil {
+			if err := a.flush(flushAt); err != nil {
 				return err
 			}
 			start = time.Now()
@@ -341,19 +349,18 @@ func (a *analysis) vanish(ctx context.Context) error {
 	return nil
 }
 
-// flush writes the waiting rows once at least n wait (all with n = 0).
-func (a *analysis) flush(ctx context.Context, n int) error {
+// flush hands the waiting rows to the writer once at least n wait (all
+// with n = 0).
+func (a *analysis) flush(n int) error {
 	if len(a.rows) == 0 || len(a.rows) < n {
 		return nil
 	}
-	start := time.Now()
-	if err := a.findings.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
-		return fmt.Errorf("analyze: write: %w", err)
+	err := a.w.hand(chunk{rows: a.rows, ts: a.ts})
+	a.rows, a.ts = make([]findings.Finding, 0, flushAt), nil // the writer holds the last ones
+	if errors.Is(err, errWriteFailed) {
+		_, err = a.w.finish()
 	}
-	a.sum.Written += len(a.rows)
-	a.rows, a.ts = a.rows[:0], a.ts[:0]
-	a.writeTook += time.Since(start)
-	return nil
+	return err
 }
 
 // refresh is how stale a stored finding's last_detected may grow before an

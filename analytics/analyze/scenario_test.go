@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/analyze/analyzetest"
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -324,5 +325,40 @@ func TestExceptionAndDeparture(t *testing.T) {
 	}
 	if !strings.Contains(why, "exception no longer applies") || !strings.Contains(why, "expired on 2026-03-06") {
 		t.Fatalf("reopen reason %q", why)
+	}
+}
+
+// A write the store refuses ends the analysis with the store's error,
+// whether it fails on the last rows or mid-analysis while the rules go
+// on: the background writer neither swallows it nor leaves Run waiting.
+func TestWriteFailureEndsTheAnalysis(t *testing.T) {
+	for _, chunk := range []int{flushAt, 2} {
+		t.Run(fmt.Sprintf("chunks of %d", chunk), func(t *testing.T) {
+			old := flushAt
+			flushAt = chunk
+			t.Cleanup(func() { flushAt = old })
+			st := openTest(t)
+			ctx := context.Background()
+			ph := analyzetest.Phases()[0]
+			if err := eventdb.New(st).InsertEvents(ctx, ph.Events); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Conn().Exec(ctx, "DROP TABLE "+st.Table("finding_events")); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := Run(ctx, st, Options{Policy: analyzetest.Policy(t), Now: ph.Now})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "finding_events") {
+					t.Fatalf("analysis with finding_events gone: err %v, want the store's refusal naming it", err)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatal("the analysis did not return after its write failed")
+			}
+		})
 	}
 }
