@@ -7,7 +7,6 @@ package analyze
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -89,8 +88,6 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.env = detect.NewEnv(opt.Policy, now, ids)
 	a.index(prev)
-	a.w = startWriter(ctx, a.findings, a.version, a.sum.AnalysisID)
-	defer a.w.finish() // on every return: the writer's goroutine ends with the analysis
 	a.env.Stored, a.env.StoredIDs = a.active, a.activeIDs
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
@@ -102,16 +99,11 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if err := a.vanish(ctx); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
-	if err := a.flush(0); err != nil {
+	if err := a.flush(ctx, 0); err != nil {
 		return nil, err
 	}
-	written, err := a.w.finish()
-	if err != nil {
-		return nil, err
-	}
-	a.sum.Written = written
 	a.sum.Timings = append(a.sum.Timings, detect.Step{Name: "state machine", Took: a.stepTook, Seconds: a.stepTook.Seconds()},
-		detect.Step{Name: "write", Took: a.w.waited, Seconds: a.w.waited.Seconds()})
+		detect.Step{Name: "write", Took: a.writeTook, Seconds: a.writeTook.Seconds()})
 	a.sum.Counts = a.count()
 	a.trimListed()
 	for _, l := range a.listed {
@@ -193,16 +185,16 @@ type analysis struct {
 	sum      *Summary
 	// prev is every stored finding in key order, at its index by key;
 	// seen says whether a rule observed it now.
-	prev     []findings.Record
-	at       map[findings.Key]int32
-	seen     []bool
-	counts   map[Count]int
-	w        *writer
-	rows     []findings.Finding
-	ts       []findings.Transition
-	listed   []listed
-	phase    int
-	stepTook time.Duration
+	prev      []findings.Record
+	at        map[findings.Key]int32
+	seen      []bool
+	counts    map[Count]int
+	rows      []findings.Finding
+	ts        []findings.Transition
+	listed    []listed
+	phase     int
+	stepTook  time.Duration
+	writeTook time.Duration
 }
 
 // index keeps the stored findings in key order (the store returns them in
@@ -282,7 +274,7 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 		a.add(f, r, t)
 		if len(a.rows) >= flushAt {
 			a.stepTook += time.Since(start)
-			if err := a.flush(flushAt); err != nil {
+			if err := a.flush(ctx, flushAt); err != nil {
 				return err
 			}
 			start = time.Now()
@@ -349,18 +341,19 @@ func (a *analysis) vanish(ctx context.Context) error {
 	return nil
 }
 
-// flush hands the waiting rows to the writer once at least n wait (all
-// with n = 0).
-func (a *analysis) flush(n int) error {
+// flush writes the waiting rows once at least n wait (all with n = 0).
+func (a *analysis) flush(ctx context.Context, n int) error {
 	if len(a.rows) == 0 || len(a.rows) < n {
 		return nil
 	}
-	err := a.w.hand(chunk{rows: a.rows, ts: a.ts})
-	a.rows, a.ts = make([]findings.Finding, 0, flushAt), nil // the writer holds the last ones
-	if errors.Is(err, errWriteFailed) {
-		_, err = a.w.finish()
+	start := time.Now()
+	if err := a.findings.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
+		return fmt.Errorf("analyze: write: %w", err)
 	}
-	return err
+	a.sum.Written += len(a.rows)
+	a.rows, a.ts = a.rows[:0], a.ts[:0]
+	a.writeTook += time.Since(start)
+	return nil
 }
 
 // refresh is how stale a stored finding's last_detected may grow before an
