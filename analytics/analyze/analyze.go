@@ -88,6 +88,8 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	}
 	a.env = detect.NewEnv(opt.Policy, now, ids)
 	a.index(prev)
+	a.w = a.findings.NewWriter(ctx, a.version, a.sum.AnalysisID)
+	defer a.w.Abort() // after Close, nothing left to abort
 	a.env.Stored, a.env.StoredIDs = a.active, a.activeIDs
 	a.sum.Identities = len(ids)
 	if err := detect.Run(ctx, src, a.env, a.observe); err != nil {
@@ -102,6 +104,11 @@ func Run(ctx context.Context, st *store.Store, opt Options) (*Summary, error) {
 	if err := a.flush(ctx, 0); err != nil {
 		return nil, err
 	}
+	start := time.Now()
+	if err := a.w.Close(); err != nil {
+		return nil, fmt.Errorf("analyze: write: %w", err)
+	}
+	a.writeTook += time.Since(start)
 	a.sum.Timings = append(a.sum.Timings, detect.Step{Name: "state machine", Took: a.stepTook, Seconds: a.stepTook.Seconds()},
 		detect.Step{Name: "write", Took: a.writeTook, Seconds: a.writeTook.Seconds()})
 	a.sum.Counts = a.count()
@@ -179,6 +186,7 @@ var flushAt = 5_000 // a variable for the tests of a write failing mid-analysis
 // analysis is one run's state between the rules.
 type analysis struct {
 	findings *findingdb.DB
+	w        *findingdb.Writer
 	env      *detect.Env
 	by       string
 	version  uint64
@@ -347,7 +355,7 @@ func (a *analysis) flush(ctx context.Context, n int) error {
 		return nil
 	}
 	start := time.Now()
-	if err := a.findings.WriteFindings(ctx, a.version, a.rows, a.ts, a.sum.AnalysisID); err != nil {
+	if err := a.w.Write(a.rows, a.ts); err != nil {
 		return fmt.Errorf("analyze: write: %w", err)
 	}
 	a.sum.Written += len(a.rows)
