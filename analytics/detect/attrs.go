@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
@@ -42,6 +45,22 @@ func queryLocated(ctx context.Context, src Source, file string) ([]located, erro
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// withIDs sends ids along with ctx's query as the external table
+// name(nhi_id String): tens of thousands of them inlined would pass the
+// server's max_query_size.
+func withIDs(ctx context.Context, name string, ids []string) (context.Context, error) {
+	tbl, err := ext.NewTable(name, ext.Column("nhi_id", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("external table %s: %w", name, err)
+	}
+	for _, id := range ids {
+		if err := tbl.Append(id); err != nil {
+			return nil, fmt.Errorf("external table %s: %w", name, err)
+		}
+	}
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(tbl)), nil
 }
 
 // clear records why a finding that the rule checked no longer holds, for

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/ext"
-
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
@@ -36,18 +33,11 @@ func detectExposedFile(ctx context.Context, src Source, env *Env) (iter.Seq[*Fin
 }
 
 func queryFileModes(ctx context.Context, src Source, all uint8, stored []string) ([]fileMode, error) {
-	// The ids go as external data: tens of thousands of them inlined
-	// would pass the server's max_query_size.
-	tbl, err := ext.NewTable("stored", ext.Column("nhi_id", "String"))
+	ctx, err := withIDs(ctx, "stored", stored)
 	if err != nil {
-		return nil, fmt.Errorf("exposed_file: stored findings table: %w", err)
+		return nil, fmt.Errorf("exposed_file: %w", err)
 	}
-	for _, id := range stored {
-		if err := tbl.Append(id); err != nil {
-			return nil, fmt.Errorf("exposed_file: stored findings table: %w", err)
-		}
-	}
-	rows, err := src.query(clickhouse.Context(ctx, clickhouse.WithExternalTable(tbl)), "exposed_file.sql", all)
+	rows, err := src.query(ctx, "exposed_file.sql", all)
 	if err != nil {
 		return nil, err
 	}

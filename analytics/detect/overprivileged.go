@@ -11,11 +11,33 @@ import (
 )
 
 func detectOverprivileged(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
-	facts, err := queryLocated(ctx, src, "overprivileged.sql")
+	facts, err := queryAccounts(ctx, src, env.serviceAccountIDs())
 	if err != nil {
 		return nil, err
 	}
 	return evalOverprivileged(env, facts), nil
+}
+
+// queryAccounts reads the latest attrs of the accounts ids names: only a
+// service account can be overprivileged, and merging every location's
+// attrs of a fleet to find its few tens of thousands cost twice as much.
+func queryAccounts(ctx context.Context, src Source, ids []string) ([]located, error) {
+	ctx, err := withIDs(ctx, "accounts", ids)
+	if err != nil {
+		return nil, fmt.Errorf("overprivileged: %w", err)
+	}
+	return queryLocated(ctx, src, "overprivileged.sql")
+}
+
+// serviceAccountIDs lists the inventory's service accounts.
+func (e *Env) serviceAccountIDs() []string {
+	var out []string
+	for _, id := range e.sorted() {
+		if id.Kind == "os_service_account" {
+			out = append(out, id.NHIID)
+		}
+	}
+	return out
 }
 
 // adminGroups grant root or its equivalent (docker: any member can mount

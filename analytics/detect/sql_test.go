@@ -107,12 +107,15 @@ func TestQueries(t *testing.T) {
 	if len(cmd) != 1 || cmd[0].NHIID != analyzetest.KeyWorker || cmd[0].Attrs["pid"] != "4242" {
 		t.Fatalf("cmdline facts %+v", cmd)
 	}
-	acct, err := queryLocated(ctx, src, "overprivileged.sql")
+	acct, err := queryAccounts(ctx, src, []string{analyzetest.KeyJenkins, analyzetest.KeyDeploy})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(acct) != 1 || acct[0].NHIID != analyzetest.KeyJenkins || acct[0].Attrs["groups"] != "jenkins,docker" {
 		t.Fatalf("account facts %+v", acct)
+	}
+	if none, err := queryAccounts(ctx, src, nil); err != nil || len(none) != 0 {
+		t.Fatalf("accounts of no service account: %+v, err %v", none, err)
 	}
 	uses, err := queryAccountUses(ctx, src)
 	if err != nil {
