@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -28,6 +27,7 @@ import (
 	"github.com/nhiradar/nhiradar/collector/store/eventdb"
 	"github.com/nhiradar/nhiradar/collector/ticket"
 	"github.com/nhiradar/nhiradar/internal/buildinfo"
+	"github.com/nhiradar/nhiradar/internal/memlimit"
 )
 
 type storeFlags struct {
@@ -139,10 +139,9 @@ func (c *runCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if limit := c.memoryLimit(); limit > 0 {
-		debug.SetMemoryLimit(limit)
-		log.Debug("memory limit", "bytes", limit)
-	}
+	limit := c.memoryLimit()
+	memlimit.Set(limit)
+	log.Debug("memory limit", "bytes", limit)
 	// /healthz answers from the start, before Kafka and ClickHouse do;
 	// /readyz says "starting" until both are connected.
 	var stp atomic.Pointer[store.Store]
@@ -294,15 +293,9 @@ func (s preparingStore) Prepare(ctx context.Context) ingest.Appender {
 // four times a batch's message bytes at most, and, in a collector that
 // runs governance rounds, an analysis's share (analyze.MemoryLimit).
 func (c *runCmd) memoryLimit() int64 {
-	switch {
-	case os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimit < 0:
-		return 0
-	case c.MemoryLimit > 0:
-		return c.MemoryLimit
-	}
 	limit := 64<<20 + 4*int64(c.BatchBytes)
 	if c.AnalyzeEvery > 0 {
 		limit += analyze.MemoryLimit
 	}
-	return limit
+	return memlimit.Choose(c.MemoryLimit, limit)
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // TestMemoryLimit: the default follows the batch size and, in a collector
-// that analyses, adds an analysis's share; an explicit value wins, -1 and
-// GOMEMLIMIT leave the runtime alone.
+// that analyses, adds an analysis's share (memlimit.Choose's own test
+// covers the flag and GOMEMLIMIT).
 func TestMemoryLimit(t *testing.T) {
 	c := &runCmd{BatchBytes: 32 << 20}
 	if got := c.memoryLimit(); got != 192<<20 {
@@ -22,14 +22,5 @@ func TestMemoryLimit(t *testing.T) {
 	c.MemoryLimit = 300 << 20
 	if got := c.memoryLimit(); got != 300<<20 {
 		t.Errorf("explicit limit %d, want 300 MiB", got)
-	}
-	c.MemoryLimit = -1
-	if got := c.memoryLimit(); got != 0 {
-		t.Errorf("-1 gives %d, want no limit", got)
-	}
-	c.MemoryLimit = 0
-	t.Setenv("GOMEMLIMIT", "1GiB")
-	if got := c.memoryLimit(); got != 0 {
-		t.Errorf("with GOMEMLIMIT set the limit is %d, want none set by the flag", got)
 	}
 }

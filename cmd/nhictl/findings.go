@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/nhiradar/nhiradar/analytics/policy"
 	"github.com/nhiradar/nhiradar/collector/store"
 	"github.com/nhiradar/nhiradar/collector/store/findingdb"
+	"github.com/nhiradar/nhiradar/internal/memlimit"
 )
 
 type analyzeCmd struct {
@@ -32,21 +32,8 @@ type analyzeCmd struct {
 }
 
 func (c *analyzeCmd) Run(ctx context.Context, root *cli) error {
-	if limit := c.memoryLimit(); limit > 0 {
-		debug.SetMemoryLimit(limit)
-	}
+	memlimit.Set(memlimit.Choose(c.MemoryLimit, analyze.MemoryLimit))
 	return c.run(ctx, root, os.Stdout)
-}
-
-// memoryLimit is the soft memory limit to set, 0 for none.
-func (c *analyzeCmd) memoryLimit() int64 {
-	switch {
-	case os.Getenv("GOMEMLIMIT") != "" || c.MemoryLimit < 0:
-		return 0
-	case c.MemoryLimit > 0:
-		return c.MemoryLimit
-	}
-	return analyze.MemoryLimit
 }
 
 func (c *analyzeCmd) run(ctx context.Context, root *cli, w io.Writer) error {
