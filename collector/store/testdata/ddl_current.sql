@@ -1077,3 +1077,56 @@ SELECT
 FROM nhi.identity_facts
 ANY LEFT JOIN (SELECT nhi_id, still_present, present_hosts FROM nhi.identity_presence) USING nhi_id;
 
+-- 0017_presence_locations
+DROP TABLE IF EXISTS nhi.identity_presence;
+
+-- 0017_presence_locations
+CREATE VIEW IF NOT EXISTS nhi.identity_presence  AS
+SELECT nhi_id, max(present) AS still_present, groupUniqArrayIf(host, present = 1) AS present_hosts
+FROM (
+    SELECT nhi_id, host,
+        if(scan_started = toDateTime(0), 1,
+            last_seen >= scan_started
+            OR arrayExists((u, l) -> l = u OR startsWith(l, concat(u, '/')), unreadable, replicate(location, unreadable))) AS present
+    FROM (
+        SELECT * FROM (
+            SELECT * FROM (
+                SELECT host, plugin, nhi_id, max(at) AS last_seen
+                FROM (
+                    SELECT host, plugin, nhi_id, maxMerge(last_seen) AS at
+                    FROM nhi.sighting_state
+                    GROUP BY host, plugin, nhi_id
+                    UNION ALL
+                    SELECT host, plugin, nhi_id, maxMerge(last_listed) AS at
+                    FROM nhi.listing_state
+                    GROUP BY host, plugin, nhi_id
+                )
+                GROUP BY host, plugin, nhi_id
+            ) ANY LEFT JOIN (
+                SELECT host, plugin, max(started) AS scan_started, argMax(unreadable, started) AS unreadable
+                FROM (
+                    SELECT * FROM (
+                        SELECT host, plugin, scan_id,
+                            maxMerge(started_at) AS started, maxMerge(full) AS full, maxMerge(parts) AS parts,
+                            length(groupUniqArrayMerge(parts_seen)) AS got
+                        FROM nhi.scan_state
+                        GROUP BY host, plugin, scan_id
+                    ) ANY LEFT JOIN (
+                        SELECT host, plugin, scan_id, groupUniqArrayArrayMerge(unreadable) AS unreadable
+                        FROM nhi.scan_unreadable_state
+                        GROUP BY host, plugin, scan_id
+                    ) USING (host, plugin, scan_id)
+                )
+                WHERE full = 1 AND got >= parts
+                GROUP BY host, plugin
+            ) USING (host, plugin)
+        ) ANY LEFT JOIN (
+            SELECT host, nhi_id, groupUniqArray(location) AS host_locations
+            FROM nhi.file_state
+            WHERE host GLOBAL IN (SELECT host FROM nhi.scan_unreadable_state)
+            GROUP BY host, nhi_id
+        ) USING (host, nhi_id)
+    ) LEFT ARRAY JOIN host_locations AS location
+)
+GROUP BY nhi_id;
+
