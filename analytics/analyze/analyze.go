@@ -162,14 +162,6 @@ type listed struct {
 	t           findings.Transition
 }
 
-var ruleOrder = func() map[string]int {
-	out := map[string]int{}
-	for i, r := range findings.Rules() {
-		out[r] = i
-	}
-	return out
-}()
-
 // trimListed keeps the first keepTransitions in listing order.
 func (a *analysis) trimListed() {
 	slices.SortFunc(a.listed, func(x, y listed) int {
@@ -301,7 +293,7 @@ func (a *analysis) add(f *findings.Finding, p *findings.Record, t []findings.Tra
 	}
 	a.counts[Count{Rule: f.Rule, Severity: f.Severity, State: f.State}]++
 	for _, tr := range t {
-		a.listed = append(a.listed, listed{phase: a.phase, rule: ruleOrder[f.Rule], t: tr})
+		a.listed = append(a.listed, listed{phase: a.phase, rule: findings.RuleIndex(f.Rule), t: tr})
 	}
 	if len(a.listed) > 2*keepTransitions {
 		a.trimListed()
@@ -431,7 +423,7 @@ func (a *analysis) count() []Count {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Rule != b.Rule {
-			return ruleOrder[a.Rule] < ruleOrder[b.Rule]
+			return findings.RuleIndex(a.Rule) < findings.RuleIndex(b.Rule)
 		}
 		if a.Severity != b.Severity {
 			return a.Severity < b.Severity

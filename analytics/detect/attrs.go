@@ -82,7 +82,7 @@ func (e *Env) stored(rule string, id *Identity, host string) bool {
 	if e.Stored == nil {
 		return true
 	}
-	if id.storedRules&ruleBit[rule] == 0 {
+	if id.storedRules&ruleBit(rule) == 0 {
 		return false
 	}
 	return e.Stored(findings.KeyOf(rule, id.NHIID, host))

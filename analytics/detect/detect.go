@@ -79,10 +79,9 @@ type Env struct {
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step
 
-	order        []*Identity
-	unobservable int
-	owners       map[owners.Ownership]*owners.Ownership
-	why          map[unobservedKey]*string
+	order  []*Identity
+	owners map[owners.Ownership]*owners.Ownership
+	why    map[unobservedKey]*string
 }
 
 // Step is one timed part of an analysis.
@@ -181,16 +180,15 @@ func (e *Env) shared(o owners.Ownership) *owners.Ownership {
 // NoteStored marks id as holding a stored unresolved finding of rule: the
 // rules ask Stored (a finding key's hash and search) only of marked
 // identities, not of every identity that passes.
-func (e *Env) NoteStored(id *Identity, rule string) { id.storedRules |= ruleBit[rule] }
+func (e *Env) NoteStored(id *Identity, rule string) { id.storedRules |= ruleBit(rule) }
 
-// ruleBit is each rule's bit in Identity.storedRules.
-var ruleBit = func() map[string]uint16 {
-	out := map[string]uint16{}
-	for i, r := range findings.Rules() {
-		out[r] = 1 << i
+// ruleBit is rule's bit in Identity.storedRules, 0 for no rule.
+func ruleBit(rule string) uint16 {
+	if i := findings.RuleIndex(rule); i >= 0 {
+		return 1 << i
 	}
-	return out
-}()
+	return 0
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -149,7 +149,6 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 			cov := coverage(id, sources, from)
 			if cov == nil {
 				id.unobserved, id.covered, id.why = StampOf(from), nil, nil
-				env.unobservable++
 				continue
 			}
 			id.unobserved, id.covered, id.why = 0, cov, nil
@@ -182,36 +181,32 @@ func (e *Env) Unobservable(nhiID string) (time.Time, bool) {
 }
 
 // UnobservableCount is how many identities no usage source can see used.
-func (e *Env) UnobservableCount() int { return e.unobservable }
+func (e *Env) UnobservableCount() int {
+	n := 0
+	for _, id := range e.order {
+		if id.unobserved.set() {
+			n++
+		}
+	}
+	return n
+}
 
-// unobservedKey is what UnobservableWhy's sentence says: most of a fleet's
+// unobservedKey is what UnobservableOf's sentence says: most of a fleet's
 // unobservable identities share a kind's evidence, one host and a day.
 type unobservedKey struct {
 	kind, hosts string
 	from        Stamp
 }
 
-// UnobservableWhy says why no source can see an identity's use, "" when
-// one can. Each sentence is built once per analysis: every rule's findings
-// on such identities repeat it.
-func (e *Env) UnobservableWhy(nhiID string) string {
-	id := e.Identities[nhiID]
-	if id == nil {
-		return ""
-	}
-	return e.unobservableWhy(id)
-}
-
-// UnobservableOf is UnobservableWhy of a finding's identity.
+// UnobservableOf says why no source can see the use of a finding's
+// identity, "" when one can. Each sentence is built once per analysis:
+// every rule's findings on such identities repeat it.
 func (e *Env) UnobservableOf(f *Finding) string {
-	if f.id == nil {
-		return e.UnobservableWhy(f.NHIID)
+	id := f.id
+	if id == nil {
+		id = e.Identities[f.NHIID]
 	}
-	return e.unobservableWhy(f.id)
-}
-
-func (e *Env) unobservableWhy(id *Identity) string {
-	if !id.unobserved.set() {
+	if id == nil || !id.unobserved.set() {
 		return ""
 	}
 	if id.why != nil {

@@ -32,7 +32,7 @@ type Identity struct {
 	own         *owners.Ownership
 	covered     *usageSource // the usage source that covers its use (dormant)
 	unobserved  Stamp        // the start of the window no usage source covers; 0 when one does
-	why         *string      // the sentence saying so, shared (Env.UnobservableWhy)
+	why         *string      // the sentence saying so, shared (Env.UnobservableOf)
 }
 
 // Stamp is a time in Unix seconds, 0 when unset: a third of a time.Time,

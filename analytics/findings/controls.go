@@ -79,6 +79,22 @@ var controls = map[string][]string{
 // Controls returns the control ids a rule evidences.
 func Controls(rule string) []string { return append([]string(nil), controls[rule]...) }
 
+// RuleIndex is rule's place in Rules(), -1 for no rule.
+func RuleIndex(rule string) int {
+	if i, ok := ruleIndex[rule]; ok {
+		return i
+	}
+	return -1
+}
+
+var ruleIndex = func() map[string]int {
+	out := map[string]int{}
+	for i, r := range Rules() {
+		out[r] = i
+	}
+	return out
+}()
+
 // Rules lists every rule, in the contract's order.
 func Rules() []string {
 	return []string{Dormant, Ownerless, OwnerDeparted, LongLived, Expired, Expiring, Reused,

@@ -114,3 +114,14 @@ func TestEveryRuleHasControls(t *testing.T) {
 		t.Errorf("%d rules have controls, want %d", len(controls), len(Rules()))
 	}
 }
+
+func TestRuleIndex(t *testing.T) {
+	for i, r := range Rules() {
+		if RuleIndex(r) != i {
+			t.Errorf("RuleIndex(%s) = %d, want %d", r, RuleIndex(r), i)
+		}
+	}
+	if RuleIndex("no_such_rule") != -1 {
+		t.Error("an unknown rule has an index")
+	}
+}
