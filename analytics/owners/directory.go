@@ -20,6 +20,10 @@ type Directory struct {
 	File string
 	byID map[string]*Person
 	rows []*Person
+	// byEmail and byLocal index rows by lower-cased e-mail and e-mail local
+	// part, the first row winning: an analysis asks them of every account
+	// and hint of a fleet's identities.
+	byEmail, byLocal map[string]*Person
 }
 
 // Problem is a mistake in the directory CSV, at a line and column name.
@@ -91,7 +95,26 @@ func (d *Directory) add(p *Person) []Problem {
 	}
 	d.byID[p.ID] = p
 	d.rows = append(d.rows, p)
+	d.index(p)
 	return out
+}
+
+func (d *Directory) index(p *Person) {
+	if p.Email == "" {
+		return
+	}
+	if d.byEmail == nil {
+		d.byEmail, d.byLocal = map[string]*Person{}, map[string]*Person{}
+	}
+	email := strings.ToLower(p.Email)
+	if _, ok := d.byEmail[email]; !ok {
+		d.byEmail[email] = p
+	}
+	if local, _, ok := strings.Cut(email, "@"); ok {
+		if _, ok := d.byLocal[local]; !ok {
+			d.byLocal[local] = p
+		}
+	}
 }
 
 func (d *Directory) checkManagers() []Problem {
@@ -121,12 +144,8 @@ func (d *Directory) Find(idOrEmail string) (*Person, bool) {
 	if p, ok := d.byID[idOrEmail]; ok {
 		return p, true
 	}
-	for _, p := range d.rows {
-		if p.Email != "" && strings.EqualFold(p.Email, idOrEmail) {
-			return p, true
-		}
-	}
-	return nil, false
+	p, ok := d.byEmail[strings.ToLower(idOrEmail)]
+	return p, ok
 }
 
 // byAccount finds the entry whose id, or e-mail local part, is a host account name.
@@ -134,10 +153,6 @@ func (d *Directory) byAccount(account string) (*Person, bool) {
 	if p, ok := d.byID[account]; ok {
 		return p, true
 	}
-	for _, p := range d.rows {
-		if local, _, ok := strings.Cut(p.Email, "@"); ok && strings.EqualFold(local, account) {
-			return p, true
-		}
-	}
-	return nil, false
+	p, ok := d.byLocal[strings.ToLower(account)]
+	return p, ok
 }

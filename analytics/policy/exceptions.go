@@ -100,7 +100,23 @@ func (p *Policy) Exempt(rule string, id Identity, host string, now time.Time) Ex
 	if refused != nil {
 		return *refused
 	}
-	return Exemption{Why: fmt.Sprintf("no exception covers %s", rule)}
+	return Exemption{Why: noException(rule)}
+}
+
+// noExceptionWhy is what Exempt says of most findings, one string per rule.
+var noExceptionWhy = func() map[string]string {
+	out := map[string]string{}
+	for _, r := range Rules {
+		out[r] = "no exception covers " + r
+	}
+	return out
+}()
+
+func noException(rule string) string {
+	if s, ok := noExceptionWhy[rule]; ok {
+		return s
+	}
+	return "no exception covers " + rule
 }
 
 func (p *Policy) verdict(x *exception, id Identity, now time.Time) Exemption {

@@ -11,7 +11,22 @@ import (
 type glob struct {
 	src string
 	re  *regexp.Regexp
+	// lit and shape answer the common patterns ("prod-*", "*.pem",
+	// "/home/**", a plain name) without the regexp: an analysis matches
+	// every identity's hosts and paths against every rule's globs.
+	lit   string
+	shape globShape
 }
+
+type globShape uint8
+
+const (
+	byRegexp   globShape = iota
+	exact                // lit
+	prefix               // lit then anything but '/'
+	prefixAny            // lit then anything
+	suffix               // anything but '/' then lit
+)
 
 func compileGlob(p string) (*glob, error) {
 	if p == "" {
@@ -46,10 +61,41 @@ func compileGlob(p string) (*glob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("glob %q: %w", p, err)
 	}
-	return &glob{src: p, re: re}, nil
+	g := &glob{src: p, re: re}
+	g.lit, g.shape = shapeOf(p)
+	return g, nil
 }
 
-func (g *glob) match(s string) bool { return g.re.MatchString(s) }
+// shapeOf recognises a pattern whose only wildcard is one leading `*`, one
+// trailing `*` or a trailing `**`, or that has none.
+func shapeOf(p string) (string, globShape) {
+	wild := strings.IndexAny(p, "*?")
+	switch {
+	case wild < 0:
+		return p, exact
+	case strings.HasSuffix(p, "**") && wild == len(p)-2:
+		return p[:wild], prefixAny
+	case wild == len(p)-1 && p[wild] == '*':
+		return p[:wild], prefix
+	case wild == 0 && p[0] == '*' && !strings.ContainsAny(p[1:], "*?"):
+		return p[1:], suffix
+	}
+	return "", byRegexp
+}
+
+func (g *glob) match(s string) bool {
+	switch g.shape {
+	case exact:
+		return s == g.lit
+	case prefix:
+		return strings.HasPrefix(s, g.lit) && !strings.Contains(s[len(g.lit):], "/")
+	case prefixAny:
+		return strings.HasPrefix(s, g.lit)
+	case suffix:
+		return strings.HasSuffix(s, g.lit) && !strings.Contains(s[:len(s)-len(g.lit)], "/")
+	}
+	return g.re.MatchString(s)
+}
 
 func (g *glob) any(values []string) bool {
 	for _, v := range values {
@@ -84,19 +130,15 @@ func compileMatch(m matchYAML) (matcher, error) {
 
 // matches reports whether id (seen on host, or on any of its hosts when host is "") is selected.
 func (m matcher) matches(id Identity, host string) bool {
-	hosts := id.Hosts
-	if host != "" {
-		hosts = []string{host}
-	}
-	checks := []struct {
-		g      *glob
-		values []string
-	}{{m.host, hosts}, {m.path, id.Locations}, {m.principal, []string{id.Principal}},
-		{m.kind, []string{id.Kind}}, {m.account, id.Accounts}, {m.namespace, []string{id.Namespace}}}
-	for _, c := range checks {
-		if c.g != nil && !c.g.any(c.values) {
-			return false
-		}
+	switch {
+	case m.kind != nil && !m.kind.match(id.Kind),
+		m.principal != nil && !m.principal.match(id.Principal),
+		m.namespace != nil && !m.namespace.match(id.Namespace),
+		m.host != nil && host != "" && !m.host.match(host),
+		m.host != nil && host == "" && !m.host.any(id.Hosts),
+		m.path != nil && !m.path.any(id.Locations),
+		m.account != nil && !m.account.any(id.Accounts):
+		return false
 	}
 	return true
 }

@@ -49,7 +49,12 @@ type Policy struct {
 	// hostEnv caches Environment by host: an analysis asks it of every
 	// identity under several rules, and a fleet has a few thousand hosts.
 	hostEnv sync.Map
+	// thresholds caches Thresholds by environment and kind, what they
+	// depend on: an analysis asks them of every identity.
+	thresholds sync.Map
 }
+
+type envKind struct{ env, kind string }
 
 var _ Decider = (*Policy)(nil)
 
@@ -225,13 +230,17 @@ func (p *Policy) When(ruleName string, id Identity, host string) (bool, error) {
 // Thresholds for id on host: the profile's base and top-level thresholds, then
 // matching overrides from general to specific (environment, kind, environment+kind).
 func (p *Policy) Thresholds(id Identity, host string) Thresholds {
+	k := envKind{p.Environment(host), id.Kind}
+	if v, ok := p.thresholds.Load(k); ok {
+		return v.(Thresholds)
+	}
 	t := p.base
-	env := p.Environment(host)
 	for _, o := range p.overrides {
-		if (o.env == "" || o.env == env) && (o.kind == "" || o.kind == id.Kind) {
+		if (o.env == "" || o.env == k.env) && (o.kind == "" || o.kind == k.kind) {
 			o.t.apply(&t)
 		}
 	}
+	p.thresholds.Store(k, t)
 	return t
 }
 
