@@ -28,8 +28,8 @@ func attrMap(keys, values []string) map[string]string {
 
 // queryLocated runs an attr_state query returning host, nhi_id, location,
 // attr_keys, attr_values.
-func queryLocated(ctx context.Context, src Source, file string) ([]located, error) {
-	rows, err := src.query(ctx, file)
+func queryLocated(ctx context.Context, src Source, file string, args ...any) ([]located, error) {
+	rows, err := src.query(ctx, file, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +61,17 @@ func withIDs(ctx context.Context, name string, ids []string) (context.Context, e
 		}
 	}
 	return clickhouse.Context(ctx, clickhouse.WithExternalTable(tbl)), nil
+}
+
+// storedOf says what a query that narrows to what may hold is also to
+// return: the identities with a stored unresolved finding of rule, which
+// need current facts to resolve with. all is 1 when the analysis did not
+// say which are stored: the query then returns everything.
+func storedOf(env *Env, rule string) (all uint8, stored []string) {
+	if env.StoredIDs == nil {
+		return 1, nil
+	}
+	return 0, env.StoredIDs(rule)
 }
 
 // clear records why a finding that the rule checked no longer holds, for

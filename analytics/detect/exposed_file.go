@@ -21,10 +21,7 @@ type fileMode struct {
 }
 
 func detectExposedFile(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
-	all, stored := uint8(1), []string(nil)
-	if env.StoredIDs != nil {
-		all, stored = 0, env.StoredIDs(findings.ExposedFile)
-	}
+	all, stored := storedOf(env, findings.ExposedFile)
 	facts, err := queryFileModes(ctx, src, all, stored)
 	if err != nil {
 		return nil, err

@@ -2,23 +2,20 @@
 -- the account it belongs to, and when that location was last seen (the Go
 -- side drops locations the latest scan of the host no longer saw and
 -- decides). Only the identities and hosts that may call for it come back:
--- those with a file readable by group or others (the group or others digit
--- of the mode is 4 to 7) or owned by another account than its own, and
--- those with a stored finding (the external table stored; ? = 1 returns all),
--- which need the current modes to resolve with.
+-- those with a file location_flag_state ever flagged as exposed (readable
+-- by group or others, or owned by another account than its own), and
+-- those with a stored finding (the external table stored; ? = 1 returns
+-- all), which need the current modes to resolve with. Every location of
+-- such an identity on such a host comes back: which are current is
+-- decided against the newest.
 SELECT host, nhi_id, location, mode, owner, belongs_to, seen
 FROM (
-    SELECT host, nhi_id, groupArray(location) AS locations, groupArray(mode) AS modes,
-        groupArray(owner) AS owners, groupArray(belongs) AS belongs, groupArray(seen_at) AS seens
-    FROM (
-        SELECT host, nhi_id, location, argMaxMerge(file_mode) AS mode, argMaxMerge(file_owner) AS owner,
-            argMaxMerge(account) AS belongs, maxMerge(last_seen) AS seen_at
-        FROM {file_meta_state}
-        GROUP BY host, nhi_id, location
-    )
-    GROUP BY host, nhi_id
+    SELECT host, nhi_id, argMaxMerge(file_mode) AS mode, argMaxMerge(file_owner) AS owner,
+        argMaxMerge(account) AS belongs_to, maxMerge(last_seen) AS seen, location
+    FROM {file_meta_state}
+    WHERE (host, nhi_id) GLOBAL IN (SELECT host, nhi_id FROM {location_flag_state} WHERE flag = 'exposed')
+        OR nhi_id IN (SELECT nhi_id FROM stored)
+        OR ? = 1
+    GROUP BY host, nhi_id, location
 )
-ARRAY JOIN locations AS location, modes AS mode, owners AS owner, belongs AS belongs_to, seens AS seen
-WHERE ? = 1 OR nhi_id IN (SELECT nhi_id FROM stored)
-    OR arrayExists((m, o, b) -> match(m, '[4-7].?$') OR (o != '' AND b != '' AND o != b AND o != 'root'), modes, owners, belongs)
 ORDER BY host, nhi_id, location

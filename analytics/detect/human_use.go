@@ -17,15 +17,16 @@ type accountUse struct {
 }
 
 func detectHumanUse(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
-	facts, err := queryAccountUses(ctx, src)
+	facts, err := queryAccountUses(ctx, src, env.Now.Add(-env.Policy.LongestDormantAfter()))
 	if err != nil {
 		return nil, err
 	}
 	return evalHumanUse(env, facts), nil
 }
 
-func queryAccountUses(ctx context.Context, src Source) ([]accountUse, error) {
-	rows, err := src.query(ctx, "human_use.sql")
+// queryAccountUses reads the uses since since that may be a person's.
+func queryAccountUses(ctx context.Context, src Source, since time.Time) ([]accountUse, error) {
+	rows, err := src.query(ctx, "human_use.sql", since.UTC())
 	if err != nil {
 		return nil, err
 	}

@@ -11,33 +11,24 @@ import (
 )
 
 func detectOverprivileged(ctx context.Context, src Source, env *Env) (iter.Seq[*Finding], error) {
-	facts, err := queryAccounts(ctx, src, env.serviceAccountIDs())
+	all, stored := storedOf(env, findings.Overprivileged)
+	facts, err := queryAccounts(ctx, src, all, stored)
 	if err != nil {
 		return nil, err
 	}
 	return evalOverprivileged(env, facts), nil
 }
 
-// queryAccounts reads the latest attrs of the accounts ids names: only a
-// service account can be overprivileged, and merging every location's
-// attrs of a fleet to find its few tens of thousands cost twice as much.
-func queryAccounts(ctx context.Context, src Source, ids []string) ([]located, error) {
-	ctx, err := withIDs(ctx, "accounts", ids)
+// queryAccounts reads the latest attrs of the service account locations
+// ever flagged as privileged and of the stored ids (every one when all is
+// 1): merging every location's attrs of a fleet to find its few thousand
+// privileged accounts cost more than asking raw events.
+func queryAccounts(ctx context.Context, src Source, all uint8, stored []string) ([]located, error) {
+	ctx, err := withIDs(ctx, "stored", stored)
 	if err != nil {
 		return nil, fmt.Errorf("overprivileged: %w", err)
 	}
-	return queryLocated(ctx, src, "overprivileged.sql")
-}
-
-// serviceAccountIDs lists the inventory's service accounts.
-func (e *Env) serviceAccountIDs() []string {
-	var out []string
-	for _, id := range e.sorted() {
-		if id.Kind == "os_service_account" {
-			out = append(out, id.NHIID)
-		}
-	}
-	return out
+	return queryLocated(ctx, src, "overprivileged.sql", all)
 }
 
 // adminGroups grant root or its equivalent (docker: any member can mount

@@ -107,22 +107,22 @@ func TestQueries(t *testing.T) {
 	if len(cmd) != 1 || cmd[0].NHIID != analyzetest.KeyWorker || cmd[0].Attrs["pid"] != "4242" {
 		t.Fatalf("cmdline facts %+v", cmd)
 	}
-	acct, err := queryAccounts(ctx, src, []string{analyzetest.KeyJenkins, analyzetest.KeyDeploy})
+	acct, err := queryAccounts(ctx, src, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(acct) != 1 || acct[0].NHIID != analyzetest.KeyJenkins || acct[0].Attrs["groups"] != "jenkins,docker" {
 		t.Fatalf("account facts %+v", acct)
 	}
-	if none, err := queryAccounts(ctx, src, nil); err != nil || len(none) != 0 {
-		t.Fatalf("accounts of no service account: %+v, err %v", none, err)
-	}
-	uses, err := queryAccountUses(ctx, src)
+	uses, err := queryAccountUses(ctx, src, day(-90))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(uses) != 1 || uses[0] != (accountUse{"build-1", analyzetest.KeyJenkins, "jenkins", "sudo", "alice", day(-2), "/var/log/auth.log"}) {
 		t.Fatalf("account uses %+v", uses)
+	}
+	if aged, err := queryAccountUses(ctx, src, day(-1)); err != nil || len(aged) != 0 {
+		t.Fatalf("uses since a day after the last one: %+v, err %v", aged, err)
 	}
 }
 
@@ -206,5 +206,76 @@ func TestExposedFileNarrowed(t *testing.T) {
 	}
 	if got, _ := find(0, []string{id}); got != id {
 		t.Fatalf("narrowed with a stored finding of %s: not returned", id)
+	}
+}
+
+// TestAttrQueriesNarrowed: the attr detectors merge only the locations
+// location_flag_state ever flagged, and decide on their latest attrs: an
+// unprivileged service account stays out unless it has a stored finding,
+// and a secret moved from ExecStart= to Environment= in the same unit
+// comes back no more.
+func TestAttrQueriesNarrowed(t *testing.T) {
+	src, st := fixtureSource(t)
+	ctx := context.Background()
+	at := analyzetest.T0.Add(48 * time.Hour)
+	plain := &event.Event{Type: event.TypeNHIObserved, Plugin: "accounts", ScanID: event.NewID(), Kind: event.KindOSServiceAccount,
+		Principal: "backup", Location: "/etc/passwd", Account: "backup", Time: at,
+		Attrs: map[string]string{"uid": "997", "groups": "backup", "shell": "/bin/sh"}}
+	plain.Complete("agent-build-1", "build-1", at)
+	unit := func(source string, at time.Time) *event.Event {
+		e := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindGenericSecret,
+			Fingerprint: analyzetest.Fingerprint("a unit file fixture secret"), Location: "/etc/systemd/system/app.service",
+			Key: "API_TOKEN", FileMode: "0600", Time: at, Attrs: map[string]string{"source": source, "unit": "app.service"}}
+		e.Complete("agent-build-1", "build-1", at)
+		return e
+	}
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{plain, unit("exec_start", at)}); err != nil {
+		t.Fatal(err)
+	}
+	accountIDs := func(all uint8, stored []string) []string {
+		t.Helper()
+		ls, err := queryAccounts(ctx, src, all, stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Attrs["uid"])
+		}
+		return out
+	}
+	backup := event.IdentityKey(event.KindOSServiceAccount, "backup", "", "build-1")
+	if got := accountIDs(0, nil); !slices.Equal(got, []string{"998"}) {
+		t.Fatalf("narrowed service accounts: uids %v, want only the privileged 998", got)
+	}
+	if got := accountIDs(0, []string{backup}); len(got) != 2 {
+		t.Fatalf("narrowed with a stored finding of backup: uids %v, want 998 and 997", got)
+	}
+	if got := accountIDs(1, nil); len(got) != 2 {
+		t.Fatalf("unnarrowed: uids %v", got)
+	}
+
+	cmdUnits := func() int {
+		t.Helper()
+		ls, err := queryLocated(ctx, src, "secret_in_command_line.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range ls {
+			if l.Attrs["unit"] == "app.service" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := cmdUnits(); n != 1 {
+		t.Fatalf("secret on ExecStart=: %d command-line facts, want 1", n)
+	}
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{unit("environment", at.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	if n := cmdUnits(); n != 0 {
+		t.Fatalf("secret moved to Environment=: %d command-line facts, want 0", n)
 	}
 }

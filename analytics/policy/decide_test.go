@@ -200,6 +200,12 @@ overrides:
 			t.Errorf("%s on %s: never_used_after %v, want 30d (strict is never looser than default)", c.kind, c.host, got.NeverUsedAfter)
 		}
 	}
+	if got := p.LongestDormantAfter(); got != 180*day {
+		t.Errorf("longest dormant window %v, want the dev override's 180d", got)
+	}
+	if got := Strict().LongestDormantAfter(); got != 45*day {
+		t.Errorf("strict profile's longest dormant window %v, want 45d", got)
+	}
 }
 
 func TestDefaultProfile(t *testing.T) {

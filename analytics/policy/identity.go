@@ -59,6 +59,9 @@ type Decider interface {
 	Environment(host string) string
 	// Thresholds for an identity on a host (per environment and kind overrides applied).
 	Thresholds(id Identity, host string) Thresholds
+	// LongestDormantAfter is the longest dormant window of any environment
+	// and kind: a query may leave out uses older than that.
+	LongestDormantAfter() time.Duration
 	// Owner resolves ownership: rules first, then host-side hints.
 	Owner(id Identity) owners.Ownership
 	// Exempt says whether an exception covers rule on id (host may be "").

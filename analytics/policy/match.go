@@ -21,11 +21,11 @@ type glob struct {
 type globShape uint8
 
 const (
-	byRegexp   globShape = iota
-	exact                // lit
-	prefix               // lit then anything but '/'
-	prefixAny            // lit then anything
-	suffix               // anything but '/' then lit
+	byRegexp  globShape = iota
+	exact               // lit
+	prefix              // lit then anything but '/'
+	prefixAny           // lit then anything
+	suffix              // anything but '/' then lit
 )
 
 func compileGlob(p string) (*glob, error) {

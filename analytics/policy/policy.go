@@ -244,6 +244,18 @@ func (p *Policy) Thresholds(id Identity, host string) Thresholds {
 	return t
 }
 
+// LongestDormantAfter bounds every Thresholds(…).DormantAfter: each is the
+// base or an override's value.
+func (p *Policy) LongestDormantAfter() time.Duration {
+	longest := p.base.DormantAfter
+	for _, o := range p.overrides {
+		if o.t.DormantAfter != nil && o.t.DormantAfter.D > longest {
+			longest = o.t.DormantAfter.D
+		}
+	}
+	return longest
+}
+
 func (y thresholdsYAML) apply(t *Thresholds) {
 	set := func(dst *time.Duration, src *Duration) {
 		if src != nil {

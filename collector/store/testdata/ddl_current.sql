@@ -1130,3 +1130,44 @@ FROM (
 )
 GROUP BY nhi_id;
 
+-- 0018_location_flags
+CREATE TABLE IF NOT EXISTS nhi.location_flag_state  (
+    flag         String,
+    host         String,
+    nhi_id       String,
+    location     String,
+    last_flagged AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (flag, host, nhi_id, location);
+
+-- 0018_location_flags
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.location_flag_state_mv  TO nhi.location_flag_state AS
+SELECT
+    flag, host, nhi_id, location, maxState(time) AS last_flagged
+FROM nhi.events
+ARRAY JOIN arrayFilter(f -> f != '', [
+    if(location != '' AND (match(file_mode, '[4-7].?$')
+        OR (file_owner != '' AND account != '' AND file_owner != account AND file_owner != 'root')), 'exposed', ''),
+    if(attr_values[indexOf(attr_keys, 'source')] IN ('cmdline', 'process_args', 'exec_start', 'cron_command'), 'cmdline', ''),
+    if(kind = 'os_service_account' AND (attr_values[indexOf(attr_keys, 'uid')] = '0'
+        OR attr_values[indexOf(attr_keys, 'sudo_nopasswd')] = 'true'
+        OR match(attr_values[indexOf(attr_keys, 'groups')], 'sudo|wheel|docker|admin')), 'privileged', '')
+]) AS flag
+WHERE type = 'nhi_observed'
+GROUP BY flag, host, nhi_id, location;
+
+-- 0018_location_flags
+INSERT INTO nhi.location_flag_state SELECT
+    flag, host, nhi_id, location, maxState(time) AS last_flagged
+FROM nhi.events
+ARRAY JOIN arrayFilter(f -> f != '', [
+    if(location != '' AND (match(file_mode, '[4-7].?$')
+        OR (file_owner != '' AND account != '' AND file_owner != account AND file_owner != 'root')), 'exposed', ''),
+    if(attr_values[indexOf(attr_keys, 'source')] IN ('cmdline', 'process_args', 'exec_start', 'cron_command'), 'cmdline', ''),
+    if(kind = 'os_service_account' AND (attr_values[indexOf(attr_keys, 'uid')] = '0'
+        OR attr_values[indexOf(attr_keys, 'sudo_nopasswd')] = 'true'
+        OR match(attr_values[indexOf(attr_keys, 'groups')], 'sudo|wheel|docker|admin')), 'privileged', '')
+]) AS flag
+WHERE type = 'nhi_observed'
+GROUP BY flag, host, nhi_id, location;
+
