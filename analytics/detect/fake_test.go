@@ -35,7 +35,9 @@ func (f *fakePolicy) Thresholds(id policy.Identity, host string) policy.Threshol
 	return policy.Default().Thresholds(id, host)
 }
 
-func (f *fakePolicy) LongestDormantAfter() time.Duration { return policy.Default().LongestDormantAfter() }
+func (f *fakePolicy) LongestDormantAfter() time.Duration {
+	return policy.Default().LongestDormantAfter()
+}
 
 func (f *fakePolicy) Owner(id policy.Identity) owners.Ownership {
 	if o, ok := f.owners[id.NHIID]; ok {
