@@ -12,7 +12,8 @@ import (
 	"embed"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -81,6 +82,7 @@ type Env struct {
 
 	order  []*Identity
 	owners map[owners.Ownership]*owners.Ownership
+	limits map[policy.Thresholds]*policy.Thresholds
 	why    map[unobservedKey]*string
 }
 
@@ -97,20 +99,29 @@ func NewStep(name string, start time.Time) Step {
 	return Step{Name: name, Took: d, Seconds: d.Seconds()}
 }
 
-// NewEnv indexes identities by nhi_id.
+// NewEnv indexes identities by nhi_id. ids as LoadIdentities returns them
+// (sorted, one per nhi_id) are kept in that order; any others are sorted
+// once here.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
 	env := &Env{Policy: p, Now: now.UTC(), Identities: make(map[string]*Identity, len(ids)),
-		owners: map[owners.Ownership]*owners.Ownership{}, why: map[unobservedKey]*string{}}
+		owners: map[owners.Ownership]*owners.Ownership{}, limits: map[policy.Thresholds]*policy.Thresholds{},
+		why: map[unobservedKey]*string{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id
+	}
+	if len(env.Identities) == len(ids) && slices.IsSortedFunc(ids, byNHIID) {
+		env.order = ids
+		return env
 	}
 	env.order = make([]*Identity, 0, len(env.Identities))
 	for _, id := range env.Identities {
 		env.order = append(env.order, id)
 	}
-	sort.Slice(env.order, func(i, j int) bool { return env.order[i].NHIID < env.order[j].NHIID })
+	slices.SortFunc(env.order, byNHIID)
 	return env
 }
+
+func byNHIID(a, b *Identity) int { return strings.Compare(a.NHIID, b.NHIID) }
 
 // sorted returns the identities in nhi_id order, so that every run emits
 // findings in the same order; it is sorted once per analysis.

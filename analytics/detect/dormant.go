@@ -140,7 +140,7 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 			if !id.StillPresent {
 				continue
 			}
-			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+			t := env.thresholds(id)
 			used := id.LastUsed.set()
 			from := env.Now.Add(-t.DormantAfter)
 			if !used {

@@ -26,7 +26,7 @@ func evalExpiring(env *Env) iter.Seq[*Finding] {
 				})
 				continue
 			}
-			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+			t := env.thresholds(id)
 			left := id.ExpiresAt.Sub(env.Now)
 			if left > t.ExpiringWithin {
 				continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -30,6 +29,7 @@ type Identity struct {
 
 	storedRules uint16 // bit i: a stored unresolved finding of findings.Rules()[i] (Env.NoteStored)
 	own         *owners.Ownership
+	limits      *policy.Thresholds // its thresholds, shared (Env.thresholds)
 	covered     *usageSource // the usage source that covers its use (dormant)
 	unobserved  Stamp        // the start of the window no usage source covers; 0 when one does
 	why         *string      // the sentence saying so, shared (Env.UnobservableOf)
@@ -76,6 +76,22 @@ func (id *Identity) owner(e *Env) owners.Ownership {
 		id.own = e.shared(e.Policy.Owner(id.Policy()))
 	}
 	return *id.own
+}
+
+// thresholds are the policy's thresholds for id on its first host,
+// decided once per identity and analysis; identities with the same
+// answer share one copy.
+func (e *Env) thresholds(id *Identity) policy.Thresholds {
+	if id.limits == nil {
+		t := e.Policy.Thresholds(id.Policy(), id.firstHost())
+		p := e.limits[t]
+		if p == nil {
+			p = &t
+			e.limits[t] = p
+		}
+		id.limits = p
+	}
+	return *id.limits
 }
 
 // Age is the earliest credible host evidence of the identity's creation
@@ -138,7 +154,7 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 			id.PresentHosts = id.Hosts
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i].NHIID < ids[j].NHIID })
+	slices.SortFunc(ids, byNHIID)
 	return ids, nil
 }
 

@@ -28,7 +28,7 @@ func evalLongLived(env *Env) iter.Seq[*Finding] {
 			if !id.StillPresent || !set(age) || id.Kind == "os_service_account" {
 				continue
 			}
-			t := env.Policy.Thresholds(id.Policy(), id.firstHost())
+			t := env.thresholds(id)
 			limit, what := t.MaxAge, "static keys and tokens"
 			if passwordKinds[id.Kind] {
 				limit, what = t.MaxPasswordAge, "passwords"

@@ -62,7 +62,9 @@ func KeyOf(rule, nhiID, host string) Key {
 	if !perHost[rule] {
 		host = ""
 	}
-	sum := sha256.Sum256([]byte(rule + "\x00" + nhiID + "\x00" + host))
+	var buf [160]byte // most ids fit: the hash needs no allocation
+	b := append(append(append(append(append(buf[:0], rule...), 0), nhiID...), 0), host...)
+	sum := sha256.Sum256(b)
 	return Key(binary.BigEndian.Uint64(sum[:8]))
 }
 

@@ -46,12 +46,18 @@ type Policy struct {
 	exceptions []exception
 	Ticketing  Ticketing
 	cel        *celEnv
-	// hostEnv caches Environment by host: an analysis asks it of every
-	// identity under several rules, and a fleet has a few thousand hosts.
-	hostEnv sync.Map
-	// thresholds caches Thresholds by environment and kind, what they
-	// depend on: an analysis asks them of every identity.
-	thresholds sync.Map
+	// cache holds Environment by host and Thresholds by environment and
+	// kind: an analysis asks them of every identity under several rules,
+	// and a fleet has a few thousand hosts.
+	cache decisions
+}
+
+// decisions is Policy's cache: plain maps under a read lock (sync.Map's
+// lookups of these string keys showed in an analysis's profile).
+type decisions struct {
+	mu         sync.RWMutex
+	hostEnv    map[string]string
+	thresholds map[envKind]Thresholds
 }
 
 type envKind struct{ env, kind string }
@@ -161,9 +167,23 @@ func (p *Policy) Source(ruleName string) string {
 
 // Environment maps a host name to the first environment whose globs match it.
 func (p *Policy) Environment(host string) string {
-	if v, ok := p.hostEnv.Load(host); ok {
-		return v.(string)
+	p.cache.mu.RLock()
+	env, ok := p.cache.hostEnv[host]
+	p.cache.mu.RUnlock()
+	if ok {
+		return env
 	}
+	env = p.environment(host)
+	p.cache.mu.Lock()
+	if p.cache.hostEnv == nil {
+		p.cache.hostEnv = map[string]string{}
+	}
+	p.cache.hostEnv[host] = env
+	p.cache.mu.Unlock()
+	return env
+}
+
+func (p *Policy) environment(host string) string {
 	env := ""
 	for _, e := range p.envs {
 		if slices.ContainsFunc(e.globs, func(g *glob) bool { return g.match(host) }) {
@@ -171,7 +191,6 @@ func (p *Policy) Environment(host string) string {
 			break
 		}
 	}
-	p.hostEnv.Store(host, env)
 	return env
 }
 
@@ -231,16 +250,29 @@ func (p *Policy) When(ruleName string, id Identity, host string) (bool, error) {
 // matching overrides from general to specific (environment, kind, environment+kind).
 func (p *Policy) Thresholds(id Identity, host string) Thresholds {
 	k := envKind{p.Environment(host), id.Kind}
-	if v, ok := p.thresholds.Load(k); ok {
-		return v.(Thresholds)
+	p.cache.mu.RLock()
+	t, ok := p.cache.thresholds[k]
+	p.cache.mu.RUnlock()
+	if ok {
+		return t
 	}
+	t = p.thresholdsOf(k)
+	p.cache.mu.Lock()
+	if p.cache.thresholds == nil {
+		p.cache.thresholds = map[envKind]Thresholds{}
+	}
+	p.cache.thresholds[k] = t
+	p.cache.mu.Unlock()
+	return t
+}
+
+func (p *Policy) thresholdsOf(k envKind) Thresholds {
 	t := p.base
 	for _, o := range p.overrides {
 		if (o.env == "" || o.env == k.env) && (o.kind == "" || o.kind == k.kind) {
 			o.t.apply(&t)
 		}
 	}
-	p.thresholds.Store(k, t)
 	return t
 }
 
