@@ -30,9 +30,9 @@ type Identity struct {
 	storedRules uint16 // bit i: a stored unresolved finding of findings.Rules()[i] (Env.NoteStored)
 	own         *owners.Ownership
 	limits      *policy.Thresholds // its thresholds, shared (Env.thresholds)
-	covered     *usageSource // the usage source that covers its use (dormant)
-	unobserved  Stamp        // the start of the window no usage source covers; 0 when one does
-	why         *string      // the sentence saying so, shared (Env.UnobservableOf)
+	covered     *usageSource       // the usage source that covers its use (dormant)
+	unobserved  Stamp              // the start of the window no usage source covers; 0 when one does
+	why         *string            // the sentence saying so, shared (Env.UnobservableOf)
 }
 
 // Stamp is a time in Unix seconds, 0 when unset: a third of a time.Time,
