@@ -53,6 +53,7 @@ type fileConfig struct {
 		Policy            *string              `yaml:"policy" flag:"policy" path:"file"`
 		AnalyzeEvery      *yamlconfig.Duration `yaml:"analyze_every" flag:"analyze-every"`
 		AnalyzeAfterScans *yamlconfig.Duration `yaml:"analyze_after_scans" flag:"analyze-after-scans"`
+		CompactEvery      *yamlconfig.Duration `yaml:"compact_every" flag:"compact-every"`
 	} `yaml:"governance"`
 	Tickets struct {
 		Settings       *string `yaml:"settings" flag:"ticketing" path:"file"`

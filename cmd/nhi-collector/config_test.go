@@ -107,7 +107,7 @@ func TestConfigFileSetsEveryFlag(t *testing.T) {
 		"user": r.User, "password_file": r.PasswordFile, "cluster": r.Cluster, "retention_days": r.Retention,
 		"batch_rows": r.BatchRows, "batch_wait": r.BatchWait, "batch_bytes": r.BatchBytes, "dlq_file": r.DLQFile,
 		"dlq_file_max_bytes": r.DLQFileMax, "stall_after": r.StallAfter, "policy": r.Policy, "analyze_every": r.AnalyzeEvery,
-		"analyze_after_scans": r.AnalyzeAfterScans, "settings": r.Ticketing, "outbox": r.Outbox,
+		"analyze_after_scans": r.AnalyzeAfterScans, "compact_every": r.CompactEvery, "settings": r.Ticketing, "outbox": r.Outbox,
 		"hook_secret_file": r.HookSecretFile, "listen": r.Listen, "state_dir": r.StateDir, "memory_limit": r.MemoryLimit,
 	}
 	want := map[string]any{
@@ -117,7 +117,7 @@ func TestConfigFileSetsEveryFlag(t *testing.T) {
 		"batch_rows": 1000, "batch_wait": 3 * time.Second, "batch_bytes": 1 << 20, "dlq_file": "/var/lib/nhi-collector/dlq.jsonl",
 		"dlq_file_max_bytes": int64(2 << 20), "stall_after": 5 * time.Minute,
 		"policy":        filepath.Join(dir, "../../../../packaging/policy/policy.yaml"),
-		"analyze_every": time.Hour, "analyze_after_scans": 2 * time.Minute,
+		"analyze_every": time.Hour, "analyze_after_scans": 2 * time.Minute, "compact_every": 12 * time.Hour,
 		"settings": filepath.Join(dir, "../../../../collector/ticket/rt/sample.yaml"),
 		"outbox":   "/var/lib/nhi-collector/outbox.db", "hook_secret_file": filepath.Join(dir, "hook.secret"),
 		"listen": "127.0.0.1:9999", "state_dir": filepath.Join(dir, "state"), "memory_limit": int64(200 << 20),

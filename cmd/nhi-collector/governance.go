@@ -73,7 +73,7 @@ func (c *runCmd) governanceService(st *store.Store, reg prometheus.Registerer, l
 		return nil, err
 	}
 	return &governance.Service{Store: st, Policy: p, Settings: settings, OutboxPath: outbox,
-		Every: c.AnalyzeEvery, AfterScans: c.AnalyzeAfterScans, Metrics: governance.NewMetrics(reg), Log: log, Now: clock}, nil
+		Every: c.AnalyzeEvery, AfterScans: c.AnalyzeAfterScans, CompactEvery: c.CompactEvery, Metrics: governance.NewMetrics(reg), Log: log, Now: clock}, nil
 }
 
 // clock is the analysis clock: the wall clock, or the fixed --analyze-now

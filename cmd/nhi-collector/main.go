@@ -121,6 +121,7 @@ type governanceFlags struct {
 	Ticketing         string        `help:"Connection settings of the ticket system the policy names (rt, servicenow, jira, webhook): see collector/ticket/*/sample.yaml." type:"existingfile" placeholder:"FILE" env:"NHI_TICKETING"`
 	AnalyzeEvery      time.Duration `help:"Run a governance round this often (0: no rounds in this collector)." default:"15m" name:"analyze-every" env:"NHI_ANALYZE_EVERY"`
 	AnalyzeAfterScans time.Duration `help:"Run a round this long after new full scans are stored (lets a sweep of hosts land)." default:"1m" name:"analyze-after-scans"`
+	CompactEvery      time.Duration `help:"Compact the maintained tables this often, in the collector that analyses (0: never): reads merge fewer parts." default:"24h" name:"compact-every" env:"NHI_COMPACT_EVERY"`
 	Outbox            string        `help:"The ticket outbox file (default: outbox-DATABASE.db in the state directory)." placeholder:"FILE" env:"NHI_OUTBOX"`
 	AnalyzeNow        string        `help:"Analysis clock, RFC 3339: for replay and tests." hidden:"" name:"analyze-now"`
 	StateDir          string        `help:"Directory of the collector's state (default: $STATE_DIRECTORY under systemd, else the user's cache directory/nhiradar)." name:"state-dir" env:"NHI_COLLECTOR_STATE_DIR"`

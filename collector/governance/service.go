@@ -28,6 +28,10 @@ type Service struct {
 	// AfterScans is how long a round waits after new full scans are seen,
 	// so that the other plugins' and hosts' scans of the same sweep land too.
 	AfterScans time.Duration
+	// CompactEvery is how often the leader compacts the maintained tables
+	// (store.Compact), after the first round of its term and then when a
+	// round ends this long after the last compaction; 0: never.
+	CompactEvery time.Duration
 	// Poll is how often the leader looks for new full scans (default 10s).
 	Poll    time.Duration
 	Metrics *Metrics
@@ -124,8 +128,9 @@ func (s *Service) log() *slog.Logger {
 
 // term is one leadership term: it holds the outbox while it lasts.
 type term struct {
-	s  *Service
-	ob *spool.Spool
+	s         *Service
+	ob        *spool.Spool
+	compacted time.Time // the term's last compaction
 }
 
 func (t *term) close() {
@@ -146,7 +151,26 @@ func (t *term) run(ctx context.Context, mark ScanMark) ScanMark {
 	start := time.Now()
 	res, err := t.round(ctx)
 	t.s.record(ctx, start, res, err)
+	t.compact(ctx)
 	return mark
+}
+
+// compact compacts the maintained tables when due. A failure is logged
+// and retried after the next round: reads stay correct uncompacted, only
+// slower.
+func (t *term) compact(ctx context.Context) {
+	every := t.s.CompactEvery
+	if every <= 0 || (!t.compacted.IsZero() && time.Since(t.compacted) < every) || ctx.Err() != nil {
+		return
+	}
+	start := time.Now()
+	done, err := t.s.Store.Compact(ctx)
+	if err != nil {
+		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "compacted", len(done), "err", err)
+		return
+	}
+	t.compacted = start
+	t.s.log().Info("maintained tables compacted", "tables", len(done), "took", time.Since(start).Round(time.Millisecond))
 }
 
 func (t *term) round(ctx context.Context) (Result, error) {

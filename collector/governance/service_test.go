@@ -73,15 +73,18 @@ func waitMetric(t *testing.T, what string, c prometheus.Collector, want float64,
 }
 
 // TestRoundsAtOnceAndAfterScans: a new leader runs a round at once (the
-// findings and their local tickets appear, the metrics say so), and new
-// full scans bring the next round long before the interval does.
+// findings and their local tickets appear, the metrics say so) and then
+// compacts the maintained tables, and new full scans bring the next round
+// long before the interval does (but no second compaction within the
+// hour).
 func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	st := openStore(t)
 	m := NewMetrics(prometheus.NewRegistry())
 	logs := &testlog.Buffer{}
 	svc := &Service{Store: st, Policy: analyzetest.Policy(t), OutboxPath: filepath.Join(t.TempDir(), "outbox.db"),
-		Every: time.Hour, AfterScans: 300 * time.Millisecond, Poll: 100 * time.Millisecond, Metrics: m,
+		Every: time.Hour, AfterScans: 300 * time.Millisecond, Poll: 100 * time.Millisecond, CompactEvery: time.Hour, Metrics: m,
 		Log: bufLog(logs), Now: func() time.Time { return analyzetest.T0 }}
+	compactions := func() int { return strings.Count(logs.String(), "maintained tables compacted") }
 	t.Cleanup(func() {
 		if t.Failed() || testing.Verbose() {
 			t.Logf("service log:\n%s", logs)
@@ -109,6 +112,14 @@ func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	if last := value(m.LastRound); last < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Errorf("last round time = %v, want about now", last)
 	}
+	if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) { return compactions() == 1, nil }); err != nil {
+		t.Fatalf("no compaction after the first round")
+	}
+	var parts uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM system.parts WHERE database = ? AND table = 'findings' AND active",
+		st.Database()).Scan(&parts); err != nil || parts != 1 {
+		t.Fatalf("findings in %d parts after compacting (%v), want 1", parts, err)
+	}
 	// A host's full scans arrive: the next round follows within moments,
 	// not in an hour.
 	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{fullScan("prod-web-1", analyzetest.T0.Add(-time.Minute), analyzetest.KeyReused)}); err != nil {
@@ -122,6 +133,9 @@ func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := value(ok); n != 2 {
 		t.Errorf("rounds = %v with no new scans, want 2", n)
+	}
+	if n := compactions(); n != 1 {
+		t.Errorf("%d compactions in two rounds an hour apart at most, want 1", n)
 	}
 }
 

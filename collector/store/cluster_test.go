@@ -113,6 +113,15 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 		t.Errorf("inventory on %s names %d hosts, want 3", c.Nodes[1], n)
 	}
 
+	// Compacting through the second node merges both replicas' parts and
+	// changes no answer.
+	if done, err := second.Compact(ctx); err != nil || len(done) == 0 {
+		t.Fatalf("compact through %s: %d tables, %v", c.Nodes[1], len(done), err)
+	}
+	if n := count(first, "SELECT count() FROM "+db+".nhi_inventory"); n != 6 {
+		t.Errorf("inventory on %s after compacting: %d identities, want 6", c.Nodes[0], n)
+	}
+
 	// A collector started against the second node finds the schema done.
 	if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) {
 		return count(second, "SELECT count() FROM "+db+".schema_migrations") == uint64(len(applied)), nil

@@ -41,6 +41,7 @@ func main() {
 	repeat := flag.Int("repeat", 3, "runs of each reference (the median is reported)")
 	measure := flag.String("measure", "", "time the references and two analyses by this nhictl binary, print a Markdown report")
 	policyFile := flag.String("policy", "packaging/bench/analyticsbench/policy.yaml", "policy of the measured analyses")
+	compact := flag.Bool("compact", false, "compact the maintained tables (store.Compact), as the analysing collector does daily, and print how long each took")
 	profile := flag.String("profile", "", "analyse once in this process with this policy file, writing CPU and heap profiles to /tmp/analyticsbench.{cpu,heap}")
 	flag.Parse()
 	ctx := context.Background()
@@ -61,6 +62,11 @@ func main() {
 		f := &fleet{hosts: *hosts, identities: *identities, now: at, seed: 42}
 		if err := loadFleet(ctx, st, f, *events); err != nil {
 			fail("load", err)
+		}
+	}
+	if *compact {
+		if err := compactTables(ctx, st); err != nil {
+			fail("compact", err)
 		}
 	}
 	if *profile != "" {
@@ -118,6 +124,19 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 	start, inserted := time.Now(), 0
 	batch := make([]*event.Event, 0, 60_000)
 	for r := 0; r < f.rounds; r++ {
+		if r == f.rounds-1 && r > 0 {
+			// The analysing collector compacts daily (--compact-every): an
+			// analysis reads a compacted history and a day of new parts.
+			if err := flushDay(ctx, st, &batch, &inserted); err != nil {
+				return err
+			}
+			if err := settle(ctx, st); err != nil {
+				return err
+			}
+			if err := compactTables(ctx, st); err != nil {
+				return err
+			}
+		}
 		for h := 0; h < f.hosts; h++ {
 			batch = append(batch, f.day(h, r, owned[h], rng)...)
 			if len(batch) >= 50_000 {
@@ -130,14 +149,37 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 		}
 		slog.Info("day loaded", "day", r+1, "of", f.rounds, "events", inserted, "per_second", int(float64(inserted)/time.Since(start).Seconds()))
 	}
-	if len(batch) > 0 {
-		if err := eventdb.New(st).InsertEvents(ctx, batch); err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		inserted += len(batch)
+	if err := flushDay(ctx, st, &batch, &inserted); err != nil {
+		return err
 	}
 	slog.Info("loaded", "events", inserted, "seconds", time.Since(start).Seconds())
 	return settle(ctx, st)
+}
+
+func flushDay(ctx context.Context, st *store.Store, batch *[]*event.Event, inserted *int) error {
+	if len(*batch) == 0 {
+		return nil
+	}
+	if err := eventdb.New(st).InsertEvents(ctx, *batch); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	*inserted += len(*batch)
+	*batch = (*batch)[:0]
+	return nil
+}
+
+// compactTables compacts as the analysing collector does, and logs it.
+func compactTables(ctx context.Context, st *store.Store) error {
+	start := time.Now()
+	done, err := st.Compact(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range done {
+		slog.Info("compacted", "table", c.Table, "seconds", c.Took.Seconds())
+	}
+	slog.Info("maintained tables compacted", "tables", len(done), "seconds", time.Since(start).Seconds())
+	return nil
 }
 
 // settle waits for the background merges the inserts started, as a

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Compaction is one table merged into a single part.
+type Compaction struct {
+	Table string
+	Took  time.Duration
+}
+
+// Compact merges every maintained table's parts into one (OPTIMIZE …
+// FINAL). An AggregatingMergeTree keeps a key's states in every part that
+// holds one, and background merges leave four or five parts per key on a
+// fleet re-scanned daily: every analysis merged them all again, which cost
+// it more than the rewrite costs once a day (packaging/bench/analytics.sh).
+// The raw events table is left alone: rewriting the whole history daily
+// would cost more than analysts' queries of it save. On a cluster the
+// connected node's shard is compacted, its replicas following through the
+// replication log; 18.16 refuses OPTIMIZE ON CLUSTER of replicated tables
+// ("Unknown log entry type": both replicas ask the leader for one merge),
+// so a cluster of several shards compacts only that node's shard.
+func (s *Store) Compact(ctx context.Context) ([]Compaction, error) {
+	tables, err := s.maintainedTables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []Compaction
+	for _, t := range tables {
+		start := time.Now()
+		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.cfg.Database+"."+t+" FINAL"); err != nil {
+			return done, fmt.Errorf("store: compact %s.%s: %w", s.cfg.Database, t, err)
+		}
+		done = append(done, Compaction{Table: t, Took: time.Since(start)})
+	}
+	return done, nil
+}
+
+// maintainedTables lists the database's local tables whose rows merge
+// (the aggregate states and the replacing tables, findings and tickets,
+// read FINAL) and that have more than one part: one part has nothing to
+// merge, and on 18.16 OPTIMIZE of an empty replicated table fails.
+func (s *Store) maintainedTables(ctx context.Context) ([]string, error) {
+	rows, err := s.conn.Query(ctx, `SELECT name FROM system.tables
+		WHERE database = ? AND name != 'events' AND match(engine, '^(Replicated)?(Aggregating|Replacing)MergeTree$')
+			AND name IN (SELECT table FROM system.parts WHERE database = ? AND active GROUP BY table HAVING count() > 1)
+		ORDER BY name`, s.cfg.Database, s.cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("store: list tables to compact: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("store: list tables to compact: %w", err)
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}
