@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -166,7 +167,7 @@ func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
 	defer rows.Close()
 	var (
 		out                                   []*Identity
-		in                                    = interner{}
+		in                                    = newInterner()
 		secret                                uint8
 		first, expires, used, created, modded time.Time
 	)
@@ -202,7 +203,7 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 	}
 	defer rows.Close()
 	out := map[string]presence{}
-	in := interner{}
+	in := newInterner()
 	for rows.Next() {
 		var (
 			id    string
@@ -213,7 +214,7 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 			return nil, fmt.Errorf("detect: presence row: %w", err)
 		}
 		p.still = still == 1
-		in.all(p.hosts)
+		p.hosts = in.all(p.hosts)
 		out[id] = p
 	}
 	if err := rows.Err(); err != nil {
@@ -222,31 +223,53 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 	return out, nil
 }
 
-// interner keeps one copy of each string identities repeat: a fleet of
-// 200,000 identities has a few thousand hosts, kinds, accounts and hints,
-// and the driver hands every row its own copies.
-type interner map[string]string
+// interner keeps one copy of each string identities repeat, and of each
+// list: a fleet of 200,000 identities has a few thousand hosts, kinds,
+// accounts and hints, most identities share their host, account and hint
+// lists with others, and the driver hands every row its own copies. The
+// lists are shared read-only.
+type interner struct {
+	strs  map[string]string
+	lists map[string][]string
+}
 
-func (in interner) one(s string) string {
-	if v, ok := in[s]; ok {
+// none is every empty list.
+var none = []string{}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, lists: map[string][]string{}}
+}
+
+func (in *interner) one(s string) string {
+	if v, ok := in.strs[s]; ok {
 		return v
 	}
-	in[s] = s
+	in.strs[s] = s
 	return s
 }
 
-func (in interner) all(ss []string) []string {
+// all returns the one copy of the list ss (its strings interned too).
+func (in *interner) all(ss []string) []string {
+	if len(ss) == 0 {
+		return none
+	}
+	key := ss[0]
+	if len(ss) > 1 {
+		key = strings.Join(ss, "\x00")
+	}
+	if v, ok := in.lists[key]; ok {
+		return v
+	}
 	for i, s := range ss {
 		ss[i] = in.one(s)
 	}
+	ss = slices.Clip(ss)
+	in.lists[strings.Clone(key)] = ss
 	return ss
 }
 
-func (in interner) identity(id *Identity) {
+func (in *interner) identity(id *Identity) {
 	id.Kind, id.LastEvidence, id.LastSource = in.one(id.Kind), in.one(id.LastEvidence), in.one(id.LastSource)
-	in.all(id.Hosts)
-	in.all(id.Locations)
-	in.all(id.Accounts)
-	in.all(id.FileOwners)
-	in.all(id.OwnerHints)
+	id.Hosts, id.Locations, id.Accounts = in.all(id.Hosts), in.all(id.Locations), in.all(id.Accounts)
+	id.FileOwners, id.OwnerHints = in.all(id.FileOwners), in.all(id.OwnerHints)
 }
