@@ -236,8 +236,12 @@ func plainSQL(now time.Time) []reference {
 			GROUP BY host, nhi_id, location HAVING match(argMax(file_mode, time), '[4-7].$|[4-7]$')`},
 		{Rule: "secret_in_command_line", SQL: `SELECT host, nhi_id, location FROM ` + ev + ` WHERE type = 'nhi_observed'
 			GROUP BY host, nhi_id, location HAVING has(['cmdline', 'exec_start', 'cron_command'], argMax(attr_values[indexOf(attr_keys, 'source')], time))`},
-		{Rule: "human_use", SQL: `SELECT host, principal, actor FROM ` + ev + ` WHERE type = 'usage_evidence' AND kind = 'os_service_account'
-			AND actor NOT LIKE '%.%' AND actor != '' AND used_at > ` + ts(90*day) + ` GROUP BY host, principal, actor`},
+		// A password ssh login into a service account (its actor is the
+		// source address) is a person's, as su and sudo by anyone but root
+		// or the account itself are.
+		{Rule: "human_use", SQL: `SELECT host, principal, evidence, actor FROM ` + ev + ` WHERE type = 'usage_evidence' AND kind = 'os_service_account'
+			AND evidence IN ('ssh_login', 'su', 'sudo') AND (evidence = 'ssh_login' OR (actor NOT IN ('', 'root') AND actor != principal))
+			AND used_at > ` + ts(90*day) + ` GROUP BY host, principal, evidence, actor`},
 		{Rule: "overprivileged", SQL: `SELECT host, nhi_id FROM ` + ev + ` WHERE type = 'nhi_observed' AND kind = 'os_service_account'
 			GROUP BY host, nhi_id HAVING argMax(attr_values[indexOf(attr_keys, 'sudo_nopasswd')], time) = 'true'
 			OR hasAny(splitByChar(',', argMax(attr_values[indexOf(attr_keys, 'groups')], time)), ['sudo', 'wheel', 'docker'])`},
