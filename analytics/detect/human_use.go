@@ -1,9 +1,12 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
@@ -49,26 +52,33 @@ func queryAccountUses(ctx context.Context, src Source, since time.Time) ([]accou
 // source address. For su and sudo the actor is the account that ran it: a
 // person unless it is root (init scripts and cron run as root) or another
 // service account of the same host.
-func (e *Env) person(u accountUse, services map[string]bool) bool {
+func (e *Env) person(u *accountUse, services map[hostName]bool) bool {
 	if u.Evidence == "ssh_login" {
 		return true
 	}
-	return u.Actor != "root" && u.Actor != u.Account && !services[u.Host+"\x00"+u.Actor]
+	return u.Actor != "root" && u.Actor != u.Account && !services[hostName{u.Host, u.Actor}]
 }
+
+type hostName struct{ host, name string }
 
 // serviceAccounts indexes, by host and name, the service accounts among
 // the actors of facts: a fleet has hundreds of thousands of identities and
 // a few hundred such actors.
-func (e *Env) serviceAccounts(facts []accountUse) map[string]bool {
+func (e *Env) serviceAccounts(facts []accountUse) map[hostName]bool {
 	actors := map[string]bool{}
-	for _, u := range facts {
-		actors[u.Actor] = true
+	for i := range facts {
+		if facts[i].Evidence != "ssh_login" {
+			actors[facts[i].Actor] = true
+		}
 	}
-	out := map[string]bool{}
+	out := map[hostName]bool{}
+	if len(actors) == 0 {
+		return out
+	}
 	for _, id := range e.sorted() {
 		if id.Kind == "os_service_account" && actors[id.Principal] {
 			for _, h := range id.Hosts {
-				out[h+"\x00"+id.Principal] = true
+				out[hostName{h, id.Principal}] = true
 			}
 		}
 	}
@@ -76,13 +86,33 @@ func (e *Env) serviceAccounts(facts []accountUse) map[string]bool {
 }
 
 // evalHumanUse: a person used a service account on a host within the
-// dormant window (OWASP NHI10); older uses have aged out.
+// dormant window (OWASP NHI10); older uses have aged out. Ordered by host
+// and account (as human_use.sql returns them), each finding's uses are
+// adjacent.
 func evalHumanUse(env *Env, facts []accountUse) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
+		slices.SortStableFunc(facts, func(a, b accountUse) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID))
+		})
 		services := env.serviceAccounts(facts)
-		var order []string
-		ev := map[string][]string{}
-		for _, u := range facts {
+		var (
+			ev   []string
+			last *accountUse
+		)
+		flush := func() bool {
+			if len(ev) == 0 {
+				return true
+			}
+			f := env.emit(findings.HumanUse, env.Identities[last.NHIID], last.Host, nil, ev...)
+			ev = nil
+			return send(yield, f)
+		}
+		for i := range facts {
+			u := &facts[i]
+			if last != nil && (u.Host != last.Host || u.NHIID != last.NHIID) && !flush() {
+				return
+			}
+			last = u
 			id := env.present(u.NHIID, u.Host)
 			if id == nil || !env.person(u, services) {
 				continue
@@ -90,37 +120,19 @@ func evalHumanUse(env *Env, facts []accountUse) iter.Seq[*Finding] {
 			if env.Now.Sub(u.LastUsed) > env.Policy.Thresholds(id.Policy(), u.Host).DormantAfter {
 				continue
 			}
-			k := u.Host + "\x00" + u.NHIID
-			if ev[k] == nil {
-				order = append(order, k)
-			}
-			ev[k] = append(ev[k], humanSentence(u))
+			ev = append(ev, humanSentence(u))
 		}
-		for _, k := range order {
-			host, nhiID := splitKey(k)
-			if !send(yield, env.emit(findings.HumanUse, env.Identities[nhiID], host, nil, ev[k]...)) {
-				return
-			}
-		}
+		flush()
 	}
 }
 
-func humanSentence(u accountUse) string {
+func humanSentence(u *accountUse) string {
 	at := u.LastUsed.UTC().Format(time.RFC3339)
 	switch u.Evidence {
 	case "ssh_login":
-		return fmt.Sprintf("interactive ssh login (no key) as %s on %s from %s, last at %s (source %s)", u.Account, u.Host, u.Actor, at, u.Source)
+		return "interactive ssh login (no key) as " + u.Account + " on " + u.Host + " from " + u.Actor + ", last at " + at + " (source " + u.Source + ")"
 	case "su":
-		return fmt.Sprintf("%s ran su to %s on %s, last at %s (source %s)", u.Actor, u.Account, u.Host, at, u.Source)
+		return u.Actor + " ran su to " + u.Account + " on " + u.Host + ", last at " + at + " (source " + u.Source + ")"
 	}
-	return fmt.Sprintf("%s ran sudo as %s on %s, last at %s (source %s)", u.Actor, u.Account, u.Host, at, u.Source)
-}
-
-func splitKey(k string) (string, string) {
-	for i := 0; i < len(k); i++ {
-		if k[i] == 0 {
-			return k[:i], k[i+1:]
-		}
-	}
-	return k, ""
+	return u.Actor + " ran sudo as " + u.Account + " on " + u.Host + ", last at " + at + " (source " + u.Source + ")"
 }

@@ -39,6 +39,7 @@ var detectors = []detector{
 // inventory doubled an analysis's memory. Each rule's time leaves out
 // what seen took.
 func Run(ctx context.Context, src Source, env *Env, seen func(ctx context.Context, rule string, fs []*Finding) error) error {
+	env.resolveOwners()
 	for _, d := range detectors {
 		start := time.Now()
 		fs, err := d.run(ctx, src, env)
@@ -56,6 +57,20 @@ func Run(ctx context.Context, src Source, env *Env, seen func(ctx context.Contex
 		slog.Debug("detector ran", "rule", d.rule, "findings", n, "took", took.Took)
 	}
 	return nil
+}
+
+// resolveOwners decides every present identity's ownership before the
+// rules run, as its own step: every finding carries its owner, and the
+// policy's owner rules are a decision about the identity, not about
+// whichever rule fires on it first.
+func (e *Env) resolveOwners() {
+	start := time.Now()
+	for _, id := range e.sorted() {
+		if id.StillPresent {
+			id.owner(e)
+		}
+	}
+	e.Took = append(e.Took, NewStep("owners", start))
 }
 
 // batch is how many findings a rule hands on at once.

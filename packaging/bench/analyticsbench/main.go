@@ -368,7 +368,7 @@ var referenceOf = map[string]string{
 	"human_use": "human_use", "overprivileged": "overprivileged",
 }
 
-var stepOrder = []string{"previous findings", "inventory", "dormant", "ownerless", "owner_departed", "long_lived", "expired",
+var stepOrder = []string{"previous findings", "inventory", "owners", "dormant", "ownerless", "owner_departed", "long_lived", "expired",
 	"expiring", "reused", "cross_environment", "exposed_file", "secret_in_command_line", "human_use", "overprivileged",
 	"state machine", "write"}
 
