@@ -68,41 +68,86 @@ func (d *DB) readFindings(ctx context.Context, where string, args ...any) ([]fin
 // FindingRecords returns the lifecycle and digest of every finding, in
 // finding_id order: what an analysis needs, without the evidence.
 func (d *DB) FindingRecords(ctx context.Context) ([]findings.Record, error) {
-	rows, err := d.st.Conn().Query(ctx, "SELECT finding_id, rule, severity, state, nhi_id, hosts, first_detected, last_detected, resolved_at, digest FROM "+
-		d.st.Table("findings")+" FINAL ORDER BY finding_id")
+	classes, err := d.recordClasses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A fleet's findings are hundreds of thousands of rows read beside the
+	// inventory: the server spells each row in numbers (the key the id
+	// spells, its rule/severity/state class, Unix times), so the client
+	// decodes two strings per row rather than six.
+	rows, err := d.st.Conn().Query(ctx, `SELECT
+		if(match(finding_id, '^f-[0-9a-fA-F]{16}$'), '', finding_id) AS malformed,
+		reinterpretAsUInt64(reverse(unhex(substring(finding_id, 3)))) AS key,
+		cityHash64(rule, severity, state) AS class, nhi_id, if(length(hosts) = 1, hosts[1], '') AS host,
+		toUInt32(first_detected), toUInt32(last_detected), toUInt32(resolved_at), digest
+		FROM `+d.st.Table("findings")+" FINAL ORDER BY finding_id")
 	if err != nil {
 		return nil, fmt.Errorf("findingdb: read finding records: %w", err)
 	}
 	defer rows.Close()
-	var out []findings.Record
-	seen := map[string]string{} // rules, severities, states and hosts repeat
-	one := func(s string) string {
-		if v, ok := seen[s]; ok {
-			return v
-		}
-		seen[s] = s
-		return s
-	}
+	var (
+		out                   []findings.Record
+		hosts                 = map[string]string{} // a fleet's few thousand
+		malformed, host       string
+		key, class            uint64
+		first, last, resolved uint32
+	)
 	for rows.Next() {
-		var (
-			r                     findings.Record
-			id                    string
-			hosts                 []string
-			first, last, resolved time.Time
-		)
-		if err := rows.Scan(&id, &r.Rule, &r.Severity, &r.State, &r.NHIID, &hosts,
-			&first, &last, &resolved, &r.Digest); err != nil {
+		var r findings.Record
+		if err := rows.Scan(&malformed, &key, &class, &r.NHIID, &host, &first, &last, &resolved, &r.Digest); err != nil {
 			return nil, fmt.Errorf("findingdb: finding record: %w", err)
 		}
-		if r.Key, err = findings.ParseKey(id); err != nil {
+		if malformed != "" {
+			_, err := findings.ParseKey(malformed)
 			return nil, fmt.Errorf("findingdb: finding record: %w", err)
 		}
-		r.FirstDetected, r.LastDetected, r.ResolvedAt = findings.Unix(first), findings.Unix(last), findings.Unix(resolved)
-		r.Rule, r.Severity, r.State = one(r.Rule), one(r.Severity), one(r.State)
-		if findings.PerHost(r.Rule) && len(hosts) == 1 {
-			r.Host = one(hosts[0])
+		c, ok := classes[class]
+		if !ok { // written after the classes were read: read them again
+			if classes, err = d.recordClasses(ctx); err != nil {
+				return nil, err
+			}
+			c, ok = classes[class]
+		}
+		if !ok {
+			return nil, fmt.Errorf("findingdb: finding record f-%016x: its rule, severity and state changed while read; the next analysis reads them again", key)
+		}
+		r.Key, r.Rule, r.Severity, r.State = findings.Key(key), c.rule, c.severity, c.state
+		r.FirstDetected, r.LastDetected, r.ResolvedAt = int64(first), int64(last), int64(resolved)
+		if findings.PerHost(r.Rule) && host != "" {
+			if h, ok := hosts[host]; ok {
+				host = h
+			} else {
+				hosts[host] = host
+			}
+			r.Host = host
 		}
 		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+type recordClass struct{ rule, severity, state string }
+
+// recordClasses reads every (rule, severity, state) the findings hold, by
+// the class number FindingRecords reads: a dozen rules, four severities
+// and four states make a few dozen.
+func (d *DB) recordClasses(ctx context.Context) (map[uint64]recordClass, error) {
+	rows, err := d.st.Conn().Query(ctx, "SELECT DISTINCT cityHash64(rule, severity, state), rule, severity, state FROM "+d.st.Table("findings"))
+	if err != nil {
+		return nil, fmt.Errorf("findingdb: read finding classes: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint64]recordClass{}
+	for rows.Next() {
+		var (
+			class uint64
+			c     recordClass
+		)
+		if err := rows.Scan(&class, &c.rule, &c.severity, &c.state); err != nil {
+			return nil, fmt.Errorf("findingdb: finding class: %w", err)
+		}
+		out[class] = c
 	}
 	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package findingdb
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,55 @@ func TestFindingsRoundTrip(t *testing.T) {
 	got, _ = db.Findings(ctx)
 	if len(got) != 2 || !got[1].ResolvedAt.IsZero() {
 		t.Fatalf("zero resolved_at did not come back zero: %+v", got)
+	}
+}
+
+// TestFindingRecords: the compact records say what the rows say (the key
+// the id spells, rule, severity, state, a per-host finding's host, Unix
+// times, digest), the latest version winning; a malformed id is an error
+// naming it.
+func TestFindingRecords(t *testing.T) {
+	db := New(storetest.Migrated(t))
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	exposed := findings.Finding{FindingID: findings.KeyOf(findings.ExposedFile, "n1", "h1").ID(), Rule: findings.ExposedFile,
+		Severity: "high", State: findings.Open, NHIID: "n1", Hosts: []string{"h1"}, FirstDetected: at, LastDetected: at}
+	dormant := findings.Finding{FindingID: findings.KeyOf(findings.Dormant, "n2", "").ID(), Rule: findings.Dormant,
+		Severity: "medium", State: findings.Open, NHIID: "n2", Hosts: []string{"h1", "h2"}, FirstDetected: at, LastDetected: at}
+	if err := db.WriteFindings(ctx, 1, []findings.Finding{exposed, dormant}, nil, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	later := at.Add(time.Hour)
+	dormant.State, dormant.ResolvedAt, dormant.LastDetected = findings.Resolved, later, later
+	if err := db.WriteFindings(ctx, 2, []findings.Finding{dormant}, nil, "a2"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.FindingRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[findings.Key]findings.Record{
+		findings.KeyOf(findings.ExposedFile, "n1", "h1"): {Key: findings.KeyOf(findings.ExposedFile, "n1", "h1"), Rule: findings.ExposedFile,
+			Severity: "high", State: findings.Open, NHIID: "n1", Host: "h1", FirstDetected: at.Unix(), LastDetected: at.Unix(),
+			Digest: exposed.Digest()},
+		findings.KeyOf(findings.Dormant, "n2", ""): {Key: findings.KeyOf(findings.Dormant, "n2", ""), Rule: findings.Dormant,
+			Severity: "medium", State: findings.Resolved, NHIID: "n2", FirstDetected: at.Unix(), LastDetected: later.Unix(),
+			ResolvedAt: later.Unix(), Digest: dormant.Digest()},
+	}
+	if len(rs) != len(want) {
+		t.Fatalf("records %+v", rs)
+	}
+	for _, r := range rs {
+		if r != want[r.Key] {
+			t.Errorf("record %+v\nwant   %+v", r, want[r.Key])
+		}
+	}
+	bad := exposed
+	bad.FindingID = "f-not-a-key"
+	if err := db.WriteFindings(ctx, 3, []findings.Finding{bad}, nil, "a3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FindingRecords(ctx); err == nil || !strings.Contains(err.Error(), "f-not-a-key") {
+		t.Fatalf("malformed id: %v", err)
 	}
 }
