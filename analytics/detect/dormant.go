@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func maxTime(a, b time.Time) time.Time {
 // identity no source covers is recorded as unobservable, never dormant.
 func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
-		sources := byHost(list)
+		sources, covered := byHost(list), coverings{}
 		for _, id := range env.sorted() {
 			if !id.StillPresent {
 				continue
@@ -152,7 +153,7 @@ func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 				continue
 			}
 			id.unobserved, id.covered, id.why = 0, cov, nil
-			if !send(yield, dormantFinding(env, id, cov, t.DormantAfter, t.NeverUsedAfter, from)) {
+			if !send(yield, dormantFinding(env, id, cov, covered, t.DormantAfter, t.NeverUsedAfter, from)) {
 				return
 			}
 		}
@@ -229,24 +230,35 @@ func (e *Env) UnobservableOf(f *Finding) string {
 	return *why
 }
 
-func dormantFinding(env *Env, id *Identity, cov *usageSource, after, neverAfter time.Duration, from time.Time) *Finding {
-	covered := fmt.Sprintf("usage source %s on %s records %s since %s, covering the whole window",
-		cov.Source, cov.Host, cov.Evidence, day(cov.First))
+func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings, after, neverAfter time.Duration, from time.Time) *Finding {
 	if id.LastUsed.set() {
 		if !id.LastUsed.Before(from) {
 			return nil
 		}
 		return env.emit(findings.Dormant, id, "", nil,
-			fmt.Sprintf("not used for %d days (policy: %d): last use %s was %s in %s",
-				days(env.Now.Sub(id.LastUsed.Time())), days(after), id.LastEvidence, day(id.LastUsed.Time()), id.LastSource),
-			covered)
+			"not used for "+strconv.Itoa(days(env.Now.Sub(id.LastUsed.Time())))+" days (policy: "+strconv.Itoa(days(after))+
+				"): last use "+id.LastEvidence+" was "+day(id.LastUsed.Time())+" in "+id.LastSource,
+			covered.of(cov))
 	}
 	known := id.Known()
 	if !set(known) || known.After(from) {
 		return nil
 	}
 	return env.emit(findings.Dormant, id, "", nil,
-		fmt.Sprintf("never used in the %d days since it was first known on %s (policy: %d days for never-used identities)",
-			days(env.Now.Sub(known)), day(known), days(neverAfter)),
-		covered)
+		"never used in the "+strconv.Itoa(days(env.Now.Sub(known)))+" days since it was first known on "+day(known)+
+			" (policy: "+strconv.Itoa(days(neverAfter))+" days for never-used identities)",
+		covered.of(cov))
+}
+
+// coverings says what each source covers, each sentence built once: every
+// dormant finding a source covers repeats it.
+type coverings map[*usageSource]string
+
+func (c coverings) of(s *usageSource) string {
+	if v, ok := c[s]; ok {
+		return v
+	}
+	v := "usage source " + s.Source + " on " + s.Host + " records " + s.Evidence + " since " + day(s.First) + ", covering the whole window"
+	c[s] = v
+	return v
 }

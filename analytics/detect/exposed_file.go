@@ -86,42 +86,52 @@ func exposable(id *Identity) bool {
 // evalExposedFile: a file holding a secret is readable by group or others
 // (mode & 044), or owned by another account than the one it belongs to
 // (that account can read it and change its mode), one finding per
-// identity and host naming every such file.
+// identity and host naming every such file. facts are ordered by host and
+// identity (as current needs them), so each finding's files are adjacent.
 func evalExposedFile(env *Env, facts []fileMode) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
-		type key struct{ host, nhiID string }
-		var order []key
-		bad, badLoc, ok := map[key][]string{}, map[key][]string{}, map[key][]string{}
-		good := map[key]bool{}
-		for _, f := range facts {
-			id := env.present(f.NHIID, f.Host)
-			if id == nil || !exposable(id) || strings.HasPrefix(f.Location, "process:") {
-				continue
+		for i := 0; i < len(facts); {
+			j := i + 1
+			for j < len(facts) && facts[j].Host == facts[i].Host && facts[j].NHIID == facts[i].NHIID {
+				j++
 			}
-			k := key{f.Host, f.NHIID}
-			if bad[k] == nil && !good[k] {
-				order = append(order, k)
-			}
-			if why := exposure(f); len(why) > 0 {
-				bad[k] = append(bad[k], why...)
-				badLoc[k] = append(badLoc[k], f.Location)
-			} else {
-				good[k] = true
-				if env.stored(findings.ExposedFile, id, k.host) {
-					ok[k] = append(ok[k], fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
-				}
-			}
-		}
-		for _, k := range order {
-			if len(bad[k]) == 0 {
-				env.clear(findings.ExposedFile, env.Identities[k.nhiID], k.host, func() string { return strings.Join(ok[k], "; ") })
-				continue
-			}
-			if !send(yield, env.emit(findings.ExposedFile, env.Identities[k.nhiID], k.host, badLoc[k], bad[k]...)) {
+			if f := exposedOn(env, facts[i:j]); !send(yield, f) {
 				return
 			}
+			i = j
 		}
 	}
+}
+
+// exposedOn decides over one identity's files on one host: the finding,
+// or nil (recording why a stored one no longer holds).
+func exposedOn(env *Env, files []fileMode) *Finding {
+	host := files[0].Host
+	id := env.present(files[0].NHIID, host)
+	if id == nil || !exposable(id) {
+		return nil
+	}
+	var bad, badLoc, fixed []string
+	checked := false
+	for _, f := range files {
+		if strings.HasPrefix(f.Location, "process:") {
+			continue
+		}
+		checked = true
+		if why := exposure(f); len(why) > 0 {
+			bad = append(bad, why...)
+			badLoc = append(badLoc, f.Location)
+		} else if env.stored(findings.ExposedFile, id, host) {
+			fixed = append(fixed, fmt.Sprintf("%s on %s now has mode %s", f.Location, f.Host, f.Mode))
+		}
+	}
+	if len(bad) > 0 {
+		return env.emit(findings.ExposedFile, id, host, badLoc, bad...)
+	}
+	if checked {
+		env.clear(findings.ExposedFile, id, host, func() string { return strings.Join(fixed, "; ") })
+	}
+	return nil
 }
 
 // exposure says what is wrong with one file. root owning a file in someone's

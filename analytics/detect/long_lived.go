@@ -2,8 +2,8 @@ package detect
 
 import (
 	"context"
-	"fmt"
 	"iter"
+	"strconv"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
@@ -37,8 +37,8 @@ func evalLongLived(env *Env) iter.Seq[*Finding] {
 				continue
 			}
 			if !send(yield, env.emit(findings.LongLived, id, "", nil,
-				fmt.Sprintf("%d days old (policy: at most %d days for %s): the earliest creation or file time its hosts report is %s",
-					days(env.Now.Sub(age)), days(limit), what, day(age)))) {
+				strconv.Itoa(days(env.Now.Sub(age)))+" days old (policy: at most "+strconv.Itoa(days(limit))+" days for "+what+
+					"): the earliest creation or file time its hosts report is "+day(age))) {
 				return
 			}
 		}

@@ -249,6 +249,7 @@ func (b *builder) rules(raw map[string]located[ruleYAML]) {
 		}
 		next := *cur
 		next.line = b.lines.at(key)
+		next.source = fmt.Sprintf("%s:%d", b.file, next.line)
 		if r.V.Severity != "" {
 			if !severities[r.V.Severity] {
 				b.fail(key+".severity", fmt.Sprintf("must be critical, high, medium or low but got %q", r.V.Severity))

@@ -92,6 +92,7 @@ type rule struct {
 	enabled  bool
 	when     *program
 	line     int
+	source   string // file:line, asked of every finding
 }
 
 // Default is the built-in policy: the defaults a security team would sign.
@@ -160,7 +161,7 @@ func Parse(name string, data []byte, baseDir string) (*Policy, error) {
 // Source is file:line of the policy entry that governs rule ("defaults" when built in).
 func (p *Policy) Source(ruleName string) string {
 	if r := p.rules[ruleName]; r != nil && r.line > 0 {
-		return fmt.Sprintf("%s:%d", p.File, r.line)
+		return r.source
 	}
 	return "defaults"
 }
