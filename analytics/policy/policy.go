@@ -168,20 +168,25 @@ func (p *Policy) Source(ruleName string) string {
 
 // Environment maps a host name to the first environment whose globs match it.
 func (p *Policy) Environment(host string) string {
-	p.cache.mu.RLock()
-	env, ok := p.cache.hostEnv[host]
-	p.cache.mu.RUnlock()
+	return cached(&p.cache.mu, &p.cache.hostEnv, host, p.environment)
+}
+
+// cached returns m[k], computing and keeping it on the first ask.
+func cached[K comparable, V any](mu *sync.RWMutex, m *map[K]V, k K, compute func(K) V) V {
+	mu.RLock()
+	v, ok := (*m)[k]
+	mu.RUnlock()
 	if ok {
-		return env
+		return v
 	}
-	env = p.environment(host)
-	p.cache.mu.Lock()
-	if p.cache.hostEnv == nil {
-		p.cache.hostEnv = map[string]string{}
+	v = compute(k)
+	mu.Lock()
+	if *m == nil {
+		*m = map[K]V{}
 	}
-	p.cache.hostEnv[host] = env
-	p.cache.mu.Unlock()
-	return env
+	(*m)[k] = v
+	mu.Unlock()
+	return v
 }
 
 func (p *Policy) environment(host string) string {
@@ -250,21 +255,7 @@ func (p *Policy) When(ruleName string, id Identity, host string) (bool, error) {
 // Thresholds for id on host: the profile's base and top-level thresholds, then
 // matching overrides from general to specific (environment, kind, environment+kind).
 func (p *Policy) Thresholds(id Identity, host string) Thresholds {
-	k := envKind{p.Environment(host), id.Kind}
-	p.cache.mu.RLock()
-	t, ok := p.cache.thresholds[k]
-	p.cache.mu.RUnlock()
-	if ok {
-		return t
-	}
-	t = p.thresholdsOf(k)
-	p.cache.mu.Lock()
-	if p.cache.thresholds == nil {
-		p.cache.thresholds = map[envKind]Thresholds{}
-	}
-	p.cache.thresholds[k] = t
-	p.cache.mu.Unlock()
-	return t
+	return cached(&p.cache.mu, &p.cache.thresholds, envKind{p.Environment(host), id.Kind}, p.thresholdsOf)
 }
 
 func (p *Policy) thresholdsOf(k envKind) Thresholds {

@@ -2,7 +2,8 @@
 # Governance analysis: a fleet's history (default 10,000,000 events over
 # 200,000 identities and 5,000 hosts, 36 days of daily full scans, usage
 # evidence, log coverage and heartbeats) written into ClickHouse through the
-# collector's insert path, then three `nhictl analyze` runs (the first of
+# collector's insert path, its maintained tables compacted before the last
+# day as the analysing collector does daily (--compact-every), then three `nhictl analyze` runs (the first of
 # the history, one 15 minutes later, one a day later) timed step by step,
 # each detector against its question asked as plain SQL over the raw events
 # in the same run, with the analysing process's peak memory. Prints a
