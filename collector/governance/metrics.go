@@ -13,6 +13,8 @@ type Metrics struct {
 	OutboxPending prometheus.Gauge
 	Tickets       *prometheus.CounterVec
 	Delayed       *prometheus.GaugeVec
+	Compactions   *prometheus.CounterVec
+	LastCompacted prometheus.Gauge
 }
 
 // NewMetrics registers the governance series on reg.
@@ -33,7 +35,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			[]string{"system", "outcome"}),
 		Delayed: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "nhi_tickets_delayed",
 			Help: "1 while tickets wait because the ticket system is unreachable (the log names the reason)."}, []string{"system"}),
+		Compactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "nhi_store_compactions_total",
+			Help: "Compactions of the maintained tables run by this collector, by result (ok, error)."}, []string{"result"}),
+		LastCompacted: prometheus.NewGauge(prometheus.GaugeOpts{Name: "nhi_store_last_compaction_timestamp_seconds",
+			Help: "When this collector last compacted the maintained tables (Unix time)."}),
 	}
-	reg.MustRegister(m.Leader, m.Rounds, m.LastRound, m.LastDuration, m.OutboxPending, m.Tickets, m.Delayed)
+	reg.MustRegister(m.Leader, m.Rounds, m.LastRound, m.LastDuration, m.OutboxPending, m.Tickets, m.Delayed,
+		m.Compactions, m.LastCompacted)
 	return m
 }

@@ -165,11 +165,19 @@ func (t *term) compact(ctx context.Context) {
 	}
 	start := time.Now()
 	done, err := t.s.Store.Compact(ctx)
+	m := t.s.Metrics
 	if err != nil {
+		if m != nil {
+			m.Compactions.WithLabelValues("error").Inc()
+		}
 		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "compacted", len(done), "err", err)
 		return
 	}
 	t.compacted = start
+	if m != nil {
+		m.Compactions.WithLabelValues("ok").Inc()
+		m.LastCompacted.Set(float64(time.Now().Unix()))
+	}
 	t.s.log().Info("maintained tables compacted", "tables", len(done), "took", time.Since(start).Round(time.Millisecond))
 }
 

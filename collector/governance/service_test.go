@@ -115,6 +115,9 @@ func TestRoundsAtOnceAndAfterScans(t *testing.T) {
 	if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) { return compactions() == 1, nil }); err != nil {
 		t.Fatalf("no compaction after the first round")
 	}
+	if n, last := value(m.Compactions.WithLabelValues("ok")), value(m.LastCompacted); n != 1 || last < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("compactions metric %v, last at %v; want 1, about now", n, last)
+	}
 	var parts uint64
 	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM system.parts WHERE database = ? AND table = 'findings' AND active",
 		st.Database()).Scan(&parts); err != nil || parts != 1 {
@@ -224,5 +227,27 @@ func TestFailedRoundRetried(t *testing.T) {
 	waitMetric(t, "rounds ok after the cause is gone", m.Rounds.WithLabelValues("ok"), 1, 60*time.Second)
 	if ts, err := ticketdb.New(st).Tickets(context.Background()); err != nil || len(ts) == 0 {
 		t.Fatalf("tickets after the retried round: %d (%v), want the findings'", len(ts), err)
+	}
+}
+
+// TestCompactFailureRetries: a compaction the store refuses is logged,
+// not counted as done, and tried again after the next round.
+func TestCompactFailureRetries(t *testing.T) {
+	st := openStore(t)
+	logs := &testlog.Buffer{}
+	m := NewMetrics(prometheus.NewRegistry())
+	tm := &term{s: &Service{Store: st, CompactEvery: time.Hour, Log: bufLog(logs), Metrics: m}}
+	st.Close() // every query now fails
+	ctx := context.Background()
+	tm.compact(ctx)
+	if !tm.compacted.IsZero() || !strings.Contains(logs.String(), "compacting the maintained tables failed") {
+		t.Fatalf("a refused compaction: compacted at %v, log:\n%s", tm.compacted, logs)
+	}
+	tm.compact(ctx)
+	if n := strings.Count(logs.String(), "compacting the maintained tables failed"); n != 2 {
+		t.Fatalf("%d attempts logged after two rounds, want 2:\n%s", n, logs)
+	}
+	if e, ok := value(m.Compactions.WithLabelValues("error")), value(m.Compactions.WithLabelValues("ok")); e != 2 || ok != 0 || value(m.LastCompacted) != 0 {
+		t.Errorf("compactions metric: %v failed, %v ok, last %v; want 2, 0, 0", e, ok, value(m.LastCompacted))
 	}
 }
