@@ -254,6 +254,7 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 	}
 	slices.SortFunc(keyed, func(x, y observed) int { return cmp.Compare(x.key, y.key) })
 	a.sum.Observed += len(keyed)
+	var last findings.Finding // each observed finding's previous one, in turn
 	for _, k := range keyed {
 		obs := k.f.Observation
 		if extra := extraEvidence(a.env, k.f); len(extra) > 0 {
@@ -265,7 +266,7 @@ func (a *analysis) observe(ctx context.Context, rule string, seen []*detect.Find
 		)
 		if i := a.find(k.key); i >= 0 {
 			r, a.seen[i] = &a.prev[i], true
-			prev = r.Lifecycle()
+			prev = r.LifecycleIn(&last)
 		}
 		f, t := findings.Next(prev, findings.Input{Observed: &obs, Exempt: k.f.Exemption.Applies,
 			ExemptWhy: k.f.Exemption.Why, Now: a.env.Now, By: a.by})
