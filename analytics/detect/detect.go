@@ -82,7 +82,7 @@ type Env struct {
 
 	order  []*Identity
 	owners map[owners.Ownership]*owners.Ownership
-	limits map[policy.Thresholds]*policy.Thresholds
+	limits map[hostKind]*policy.Thresholds
 	why    map[unobservedKey]*string
 }
 
@@ -104,7 +104,7 @@ func NewStep(name string, start time.Time) Step {
 // once here.
 func NewEnv(p policy.Decider, now time.Time, ids []*Identity) *Env {
 	env := &Env{Policy: p, Now: now.UTC(), Identities: make(map[string]*Identity, len(ids)),
-		owners: map[owners.Ownership]*owners.Ownership{}, limits: map[policy.Thresholds]*policy.Thresholds{},
+		owners: map[owners.Ownership]*owners.Ownership{}, limits: map[hostKind]*policy.Thresholds{},
 		why: map[unobservedKey]*string{}}
 	for _, id := range ids {
 		env.Identities[id.NHIID] = id

@@ -254,3 +254,19 @@ func TestSpreadOnlyPresentHosts(t *testing.T) {
 	check(t, "reused after removal from a host", slices.Collect(evalReused(env, facts)))
 	check(t, "cross_environment after removal from a host", slices.Collect(evalCrossEnvironment(env, facts)))
 }
+
+// TestAge: the earliest of created_at and modified_at the host reported,
+// zero when it reported neither.
+func TestAge(t *testing.T) {
+	a, b := daysAgo(700), daysAgo(300)
+	cases := []struct {
+		created, modified time.Time
+		want              time.Time
+	}{{a, b, a}, {b, a, a}, {time.Time{}, b, b}, {a, time.Time{}, a}, {time.Time{}, time.Time{}, time.Time{}}}
+	for _, c := range cases {
+		id := &Identity{CreatedAt: StampOf(c.created), ModifiedAt: StampOf(c.modified)}
+		if got := id.Age(); !got.Equal(c.want) {
+			t.Errorf("created %v, modified %v: age %v, want %v", c.created, c.modified, got, c.want)
+		}
+	}
+}

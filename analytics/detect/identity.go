@@ -80,20 +80,23 @@ func (id *Identity) owner(e *Env) owners.Ownership {
 }
 
 // thresholds are the policy's thresholds for id on its first host,
-// decided once per identity and analysis; identities with the same
-// answer share one copy.
+// decided once per identity and analysis; the identities of one kind
+// whose first host is the same share one copy.
 func (e *Env) thresholds(id *Identity) policy.Thresholds {
 	if id.limits == nil {
-		t := e.Policy.Thresholds(id.Policy(), id.firstHost())
-		p := e.limits[t]
+		k := hostKind{id.firstHost(), id.Kind} // all Thresholds depends on
+		p := e.limits[k]
 		if p == nil {
+			t := e.Policy.Thresholds(id.Policy(), k.host)
 			p = &t
-			e.limits[t] = p
+			e.limits[k] = p
 		}
 		id.limits = p
 	}
 	return *id.limits
 }
+
+type hostKind struct{ host, kind string }
 
 // Age is the earliest credible host evidence of the identity's creation
 // that any event reported: created_at (a JWT's iat, a certificate's
@@ -101,7 +104,11 @@ func (e *Env) thresholds(id *Identity) policy.Thresholds {
 // It is never first_seen: when the collector first heard of a key says
 // nothing of when it was written.
 func (id *Identity) Age() time.Time {
-	return earliest(id.CreatedAt.Time(), id.ModifiedAt.Time())
+	a, b := id.CreatedAt, id.ModifiedAt
+	if !a.set() || (b.set() && b < a) {
+		a = b
+	}
+	return a.Time()
 }
 
 // Known is when the identity was first known by any evidence: its host

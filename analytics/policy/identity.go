@@ -57,7 +57,8 @@ type Exemption struct {
 type Decider interface {
 	// Environment maps a host name to its environment ("" when none matches).
 	Environment(host string) string
-	// Thresholds for an identity on a host (per environment and kind overrides applied).
+	// Thresholds for an identity on a host (per environment and kind overrides applied):
+	// they depend on the host and the identity's kind alone, and callers may keep them so.
 	Thresholds(id Identity, host string) Thresholds
 	// LongestDormantAfter is the longest dormant window of any environment
 	// and kind: a query may leave out uses older than that.
