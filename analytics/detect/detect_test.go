@@ -270,3 +270,22 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// TestInternerLists: equal lists share one copy; lists whose elements
+// joined would read alike (a host's strings may hold any byte) do not.
+func TestInternerLists(t *testing.T) {
+	in := newInterner()
+	a := in.all([]string{"h1", "h2"})
+	if b := in.all([]string{"h1", "h2"}); &a[0] != &b[0] {
+		t.Errorf("equal lists not shared")
+	}
+	for _, l := range [][]string{{"h1\x00h2"}, {"h1\x00", "h2"}, {"h1", "\x00h2"}, {"h1h2"}, {}} {
+		got := in.all(slices.Clone(l))
+		if !slices.Equal(got, l) {
+			t.Errorf("list %q came back %q", l, got)
+		}
+	}
+	if got := in.all(nil); got == nil || len(got) != 0 {
+		t.Errorf("empty list: %#v, want empty, not nil", got)
+	}
+}

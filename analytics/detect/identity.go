@@ -2,9 +2,9 @@ package detect
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -237,14 +237,16 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 // lists are shared read-only.
 type interner struct {
 	strs  map[string]string
-	lists map[string][]string
+	lists map[string][]string // by listKey
+	ones  map[string][]string // one-element lists, by the element
+	key   []byte
 }
 
 // none is every empty list.
 var none = []string{}
 
 func newInterner() *interner {
-	return &interner{strs: map[string]string{}, lists: map[string][]string{}}
+	return &interner{strs: map[string]string{}, lists: map[string][]string{}, ones: map[string][]string{}}
 }
 
 func (in *interner) one(s string) string {
@@ -257,21 +259,31 @@ func (in *interner) one(s string) string {
 
 // all returns the one copy of the list ss (its strings interned too).
 func (in *interner) all(ss []string) []string {
-	if len(ss) == 0 {
+	switch len(ss) {
+	case 0:
 		return none
+	case 1:
+		if v, ok := in.ones[ss[0]]; ok {
+			return v
+		}
+		ss[0] = in.one(ss[0])
+		ss = slices.Clip(ss)
+		in.ones[ss[0]] = ss
+		return ss
 	}
-	key := ss[0]
-	if len(ss) > 1 {
-		key = strings.Join(ss, "\x00")
+	// Each element length-prefixed: a hostile host's strings may hold any byte.
+	in.key = in.key[:0]
+	for _, s := range ss {
+		in.key = append(binary.AppendUvarint(in.key, uint64(len(s))), s...)
 	}
-	if v, ok := in.lists[key]; ok {
+	if v, ok := in.lists[string(in.key)]; ok {
 		return v
 	}
 	for i, s := range ss {
 		ss[i] = in.one(s)
 	}
 	ss = slices.Clip(ss)
-	in.lists[strings.Clone(key)] = ss
+	in.lists[string(in.key)] = ss
 	return ss
 }
 
