@@ -177,14 +177,20 @@ func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
 		in                                    = newInterner()
 		secret                                uint8
 		first, expires, used, created, modded time.Time
+		row                                   Identity
+		// One list of destinations for every row (a list per row was an
+		// allocation a row); each row is copied out of row.
+		dest = []any{&row.NHIID, &row.Kind, &row.Principal, &secret, &row.Hosts, &row.Locations,
+			&row.Accounts, &row.FileOwners, &row.OwnerHints, &first, &expires,
+			&used, &row.LastEvidence, &row.LastSource, &created, &modded}
 	)
 	for rows.Next() {
-		id := &Identity{}
-		if err := rows.Scan(&id.NHIID, &id.Kind, &id.Principal, &secret, &id.Hosts, &id.Locations,
-			&id.Accounts, &id.FileOwners, &id.OwnerHints, &first, &expires,
-			&used, &id.LastEvidence, &id.LastSource, &created, &modded); err != nil {
+		row = Identity{}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("detect: identity row: %w", err)
 		}
+		id := new(Identity)
+		*id = row
 		id.Secret = secret == 1
 		id.FirstSeen, id.ExpiresAt, id.LastUsed = StampOf(first), StampOf(expires), StampOf(used)
 		id.CreatedAt, id.ModifiedAt = StampOf(created), StampOf(modded)

@@ -94,15 +94,18 @@ func (d *DB) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 		block                 []findings.Record
 		n                     int
 		hosts                 = map[string]string{} // a fleet's few thousand
-		malformed, host       string
-		key, class            uint64
-		first, last, resolved uint32
+		malformed, host, nhiID string
+		key, class, digest     uint64
+		first, last, resolved  uint32
+		// One list of destinations for every row: built per row, it and
+		// the record it pointed into were two allocations a row.
+		dest = []any{&malformed, &key, &class, &nhiID, &host, &first, &last, &resolved, &digest}
 	)
 	for rows.Next() {
-		var r findings.Record
-		if err := rows.Scan(&malformed, &key, &class, &r.NHIID, &host, &first, &last, &resolved, &r.Digest); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("findingdb: finding record: %w", err)
 		}
+		r := findings.Record{NHIID: nhiID, Digest: digest}
 		if malformed != "" {
 			_, err := findings.ParseKey(malformed)
 			return nil, fmt.Errorf("findingdb: finding record: %w", err)
