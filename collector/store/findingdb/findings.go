@@ -90,10 +90,10 @@ func (d *DB) FindingRecords(ctx context.Context) ([]findings.Record, error) {
 		// Filled a block at a time and copied once into a slice of the
 		// exact length: appending to one slice of hundreds of thousands
 		// allocated five times its size as it grew.
-		blocks                [][]findings.Record
-		block                 []findings.Record
-		n                     int
-		hosts                 = map[string]string{} // a fleet's few thousand
+		blocks                 [][]findings.Record
+		block                  []findings.Record
+		n                      int
+		hosts                  = map[string]string{} // a fleet's few thousand
 		malformed, host, nhiID string
 		key, class, digest     uint64
 		first, last, resolved  uint32
