@@ -217,16 +217,18 @@ func loadPresence(ctx context.Context, src Source) (map[string]presence, error) 
 	defer rows.Close()
 	out := map[string]presence{}
 	in := newInterner()
+	var (
+		id    string
+		still uint8
+		hosts []string
+		dest  = []any{&id, &still, &hosts}
+	)
 	for rows.Next() {
-		var (
-			id    string
-			still uint8
-			p     presence
-		)
-		if err := rows.Scan(&id, &still, &p.hosts); err != nil {
+		hosts = nil
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("detect: presence row: %w", err)
 		}
-		p.still = still == 1
+		p := presence{still: still == 1, hosts: hosts}
 		p.hosts = in.all(p.hosts)
 		out[id] = p
 	}
