@@ -140,11 +140,9 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 		for h := 0; h < f.hosts; h++ {
 			batch = append(batch, f.day(h, r, owned[h], rng)...)
 			if len(batch) >= 50_000 {
-				if err := eventdb.New(st).InsertEvents(ctx, batch); err != nil {
-					return fmt.Errorf("insert day %d: %w", r, err)
+				if err := flushDay(ctx, st, &batch, &inserted); err != nil {
+					return fmt.Errorf("day %d: %w", r, err)
 				}
-				inserted += len(batch)
-				batch = batch[:0]
 			}
 		}
 		slog.Info("day loaded", "day", r+1, "of", f.rounds, "events", inserted, "per_second", int(float64(inserted)/time.Since(start).Seconds()))
@@ -156,6 +154,7 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 	return settle(ctx, st)
 }
 
+// flushDay inserts what batch holds through the collector's insert path.
 func flushDay(ctx context.Context, st *store.Store, batch *[]*event.Event, inserted *int) error {
 	if len(*batch) == 0 {
 		return nil
