@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -287,5 +289,28 @@ func TestInternerLists(t *testing.T) {
 	}
 	if got := in.all(nil); got == nil || len(got) != 0 {
 		t.Errorf("empty list: %#v, want empty, not nil", got)
+	}
+}
+
+// TestIdentityBlocksSorted: identities loaded in any order over several
+// blocks end up in nhi_id order in place, each with its own fields.
+func TestIdentityBlocksSorted(t *testing.T) {
+	var b identityBlocks
+	n := 3*identityBlock + 17
+	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(n) {
+		id := b.next()
+		id.NHIID, id.Principal = fmt.Sprintf("nhi-%06d", i), fmt.Sprintf("p-%d", i)
+	}
+	got := b.sorted()
+	if len(got) != n {
+		t.Fatalf("%d identities, want %d", len(got), n)
+	}
+	for i, id := range got {
+		if want := fmt.Sprintf("nhi-%06d", i); id.NHIID != want || id.Principal != fmt.Sprintf("p-%d", i) {
+			t.Fatalf("identity %d is %s (%s), want %s", i, id.NHIID, id.Principal, want)
+		}
+		if id != b.at(i) {
+			t.Fatalf("identity %d is not the one held at %d", i, i)
+		}
 	}
 }

@@ -1,10 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,8 +111,8 @@ func queryUsageSources(ctx context.Context, src Source) ([]usageSource, error) {
 		at[k] = len(out)
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Host+"\x00"+out[i].Evidence+"\x00"+out[i].Source < out[j].Host+"\x00"+out[j].Evidence+"\x00"+out[j].Source
+	slices.SortFunc(out, func(a, b usageSource) int {
+		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Evidence, b.Evidence), strings.Compare(a.Source, b.Source))
 	})
 	return out, rows.Err()
 }

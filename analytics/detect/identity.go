@@ -147,7 +147,7 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 		by, err := loadPresence(ctx, src)
 		done <- presences{by, err}
 	}()
-	ids, err := loadFacts(ctx, src)
+	blocks, err := loadFacts(ctx, src)
 	pr := <-done
 	if err != nil {
 		return nil, err
@@ -155,6 +155,7 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 	if pr.err != nil {
 		return nil, pr.err
 	}
+	ids := blocks.sorted()
 	for _, id := range ids {
 		p := pr.by[id.NHIID]
 		id.StillPresent, id.PresentHosts = p.still, p.hosts
@@ -162,18 +163,17 @@ func LoadIdentities(ctx context.Context, src Source) ([]*Identity, error) {
 			id.PresentHosts = id.Hosts
 		}
 	}
-	slices.SortFunc(ids, byNHIID)
 	return ids, nil
 }
 
-func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
+func loadFacts(ctx context.Context, src Source) (*identityBlocks, error) {
 	rows, err := src.query(ctx, "identities.sql")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var (
-		out                                   []*Identity
+		out                                   = &identityBlocks{}
 		in                                    = newInterner()
 		secret                                uint8
 		first, expires, used, created, modded time.Time
@@ -189,13 +189,12 @@ func loadFacts(ctx context.Context, src Source) ([]*Identity, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("detect: identity row: %w", err)
 		}
-		id := new(Identity)
+		id := out.next()
 		*id = row
 		id.Secret = secret == 1
 		id.FirstSeen, id.ExpiresAt, id.LastUsed = StampOf(first), StampOf(expires), StampOf(used)
 		id.CreatedAt, id.ModifiedAt = StampOf(created), StampOf(modded)
 		in.identity(id) // as it arrives: the driver's copies go at once
-		out = append(out, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("detect: identities: %w", err)
@@ -299,4 +298,60 @@ func (in *interner) identity(id *Identity) {
 	id.Kind, id.LastEvidence, id.LastSource = in.one(id.Kind), in.one(id.LastEvidence), in.one(id.LastSource)
 	id.Hosts, id.Locations, id.Accounts = in.all(id.Hosts), in.all(id.Locations), in.all(id.Accounts)
 	id.FileOwners, id.OwnerHints = in.all(id.FileOwners), in.all(id.OwnerHints)
+}
+
+// identityBlocks holds a fleet's identities by value, in blocks: every rule
+// walks them all in nhi_id order, and walking them in memory order instead
+// of chasing a pointer to each one's own allocation took a third of the
+// time of the rules that decide over every identity.
+type identityBlocks struct {
+	blocks [][]Identity
+	n      int
+}
+
+// identityBlock is how many identities one block holds: at most one block
+// (about 300 KB) is left partly empty.
+const identityBlock = 1024
+
+func (b *identityBlocks) next() *Identity {
+	if b.n%identityBlock == 0 {
+		b.blocks = append(b.blocks, make([]Identity, identityBlock))
+	}
+	id := &b.blocks[b.n/identityBlock][b.n%identityBlock]
+	b.n++
+	return id
+}
+
+func (b *identityBlocks) at(i int) *Identity { return &b.blocks[i/identityBlock][i%identityBlock] }
+
+// sorted moves the identities into nhi_id order in place (a second copy of
+// the fleet would have raised the analysis's peak memory by its size) and
+// lists them in that order.
+func (b *identityBlocks) sorted() []*Identity {
+	perm := make([]int32, b.n) // perm[i]: the identity that belongs at i
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(x, y int32) int { return byNHIID(b.at(int(x)), b.at(int(y))) })
+	for i := range perm {
+		if perm[i] == int32(i) {
+			continue
+		}
+		held, j := *b.at(i), i // follow the cycle through i, moving each into place
+		for {
+			k := int(perm[j])
+			perm[j] = int32(j)
+			if k == i {
+				*b.at(j) = held
+				break
+			}
+			*b.at(j) = *b.at(k)
+			j = k
+		}
+	}
+	out := make([]*Identity, b.n)
+	for i := range out {
+		out[i] = b.at(i)
+	}
+	return out
 }
