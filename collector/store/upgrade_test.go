@@ -69,8 +69,11 @@ func TestUpgradeBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := storetest.Observed("h1", "AKIAOLDOLDOLDOLDOLD1", "", t0)
+	account := &event.Event{Type: event.TypeNHIObserved, Plugin: "accounts", ScanID: event.NewID(), Kind: event.KindOSServiceAccount,
+		Principal: "backup", Location: "/etc/passwd", Account: "backup", Attrs: map[string]string{"uid": "0"}, Time: t0}
+	account.Complete("agent-h1", "h1", t0)
 	insertAsBefore(t, st, []string{"scan_unreadable", "scan_coverage_source", "scan_coverage_evidence", "scan_coverage_from", "scan_coverage_to"},
-		old, storetest.Heartbeat("agent-7", t0, 4))
+		old, account, storetest.Heartbeat("agent-7", t0, 4))
 	applied, err := st.Migrate(ctx)
 	if err != nil || len(applied) != len(ms)-2 {
 		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
@@ -79,8 +82,20 @@ func TestUpgradeBackfills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inv) != 1 || inv[0].Principal != "AKIAOLDOLDOLDOLDOLD1" || !inv[0].StillPresent {
-		t.Fatalf("inventory after upgrade = %+v, want the identity stored before it", inv)
+	if len(inv) != 2 {
+		t.Fatalf("inventory after upgrade = %+v, want the two identities stored before it", inv)
+	}
+	for _, row := range inv {
+		if !row.StillPresent || (row.Principal != "AKIAOLDOLDOLDOLDOLD1" && row.Principal != "backup") {
+			t.Fatalf("inventory after upgrade = %+v, want the identities stored before it", inv)
+		}
+	}
+	// The service account's attrs, which overprivileged decides on, were
+	// backfilled into the accounts' own table (migration 0019).
+	var uid string
+	if err := st.Conn().QueryRow(ctx, "SELECT attr_values[indexOf(attr_keys, 'uid')] FROM (SELECT argMaxMerge(attr_keys) AS attr_keys, "+
+		"argMaxMerge(attr_values) AS attr_values FROM account_attr_state)").Scan(&uid); err != nil || uid != "0" {
+		t.Fatalf("account_attr_state after upgrade: uid %q (%v), want the account's 0", uid, err)
 	}
 	var agents uint64
 	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM agents").Scan(&agents); err != nil || agents != 1 {

@@ -1162,3 +1162,37 @@ GROUP BY flag, host, nhi_id, location;
 CREATE TABLE IF NOT EXISTS nhi.location_flag_state_all ON CLUSTER nhi_cluster AS nhi.location_flag_state
 ENGINE = Distributed(nhi_cluster, nhi, location_flag_state, cityHash64(host));
 
+-- 0019_account_attrs
+CREATE TABLE IF NOT EXISTS nhi.account_attr_state ON CLUSTER nhi_cluster (
+    host        String,
+    nhi_id      String,
+    location    String,
+    attr_keys   AggregateFunction(argMax, Array(String), DateTime),
+    attr_values AggregateFunction(argMax, Array(String), DateTime),
+    last_seen   AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/account_attr_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0019_account_attrs
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.account_attr_state_mv ON CLUSTER nhi_cluster TO nhi.account_attr_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS attr_keys,
+    argMaxState(attr_values, time) AS attr_values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND kind = 'os_service_account'
+GROUP BY host, nhi_id, location;
+
+-- 0019_account_attrs
+CREATE TABLE IF NOT EXISTS nhi.account_attr_state_all ON CLUSTER nhi_cluster AS nhi.account_attr_state
+ENGINE = Distributed(nhi_cluster, nhi, account_attr_state, cityHash64(host));
+
+-- 0019_account_attrs
+INSERT INTO nhi.account_attr_state_all SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time), argMaxState(attr_values, time), maxState(time)
+FROM nhi.events_all
+WHERE type = 'nhi_observed' AND kind = 'os_service_account'
+GROUP BY host, nhi_id, location;
+

@@ -1171,3 +1171,35 @@ ARRAY JOIN arrayFilter(f -> f != '', [
 WHERE type = 'nhi_observed'
 GROUP BY flag, host, nhi_id, location;
 
+-- 0019_account_attrs
+CREATE TABLE IF NOT EXISTS nhi.account_attr_state  (
+    host        String,
+    nhi_id      String,
+    location    String,
+    attr_keys   AggregateFunction(argMax, Array(String), DateTime),
+    attr_values AggregateFunction(argMax, Array(String), DateTime),
+    last_seen   AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, nhi_id, location);
+
+-- 0019_account_attrs
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.account_attr_state_mv  TO nhi.account_attr_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS attr_keys,
+    argMaxState(attr_values, time) AS attr_values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND kind = 'os_service_account'
+GROUP BY host, nhi_id, location;
+
+-- 0019_account_attrs
+INSERT INTO nhi.account_attr_state SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS attr_keys,
+    argMaxState(attr_values, time) AS attr_values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND kind = 'os_service_account'
+GROUP BY host, nhi_id, location;
+
