@@ -210,6 +210,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+// day is t's UTC date as 2006-01-02, without Format's parse of the
+// layout: the rules spell a date in most of their hundreds of thousands of
+// sentences.
+func day(t time.Time) string {
+	y, m, d := t.UTC().Date()
+	if y < 0 || y > 9999 {
+		return t.UTC().Format("2006-01-02")
+	}
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
+	return string(b[:])
+}
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }

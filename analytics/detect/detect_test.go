@@ -314,3 +314,17 @@ func TestIdentityBlocksSorted(t *testing.T) {
 		}
 	}
 }
+
+// TestDayAgreesWithFormat: the hand-spelled date is Format's, every day
+// of several years and at the ends of the four-digit years.
+func TestDayAgreesWithFormat(t *testing.T) {
+	for _, start := range []time.Time{time.Date(1999, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 23, 59, 59, 0, time.FixedZone("x", 5*3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		for i := 0; i < 800; i++ {
+			d := start.AddDate(0, 0, i)
+			if got, want := day(d), d.UTC().Format("2006-01-02"); got != want {
+				t.Fatalf("day(%v) = %s, want %s", d, got, want)
+			}
+		}
+	}
+}

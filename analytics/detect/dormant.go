@@ -20,20 +20,38 @@ type usageSource struct {
 	First, Last            time.Time
 }
 
-// coverEvidence says which evidence types can see the use of a kind.
-// Accounts are used by logging in, su and sudo (authlog); an authorized key
-// by ssh logins that name it; every file-held secret by reads of its file
-// (file_access, from mounts that record access times). Process snapshots
-// (process, open_file) show use at one instant and so cover no window.
-func coverEvidence(kind string) []string {
+// useClass is what can see an identity's use: an account is used by
+// logging in, su and sudo (authlog); an authorized key by ssh logins that
+// name it; every file-held secret by reads of its file (file_access, from
+// mounts that record access times). Process snapshots (process,
+// open_file) show use at one instant and so cover no window.
+type useClass uint8
+
+const (
+	accountLogin useClass = iota
+	keyLogin
+	fileRead
+)
+
+// coverEvidenceOf lists, by class, the evidence types that can see a use.
+var coverEvidenceOf = [...][]string{
+	accountLogin: {"ssh_login", "su", "sudo", "login"},
+	keyLogin:     {"ssh_login"},
+	fileRead:    {"file_access"},
+}
+
+func classOf(kind string) useClass {
 	switch kind {
 	case "os_service_account":
-		return []string{"ssh_login", "su", "sudo", "login"}
+		return accountLogin
 	case "ssh_authorized_key":
-		return []string{"ssh_login"}
+		return keyLogin
 	}
-	return []string{"file_access"}
+	return fileRead
 }
+
+// coverEvidence says which evidence types can see the use of a kind.
+func coverEvidence(kind string) []string { return coverEvidenceOf[classOf(kind)] }
 
 // Coverage is the rule for "a usage source covers the identity for the
 // window": on one of the identity's hosts, a source of an evidence type
@@ -43,12 +61,13 @@ func coverEvidence(kind string) []string {
 // logs reach: the collector keeps the minimum over every scan. It returns
 // the covering source, or nil.
 func coverage(id *Identity, sources hostSources, from time.Time) *usageSource {
-	types := coverEvidence(id.Kind)
+	c := classOf(id.Kind)
 	for _, h := range id.Hosts {
-		for _, s := range sources[h] {
-			if !contains(types, s.Evidence) {
-				continue
-			}
+		by := sources[h]
+		if by == nil {
+			continue
+		}
+		for _, s := range by[c] {
 			if !s.First.After(from) && !s.Last.Before(from) {
 				return s
 			}
@@ -57,14 +76,24 @@ func coverage(id *Identity, sources hostSources, from time.Time) *usageSource {
 	return nil
 }
 
-// hostSources indexes a fleet's usage sources by host: each identity asks
-// only about its own hosts.
-type hostSources map[string][]*usageSource
+// hostSources indexes a fleet's usage sources by host and by the class of
+// use each can see: each identity asks only about its own hosts and kind.
+type hostSources map[string]*[len(coverEvidenceOf)][]*usageSource
 
 func byHost(sources []usageSource) hostSources {
 	out := hostSources{}
 	for i := range sources {
-		out[sources[i].Host] = append(out[sources[i].Host], &sources[i])
+		s := &sources[i]
+		by := out[s.Host]
+		if by == nil {
+			by = new([len(coverEvidenceOf)][]*usageSource)
+			out[s.Host] = by
+		}
+		for c, types := range coverEvidenceOf {
+			if contains(types, s.Evidence) {
+				by[c] = append(by[c], s)
+			}
+		}
 	}
 	return out
 }

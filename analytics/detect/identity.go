@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/owners"
@@ -328,19 +329,25 @@ func (b *identityBlocks) at(i int) *Identity { return &b.blocks[i/identityBlock]
 // the fleet would have raised the analysis's peak memory by its size) and
 // lists them in that order.
 func (b *identityBlocks) sorted() []*Identity {
-	perm := make([]int32, b.n) // perm[i]: the identity that belongs at i
-	for i := range perm {
-		perm[i] = int32(i)
+	// Sorting the ids beside their places compares strings held in one
+	// array; sorting the identities themselves reached into each.
+	type keyed struct {
+		nhiID string
+		at    int
 	}
-	slices.SortFunc(perm, func(x, y int32) int { return byNHIID(b.at(int(x)), b.at(int(y))) })
+	perm := make([]keyed, b.n) // once sorted, perm[i].at is the identity that belongs at i
 	for i := range perm {
-		if perm[i] == int32(i) {
+		perm[i] = keyed{b.at(i).NHIID, i}
+	}
+	slices.SortFunc(perm, func(x, y keyed) int { return strings.Compare(x.nhiID, y.nhiID) })
+	for i := range perm {
+		if perm[i].at == i {
 			continue
 		}
 		held, j := *b.at(i), i // follow the cycle through i, moving each into place
 		for {
-			k := int(perm[j])
-			perm[j] = int32(j)
+			k := perm[j].at
+			perm[j].at = j
 			if k == i {
 				*b.at(j) = held
 				break
