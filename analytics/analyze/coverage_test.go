@@ -69,7 +69,9 @@ func TestDormantNeedsCoverage(t *testing.T) {
 // TestCoverageReportedByTheScan: a host whose auth log reaches back 400
 // days says so in its scan (scan.coverage) even though nobody logged in:
 // a key written 400 days ago and never used there is dormant. Without
-// that report nothing can tell, and the key is not.
+// that report nothing can tell, and the key is not. A log that reports
+// coverage of its last 10 days only and held a login 400 days ago reaches
+// back 400 days: the wider span of the two counts.
 func TestCoverageReportedByTheScan(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
@@ -77,7 +79,7 @@ func TestCoverageReportedByTheScan(t *testing.T) {
 	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
 	var evs []*event.Event
 	keys := map[string]string{}
-	for _, host := range []string{"reports-reach", "silent"} {
+	for _, host := range []string{"reports-reach", "silent", "both-spans"} {
 		mod := ago(400)
 		k := &event.Event{Type: event.TypeNHIObserved, Plugin: "sshkeys", Kind: event.KindSSHAuthorizedKey,
 			Principal: "SHA256:unused-on-" + host, Location: "/home/app/.ssh/authorized_keys", ModifiedAt: &mod, ScanID: event.NewID()}
@@ -85,8 +87,17 @@ func TestCoverageReportedByTheScan(t *testing.T) {
 		keys[host] = k.NHIID
 		scan := &event.Event{Type: event.TypeScanCompleted, Plugin: "authlog", ScanID: event.NewID(),
 			Scan: &event.Scan{Full: true, StartedAt: ago(1), FinishedAt: ago(1), Seen: []string{}, Part: 1, Parts: 1}}
-		if host == "reports-reach" {
+		switch host {
+		case "reports-reach":
 			scan.Scan.Coverage = []event.Coverage{{Source: "/var/log/auth.log", Evidence: event.EvidenceSSHLogin, From: ago(400), To: ago(1)}}
+		case "both-spans":
+			scan.Scan.Coverage = []event.Coverage{{Source: "/var/log/auth.log", Evidence: event.EvidenceSSHLogin, From: ago(10), To: ago(1)}}
+			used := ago(400)
+			old := &event.Event{Type: event.TypeUsageEvidence, Plugin: "authlog", Kind: event.KindSSHAuthorizedKey,
+				Principal: "SHA256:another-key", Evidence: event.EvidenceSSHLogin, Source: "/var/log/auth.log",
+				Actor: "192.0.2.1", UsedAt: &used}
+			old.Complete("agent-"+host, host, used)
+			evs = append(evs, old)
 		}
 		scan.Complete("agent-"+host, host, ago(1))
 		evs = append(evs, k, scan)
@@ -107,7 +118,9 @@ func TestCoverageReportedByTheScan(t *testing.T) {
 			dormant[f.NHIID] = f.Evidence[0]
 		}
 	}
-	if _, ok := dormant[keys["reports-reach"]]; !ok || len(dormant) != 1 {
-		t.Fatalf("dormant %v; want only the never-used key on the host whose log reach is reported", dormant)
+	_, reach := dormant[keys["reports-reach"]]
+	_, both := dormant[keys["both-spans"]]
+	if !reach || !both || len(dormant) != 2 {
+		t.Fatalf("dormant %v; want the never-used keys on the hosts whose log reaches back 400 days", dormant)
 	}
 }

@@ -1,11 +1,9 @@
 package detect
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,40 +122,19 @@ func queryUsageSources(ctx context.Context, src Source) ([]usageSource, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []usageSource
-	at := map[[3]string]int{}
+	var (
+		out  []usageSource
+		s    usageSource
+		dest = []any{&s.Host, &s.Evidence, &s.Source, &s.First, &s.Last}
+	)
 	for rows.Next() {
-		var s usageSource
-		if err := rows.Scan(&s.Host, &s.Evidence, &s.Source, &s.First, &s.Last); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("dormant row: %w", err)
 		}
 		s.First, s.Last = s.First.UTC(), s.Last.UTC()
-		k := [3]string{s.Host, s.Evidence, s.Source}
-		if i, ok := at[k]; ok { // reported uses and coverage of one source: the wider span
-			out[i].First, out[i].Last = minTime(out[i].First, s.First), maxTime(out[i].Last, s.Last)
-			continue
-		}
-		at[k] = len(out)
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b usageSource) int {
-		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.Evidence, b.Evidence), strings.Compare(a.Source, b.Source))
-	})
 	return out, rows.Err()
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // evalDormant: a used identity is dormant when its last use is older than
