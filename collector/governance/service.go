@@ -163,14 +163,17 @@ func (t *term) compact(ctx context.Context) {
 	if every <= 0 || (!t.compacted.IsZero() && time.Since(t.compacted) < every) || ctx.Err() != nil {
 		return
 	}
-	start := time.Now()
-	done, err := t.s.Store.Compact(ctx)
+	start, now := time.Now(), time.Now()
+	if t.s.Now != nil {
+		now = t.s.Now()
+	}
+	done, err := t.s.Store.Compact(ctx, now)
 	m := t.s.Metrics
 	if err != nil {
 		if m != nil {
 			m.Compactions.WithLabelValues("error").Inc()
 		}
-		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "compacted", len(done), "err", err)
+		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "compacted", len(done.Compacted), "err", err)
 		return
 	}
 	t.compacted = start
@@ -178,7 +181,8 @@ func (t *term) compact(ctx context.Context) {
 		m.Compactions.WithLabelValues("ok").Inc()
 		m.LastCompacted.Set(float64(time.Now().Unix()))
 	}
-	t.s.log().Info("maintained tables compacted", "tables", len(done), "took", time.Since(start).Round(time.Millisecond))
+	t.s.log().Info("maintained tables compacted", "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned,
+		"took", time.Since(start).Round(time.Millisecond))
 }
 
 func (t *term) round(ctx context.Context) (Result, error) {

@@ -115,8 +115,8 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 
 	// Compacting through the second node merges both replicas' parts and
 	// changes no answer.
-	if done, err := second.Compact(ctx); err != nil || len(done) == 0 {
-		t.Fatalf("compact through %s: %d tables, %v", c.Nodes[1], len(done), err)
+	if done, err := second.Compact(ctx, time.Now()); err != nil || len(done.Compacted) == 0 {
+		t.Fatalf("compact through %s: %d tables, %v", c.Nodes[1], len(done.Compacted), err)
 	}
 	if n := count(first, "SELECT count() FROM "+db+".nhi_inventory"); n != 6 {
 		t.Errorf("inventory on %s after compacting: %d identities, want 6", c.Nodes[0], n)

@@ -12,31 +12,43 @@ type Compaction struct {
 	Took  time.Duration
 }
 
+// Maintenance is what Compact did: the tables it merged and how many
+// superseded scans it deleted from scan_state.
+type Maintenance struct {
+	Compacted   []Compaction
+	ScansPruned uint64
+}
+
 // Compact merges every maintained table's parts into one (OPTIMIZE …
-// FINAL). An AggregatingMergeTree keeps a key's states in every part that
-// holds one, and background merges leave four or five parts per key on a
-// fleet re-scanned daily: every analysis merged them all again, which cost
-// it more than the rewrite costs once a day (packaging/bench/analytics.sh).
-// The raw events table is left alone: rewriting the whole history daily
-// would cost more than analysts' queries of it save. On a cluster the
-// connected node's shard is compacted, its replicas following through the
-// replication log; 18.16 refuses OPTIMIZE ON CLUSTER of replicated tables
-// ("Unknown log entry type": both replicas ask the leader for one merge),
-// so a cluster of several shards compacts only that node's shard.
-func (s *Store) Compact(ctx context.Context) ([]Compaction, error) {
+// FINAL), then deletes the scans superseded more than ScanHistory before
+// now (pruneScans). An AggregatingMergeTree keeps a key's states in every
+// part that holds one, and background merges leave four or five parts per
+// key on a fleet re-scanned daily: every analysis merged them all again,
+// which cost it more than the rewrite costs once a day
+// (packaging/bench/analytics.sh). The raw events table is left alone:
+// rewriting the whole history daily would cost more than analysts'
+// queries of it save. On a cluster the connected node's shard is
+// compacted, its replicas following through the replication log; 18.16
+// refuses OPTIMIZE ON CLUSTER of replicated tables ("Unknown log entry
+// type": both replicas ask the leader for one merge), so a cluster of
+// several shards compacts and prunes only that node's shard.
+func (s *Store) Compact(ctx context.Context, now time.Time) (Maintenance, error) {
+	var done Maintenance
 	tables, err := s.maintainedTables(ctx)
 	if err != nil {
-		return nil, err
+		return done, err
 	}
-	var done []Compaction
 	for _, t := range tables {
 		start := time.Now()
 		if err := s.conn.Exec(ctx, "OPTIMIZE TABLE "+s.cfg.Database+"."+t+" FINAL"); err != nil {
 			return done, fmt.Errorf("store: compact %s.%s: %w", s.cfg.Database, t, err)
 		}
-		done = append(done, Compaction{Table: t, Took: time.Since(start)})
+		done.Compacted = append(done.Compacted, Compaction{Table: t, Took: time.Since(start)})
 	}
-	return done, nil
+	// After the merges: a mutation still rewriting scan_state's parts
+	// would keep OPTIMIZE from selecting them.
+	done.ScansPruned, err = s.pruneScans(ctx, now.Add(-ScanHistory))
+	return done, err
 }
 
 // maintainedTables lists the database's local tables whose rows merge

@@ -61,12 +61,12 @@ func TestCompact(t *testing.T) {
 		t.Fatalf("identity_state has %d parts before compacting; the test needs several", parts("identity_state"))
 	}
 	eventParts := parts("events")
-	done, err := st.Compact(ctx)
+	done, err := st.Compact(ctx, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := make([]string, 0, len(done))
-	for _, c := range done {
+	names := make([]string, 0, len(done.Compacted))
+	for _, c := range done.Compacted {
 		names = append(names, c.Table)
 	}
 	for _, want := range []string{"identity_state", "sighting_state", "file_meta_state", "attr_state"} {

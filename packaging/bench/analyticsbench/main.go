@@ -65,7 +65,7 @@ func main() {
 		}
 	}
 	if *compact {
-		if err := compactTables(ctx, st); err != nil {
+		if err := compactTables(ctx, st, at); err != nil {
 			fail("compact", err)
 		}
 	}
@@ -133,7 +133,7 @@ func loadFleet(ctx context.Context, st *store.Store, f *fleet, n int) error {
 			if err := settle(ctx, st); err != nil {
 				return err
 			}
-			if err := compactTables(ctx, st); err != nil {
+			if err := compactTables(ctx, st, f.now.Add(-24*time.Hour)); err != nil { // the day just loaded
 				return err
 			}
 		}
@@ -167,17 +167,19 @@ func flushDay(ctx context.Context, st *store.Store, batch *[]*event.Event, inser
 	return nil
 }
 
-// compactTables compacts as the analysing collector does, and logs it.
-func compactTables(ctx context.Context, st *store.Store) error {
+// compactTables compacts as the analysing collector does at now, and logs
+// it.
+func compactTables(ctx context.Context, st *store.Store, now time.Time) error {
 	start := time.Now()
-	done, err := st.Compact(ctx)
+	done, err := st.Compact(ctx, now)
 	if err != nil {
 		return err
 	}
-	for _, c := range done {
+	for _, c := range done.Compacted {
 		slog.Info("compacted", "table", c.Table, "seconds", c.Took.Seconds())
 	}
-	slog.Info("maintained tables compacted", "tables", len(done), "seconds", time.Since(start).Seconds())
+	slog.Info("maintained tables compacted", "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned,
+		"seconds", time.Since(start).Seconds())
 	return nil
 }
 

@@ -1,0 +1,126 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nhiradar/nhiradar/collector/store"
+	"github.com/nhiradar/nhiradar/collector/store/eventdb"
+	"github.com/nhiradar/nhiradar/collector/store/storetest"
+	"github.com/nhiradar/nhiradar/plugins/sdk/event"
+)
+
+// TestCompactPrunesSupersededScans: a host scanned daily keeps only the
+// scans since ScanHistory once a complete full scan came since; a host
+// whose last complete full scan is older keeps every scan, as does a host
+// with no complete full scan since (an incomplete one, a partial one).
+// What the inventory says of each host's identities does not change.
+func TestCompactPrunesSupersededScans(t *testing.T) {
+	st := storetest.Migrated(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	scan := func(host string, started time.Time, full bool, parts int, seen ...string) *event.Event {
+		e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: event.NewID(),
+			Scan: &event.Scan{Full: full, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: seen, Part: 1, Parts: parts}}
+		e.Complete("agent-"+host, host, started.Add(time.Minute))
+		return e
+	}
+	var evs []*event.Event
+	observe := func(host, principal string, at time.Time) string {
+		o := storetest.Observed(host, principal, "", at)
+		evs = append(evs, o)
+		return o.NHIID
+	}
+	daily := observe("daily", "AKIAPRUNEDAILY000001", ago(20))
+	gone := observe("daily", "AKIAPRUNEGONE0000001", ago(20))
+	stale := observe("stale", "AKIAPRUNESTALE000001", ago(30))
+	observe("partial", "AKIAPRUNEPARTIAL0001", ago(12))
+	observe("daily", "AKIAPRUNEDAILY000001", ago(2))
+	evs = append(evs,
+		scan("daily", ago(20), true, 1, daily, gone), scan("daily", ago(15), true, 2, daily), // the second: one part of two
+		scan("daily", ago(10), true, 1, daily, gone), scan("daily", ago(2), true, 1, daily),
+		scan("stale", ago(30), true, 1, stale), scan("stale", ago(20), true, 1),
+		scan("partial", ago(12), true, 2), scan("partial", ago(1), false, 1))
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	inventory := func() []string {
+		rows, err := st.Conn().Query(ctx, "SELECT nhi_id, still_present, arraySort(present_hosts) FROM nhi_inventory ORDER BY nhi_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id string
+			var still uint8
+			var hosts []string
+			if err := rows.Scan(&id, &still, &hosts); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(id, still, hosts))
+		}
+		return out
+	}
+	before := inventory()
+	done, err := st.Compact(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.ScansPruned != 3 {
+		t.Errorf("pruned %d scan rows, want daily's three before the last week", done.ScansPruned)
+	}
+	waitForMutations(t, st, "scan_state")
+	scans := map[string][]int{}
+	rows, err := st.Conn().Query(ctx, `SELECT host, toUInt32(started) FROM (SELECT host, scan_id, maxMerge(started_at) AS started
+		FROM scan_state GROUP BY host, scan_id) ORDER BY host, started`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var host string
+		var started uint32
+		if err := rows.Scan(&host, &started); err != nil {
+			t.Fatal(err)
+		}
+		scans[host] = append(scans[host], int(now.Sub(time.Unix(int64(started), 0))/(24*time.Hour)))
+	}
+	want := map[string][]int{"daily": {2}, "stale": {30, 20}, "partial": {12, 1}}
+	for host, days := range want {
+		if !slices.Equal(scans[host], days) {
+			t.Errorf("%s keeps scans of %v days ago, want %v", host, scans[host], days)
+		}
+	}
+	if after := inventory(); !slices.Equal(after, before) {
+		t.Errorf("inventory changed by pruning:\n%v\n%v", before, after)
+	}
+	// Nothing more to prune: no second delete.
+	if again, err := st.Compact(ctx, now); err != nil || again.ScansPruned != 0 {
+		t.Errorf("second compaction pruned %d (%v), want 0", again.ScansPruned, err)
+	}
+}
+
+// waitForMutations waits until table's deletes have rewritten its parts.
+func waitForMutations(t *testing.T, st *store.Store, table string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pending uint64
+		if err := st.Conn().QueryRow(context.Background(), "SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0",
+			st.Database(), table).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mutations of %s still running after 30 s", pending, table)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
