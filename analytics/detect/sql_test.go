@@ -212,8 +212,9 @@ func TestExposedFileNarrowed(t *testing.T) {
 // TestAttrQueriesNarrowed: the attr detectors merge only the locations
 // location_flag_state ever flagged, and decide on their latest attrs: an
 // unprivileged service account stays out unless it has a stored finding,
-// and a secret moved from ExecStart= to Environment= in the same unit
-// comes back no more.
+// a scan of a unit as a plain file does not hide the secret on its
+// ExecStart= line, and a secret moved from ExecStart= to Environment= in
+// the same unit comes back no more.
 func TestAttrQueriesNarrowed(t *testing.T) {
 	src, st := fixtureSource(t)
 	ctx := context.Background()
@@ -271,6 +272,16 @@ func TestAttrQueriesNarrowed(t *testing.T) {
 	}
 	if n := cmdUnits(); n != 1 {
 		t.Fatalf("secret on ExecStart=: %d command-line facts, want 1", n)
+	}
+	// A scan of the unit as a plain file says nothing of where in it the
+	// secret is: the unit scan's word stands.
+	asFile := unit("", at.Add(30*time.Minute))
+	asFile.Attrs = nil
+	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{asFile}); err != nil {
+		t.Fatal(err)
+	}
+	if n := cmdUnits(); n != 1 {
+		t.Fatalf("unit also scanned as a file: %d command-line facts, want 1", n)
 	}
 	if err := eventdb.New(st).InsertEvents(ctx, []*event.Event{unit("environment", at.Add(time.Hour))}); err != nil {
 		t.Fatal(err)

@@ -72,8 +72,11 @@ func TestUpgradeBackfills(t *testing.T) {
 	account := &event.Event{Type: event.TypeNHIObserved, Plugin: "accounts", ScanID: event.NewID(), Kind: event.KindOSServiceAccount,
 		Principal: "backup", Location: "/etc/passwd", Account: "backup", Attrs: map[string]string{"uid": "0"}, Time: t0}
 	account.Complete("agent-h1", "h1", t0)
+	unit := &event.Event{Type: event.TypeNHIObserved, Plugin: "credfiles", ScanID: event.NewID(), Kind: event.KindGenericSecret,
+		Fingerprint: strings.Repeat("b2", 32), Location: "/etc/systemd/system/app.service", Attrs: map[string]string{"source": "exec_start"}, Time: t0}
+	unit.Complete("agent-h1", "h1", t0)
 	insertAsBefore(t, st, []string{"scan_unreadable", "scan_coverage_source", "scan_coverage_evidence", "scan_coverage_from", "scan_coverage_to"},
-		old, account, storetest.Heartbeat("agent-7", t0, 4))
+		old, account, unit, storetest.Heartbeat("agent-7", t0, 4))
 	applied, err := st.Migrate(ctx)
 	if err != nil || len(applied) != len(ms)-2 {
 		t.Fatalf("upgrade applied %v (%v), want the %d newer migrations", applied, err, len(ms)-2)
@@ -82,12 +85,12 @@ func TestUpgradeBackfills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inv) != 2 {
-		t.Fatalf("inventory after upgrade = %+v, want the two identities stored before it", inv)
+	if len(inv) != 3 {
+		t.Fatalf("inventory after upgrade = %+v, want the three identities stored before it", inv)
 	}
 	for _, row := range inv {
-		if !row.StillPresent || (row.Principal != "AKIAOLDOLDOLDOLDOLD1" && row.Principal != "backup") {
-			t.Fatalf("inventory after upgrade = %+v, want the identities stored before it", inv)
+		if !row.StillPresent {
+			t.Fatalf("inventory after upgrade = %+v, want the identities stored before it, present", inv)
 		}
 	}
 	// The service account's attrs, which overprivileged decides on, were
@@ -96,6 +99,12 @@ func TestUpgradeBackfills(t *testing.T) {
 	if err := st.Conn().QueryRow(ctx, "SELECT attr_values[indexOf(attr_keys, 'uid')] FROM (SELECT argMaxMerge(attr_keys) AS attr_keys, "+
 		"argMaxMerge(attr_values) AS attr_values FROM account_attr_state)").Scan(&uid); err != nil || uid != "0" {
 		t.Fatalf("account_attr_state after upgrade: uid %q (%v), want the account's 0", uid, err)
+	}
+	// And the unit's, which secret_in_command_line decides on (0020).
+	var source string
+	if err := st.Conn().QueryRow(ctx, "SELECT attr_values[indexOf(attr_keys, 'source')] FROM (SELECT argMaxMerge(keys) AS attr_keys, "+
+		"argMaxMerge(values) AS attr_values FROM sourced_attr_state)").Scan(&source); err != nil || source != "exec_start" {
+		t.Fatalf("sourced_attr_state after upgrade: source %q (%v), want the unit's exec_start", source, err)
 	}
 	var agents uint64
 	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM agents").Scan(&agents); err != nil || agents != 1 {

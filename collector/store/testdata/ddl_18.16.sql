@@ -1202,3 +1202,35 @@ FROM nhi.events
 WHERE type = 'nhi_observed' AND kind = 'os_service_account'
 GROUP BY host, nhi_id, location;
 
+-- 0020_sourced_attrs
+CREATE TABLE IF NOT EXISTS nhi.sourced_attr_state  (
+    host        String,
+    nhi_id      String,
+    location    String,
+    keys        AggregateFunction(argMax, Array(String), DateTime),
+    values      AggregateFunction(argMax, Array(String), DateTime),
+    last_seen   AggregateFunction(max, DateTime)
+) ENGINE = AggregatingMergeTree()
+ORDER BY (host, nhi_id, location);
+
+-- 0020_sourced_attrs
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.sourced_attr_state_mv  TO nhi.sourced_attr_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS keys,
+    argMaxState(attr_values, time) AS values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND has(attr_keys, 'source')
+GROUP BY host, nhi_id, location;
+
+-- 0020_sourced_attrs
+INSERT INTO nhi.sourced_attr_state SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS keys,
+    argMaxState(attr_values, time) AS values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND has(attr_keys, 'source')
+GROUP BY host, nhi_id, location;
+

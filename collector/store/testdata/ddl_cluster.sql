@@ -1196,3 +1196,37 @@ FROM nhi.events_all
 WHERE type = 'nhi_observed' AND kind = 'os_service_account'
 GROUP BY host, nhi_id, location;
 
+-- 0020_sourced_attrs
+CREATE TABLE IF NOT EXISTS nhi.sourced_attr_state ON CLUSTER nhi_cluster (
+    host        String,
+    nhi_id      String,
+    location    String,
+    keys        AggregateFunction(argMax, Array(String), DateTime),
+    values      AggregateFunction(argMax, Array(String), DateTime),
+    last_seen   AggregateFunction(max, DateTime)
+) ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/nhi/sourced_attr_state', '{replica}')
+ORDER BY (host, nhi_id, location);
+
+-- 0020_sourced_attrs
+CREATE MATERIALIZED VIEW IF NOT EXISTS nhi.sourced_attr_state_mv ON CLUSTER nhi_cluster TO nhi.sourced_attr_state AS
+SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time)   AS keys,
+    argMaxState(attr_values, time) AS values,
+    maxState(time)                 AS last_seen
+FROM nhi.events
+WHERE type = 'nhi_observed' AND has(attr_keys, 'source')
+GROUP BY host, nhi_id, location;
+
+-- 0020_sourced_attrs
+CREATE TABLE IF NOT EXISTS nhi.sourced_attr_state_all ON CLUSTER nhi_cluster AS nhi.sourced_attr_state
+ENGINE = Distributed(nhi_cluster, nhi, sourced_attr_state, cityHash64(host));
+
+-- 0020_sourced_attrs
+INSERT INTO nhi.sourced_attr_state_all SELECT
+    host, nhi_id, location,
+    argMaxState(attr_keys, time), argMaxState(attr_values, time), maxState(time)
+FROM nhi.events_all
+WHERE type = 'nhi_observed' AND has(attr_keys, 'source')
+GROUP BY host, nhi_id, location;
+
