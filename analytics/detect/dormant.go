@@ -16,6 +16,8 @@ import (
 type usageSource struct {
 	Host, Evidence, Source string
 	First, Last            time.Time
+
+	first, last int64 // First and Last in Unix nanoseconds: compared for every identity of the host
 }
 
 // useClass is what can see an identity's use: an account is used by
@@ -58,7 +60,7 @@ func coverEvidence(kind string) []string { return coverEvidenceOf[classOf(kind)]
 // reports). The earliest use a source has reported stands for how far its
 // logs reach: the collector keeps the minimum over every scan. It returns
 // the covering source, or nil.
-func coverage(id *Identity, sources hostSources, from time.Time) *usageSource {
+func coverage(id *Identity, sources hostSources, from int64) *usageSource {
 	c := classOf(id.Kind)
 	for _, h := range id.Hosts {
 		by := sources[h]
@@ -66,7 +68,7 @@ func coverage(id *Identity, sources hostSources, from time.Time) *usageSource {
 			continue
 		}
 		for _, s := range by[c] {
-			if !s.First.After(from) && !s.Last.Before(from) {
+			if s.first <= from && s.last >= from {
 				return s
 			}
 		}
@@ -82,6 +84,7 @@ func byHost(sources []usageSource) hostSources {
 	out := hostSources{}
 	for i := range sources {
 		s := &sources[i]
+		s.first, s.last = s.First.UnixNano(), s.Last.UnixNano()
 		by := out[s.Host]
 		if by == nil {
 			by = new([len(coverEvidenceOf)][]*usageSource)
@@ -143,20 +146,21 @@ func queryUsageSources(ctx context.Context, src Source) ([]usageSource, error) {
 // identity no source covers is recorded as unobservable, never dormant.
 func evalDormant(env *Env, list []usageSource) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
-		sources, covered := byHost(list), coverings{}
+		sources, covered, now := byHost(list), coverings{}, env.Now.UnixNano()
 		for _, id := range env.sorted() {
 			if !id.StillPresent {
 				continue
 			}
 			t := env.thresholds(id)
-			used := id.LastUsed.set()
-			from := env.Now.Add(-t.DormantAfter)
-			if !used {
-				from = env.Now.Add(-t.NeverUsedAfter)
+			// The window's start in Unix nanoseconds: time.Time arithmetic
+			// for each of a fleet's identities was a tenth of the rule.
+			from := now - int64(t.DormantAfter)
+			if !id.LastUsed.set() {
+				from = now - int64(t.NeverUsedAfter)
 			}
 			cov := coverage(id, sources, from)
 			if cov == nil {
-				id.unobserved, id.covered, id.why = StampOf(from), nil, nil
+				id.unobserved, id.covered, id.why = StampOf(time.Unix(0, from)), nil, nil
 				continue
 			}
 			id.unobserved, id.covered, id.why = 0, cov, nil
@@ -237,9 +241,11 @@ func (e *Env) UnobservableOf(f *Finding) string {
 	return *why
 }
 
-func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings, after, neverAfter time.Duration, from time.Time) *Finding {
+// dormantFinding decides over an identity a source covers since from
+// (Unix nanoseconds).
+func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings, after, neverAfter time.Duration, from int64) *Finding {
 	if id.LastUsed.set() {
-		if !id.LastUsed.Before(from) {
+		if int64(id.LastUsed)*int64(time.Second) >= from {
 			return nil
 		}
 		return env.emit(findings.Dormant, id, "", nil,
@@ -248,7 +254,7 @@ func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings,
 			covered.of(cov))
 	}
 	known := id.Known()
-	if !set(known) || known.After(from) {
+	if !set(known) || known.UnixNano() > from {
 		return nil
 	}
 	return env.emit(findings.Dormant, id, "", nil,

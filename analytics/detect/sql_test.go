@@ -79,8 +79,8 @@ func TestQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []usageSource{
-		{"build-1", "sudo", "/var/log/auth.log", day(-2), day(-2)},
-		{"prod-web-2", "ssh_login", "/var/log/auth.log", day(-400), day(-1)},
+		{Host: "build-1", Evidence: "sudo", Source: "/var/log/auth.log", First: day(-2), Last: day(-2)},
+		{Host: "prod-web-2", Evidence: "ssh_login", Source: "/var/log/auth.log", First: day(-400), Last: day(-1)},
 	}
 	if !slicesEqual(sources, want) {
 		t.Fatalf("usage sources %+v\nwant %+v", sources, want)
