@@ -104,12 +104,14 @@ type hostKind struct{ host, kind string }
 // notBefore, a file's ctime) or modified_at; zero when the host gave none.
 // It is never first_seen: when the collector first heard of a key says
 // nothing of when it was written.
-func (id *Identity) Age() time.Time {
+func (id *Identity) Age() time.Time { return id.ageStamp().Time() }
+
+func (id *Identity) ageStamp() Stamp {
 	a, b := id.CreatedAt, id.ModifiedAt
 	if !a.set() || (b.set() && b < a) {
 		a = b
 	}
-	return a.Time()
+	return a
 }
 
 // Known is when the identity was first known by any evidence: its host

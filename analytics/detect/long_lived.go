@@ -4,13 +4,20 @@ import (
 	"context"
 	"iter"
 	"strconv"
+	"time"
 
 	"github.com/nhiradar/nhiradar/analytics/findings"
 )
 
-// passwordKinds rotate on the password clock (PCI DSS 8.3.9: 90 days).
-var passwordKinds = map[string]bool{"password": true, "netrc_password": true, "postgres_password": true,
-	"mysql_password": true, "git_credential": true}
+// password says whether a kind rotates on the password clock (PCI DSS
+// 8.3.9: 90 days).
+func password(kind string) bool {
+	switch kind {
+	case "password", "netrc_password", "postgres_password", "mysql_password", "git_credential":
+		return true
+	}
+	return false
+}
 
 // long_lived reads its age from identities.sql (identity_age_state: the
 // earliest created_at — JWT iat, certificate notBefore, file ctime — and
@@ -23,19 +30,24 @@ func detectLongLived(_ context.Context, _ Source, env *Env) (iter.Seq[*Finding],
 
 func evalLongLived(env *Env) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
+		now := env.Now.UnixNano() // ages compared in Unix nanoseconds, as time.Time compares them
 		for _, id := range env.sorted() {
-			age := id.Age()
-			if !id.StillPresent || !set(age) || id.Kind == "os_service_account" {
+			if !id.StillPresent || id.Kind == "os_service_account" {
+				continue
+			}
+			born := id.ageStamp()
+			if !born.set() {
 				continue
 			}
 			t := env.thresholds(id)
 			limit, what := t.MaxAge, "static keys and tokens"
-			if passwordKinds[id.Kind] {
+			if password(id.Kind) {
 				limit, what = t.MaxPasswordAge, "passwords"
 			}
-			if env.Now.Sub(age) <= limit {
+			if now-int64(born)*int64(time.Second) <= int64(limit) {
 				continue
 			}
+			age := born.Time()
 			if !send(yield, env.emit(findings.LongLived, id, "", nil,
 				strconv.Itoa(days(env.Now.Sub(age)))+" days old (policy: at most "+strconv.Itoa(days(limit))+" days for "+what+
 					"): the earliest creation or file time its hosts report is "+day(age))) {
