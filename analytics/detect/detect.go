@@ -55,6 +55,9 @@ type Finding struct {
 	Exemption policy.Exemption
 
 	id *Identity
+	// evidence holds the sentences of a finding that has at most two (most
+	// have one or two): no allocation of their own.
+	evidence [2]string
 }
 
 // Env is what every detector decides over: the policy, the clock and the
@@ -81,6 +84,9 @@ type Env struct {
 	Took []Step
 
 	order  []*Identity
+	// said is where the hot rules spell their sentences: one allocation a
+	// sentence, its string, instead of one for each number and date in it.
+	said []byte
 	owners map[owners.Ownership]*owners.Ownership
 	limits map[hostKind]*policy.Thresholds
 	why    map[unobservedKey]*string
@@ -158,8 +164,13 @@ func (e *Env) emit(rule string, id *Identity, host string, locations []string, e
 	f := &Finding{Observation: findings.Observation{
 		Rule: rule, Severity: e.Policy.Severity(rule, pid, host), NHIID: id.NHIID, Kind: id.Kind,
 		Principal: id.Principal, Host: host, Hosts: hosts, Locations: locations,
-		Owner: own.Owner, OwnerStatus: own.Status, Evidence: evidence, Policy: e.Policy.Source(rule),
+		Owner: own.Owner, OwnerStatus: own.Status, Policy: e.Policy.Source(rule),
 	}}
+	if len(evidence) <= len(f.evidence) {
+		f.Evidence = f.evidence[:copy(f.evidence[:], evidence):len(evidence)]
+	} else {
+		f.Evidence = slices.Clone(evidence)
+	}
 	f.Exemption = e.Policy.Exempt(rule, pid, host, e.Now)
 	f.id = id
 	return f
@@ -213,14 +224,15 @@ func contains(list []string, s string) bool {
 // day is t's UTC date as 2006-01-02, without Format's parse of the
 // layout: the rules spell a date in most of their hundreds of thousands of
 // sentences.
-func day(t time.Time) string {
+func day(t time.Time) string { return string(appendDay(nil, t)) }
+
+func appendDay(b []byte, t time.Time) []byte {
 	y, m, d := t.UTC().Date()
 	if y < 0 || y > 9999 {
-		return t.UTC().Format("2006-01-02")
+		return t.UTC().AppendFormat(b, "2006-01-02")
 	}
-	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
-		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
-	return string(b[:])
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }

@@ -248,19 +248,21 @@ func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings,
 		if int64(id.LastUsed)*int64(time.Second) >= from {
 			return nil
 		}
-		return env.emit(findings.Dormant, id, "", nil,
-			"not used for "+strconv.Itoa(days(env.Now.Sub(id.LastUsed.Time())))+" days (policy: "+strconv.Itoa(days(after))+
-				"): last use "+id.LastEvidence+" was "+day(id.LastUsed.Time())+" in "+id.LastSource,
-			covered.of(cov))
+		b := strconv.AppendInt(append(env.said[:0], "not used for "...), int64(days(env.Now.Sub(id.LastUsed.Time()))), 10)
+		b = strconv.AppendInt(append(b, " days (policy: "...), int64(days(after)), 10)
+		b = appendDay(append(append(b, "): last use "...), id.LastEvidence...), id.LastUsed.Time())
+		env.said = append(append(b, " in "...), id.LastSource...)
+		return env.emit(findings.Dormant, id, "", nil, string(env.said), covered.of(cov))
 	}
 	known := id.Known()
 	if !set(known) || known.UnixNano() > from {
 		return nil
 	}
-	return env.emit(findings.Dormant, id, "", nil,
-		"never used in the "+strconv.Itoa(days(env.Now.Sub(known)))+" days since it was first known on "+day(known)+
-			" (policy: "+strconv.Itoa(days(neverAfter))+" days for never-used identities)",
-		covered.of(cov))
+	b := strconv.AppendInt(append(env.said[:0], "never used in the "...), int64(days(env.Now.Sub(known))), 10)
+	b = appendDay(append(b, " days since it was first known on "...), known)
+	b = strconv.AppendInt(append(b, " (policy: "...), int64(days(neverAfter)), 10)
+	env.said = append(b, " days for never-used identities)"...)
+	return env.emit(findings.Dormant, id, "", nil, string(env.said), covered.of(cov))
 }
 
 // coverings says what each source covers, each sentence built once: every

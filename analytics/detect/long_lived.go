@@ -48,9 +48,12 @@ func evalLongLived(env *Env) iter.Seq[*Finding] {
 				continue
 			}
 			age := born.Time()
-			if !send(yield, env.emit(findings.LongLived, id, "", nil,
-				strconv.Itoa(days(env.Now.Sub(age)))+" days old (policy: at most "+strconv.Itoa(days(limit))+" days for "+what+
-					"): the earliest creation or file time its hosts report is "+day(age))) {
+			b := strconv.AppendInt(env.said[:0], int64(days(env.Now.Sub(age))), 10)
+			b = append(b, " days old (policy: at most "...)
+			b = strconv.AppendInt(b, int64(days(limit)), 10)
+			b = append(append(append(b, " days for "...), what...), "): the earliest creation or file time its hosts report is "...)
+			env.said = appendDay(b, age)
+			if !send(yield, env.emit(findings.LongLived, id, "", nil, string(env.said))) {
 				return
 			}
 		}
