@@ -83,10 +83,10 @@ type Env struct {
 	// order they ran: an operator sees which rule a slow analysis waits on.
 	Took []Step
 
-	order  []*Identity
+	order []*Identity
 	// said is where the hot rules spell their sentences: one allocation a
 	// sentence, its string, instead of one for each number and date in it.
-	said []byte
+	said   []byte
 	owners map[owners.Ownership]*owners.Ownership
 	limits map[hostKind]*policy.Thresholds
 	why    map[unobservedKey]*string

@@ -37,7 +37,7 @@ const (
 var coverEvidenceOf = [...][]string{
 	accountLogin: {"ssh_login", "su", "sudo", "login"},
 	keyLogin:     {"ssh_login"},
-	fileRead:    {"file_access"},
+	fileRead:     {"file_access"},
 }
 
 func classOf(kind string) useClass {
