@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -56,8 +55,9 @@ func TestFirstScanAge(t *testing.T) {
 	}
 	env := NewEnv(policy.Default(), now, ids)
 	got := slices.Collect(evalLongLived(env))
-	if len(got) != 1 || !strings.Contains(strings.Join(got[0].Evidence, " "), "730 days old (policy: at most 365 days") {
-		t.Fatalf("long_lived on the first scan: %+v", got)
+	want := "730 days old (policy: at most 365 days for static keys and tokens): the earliest creation or file time its hosts report is " + day(*ago(730))
+	if len(got) != 1 || !slices.Equal(got[0].Evidence, []string{want}) {
+		t.Fatalf("long_lived on the first scan: %+v, want the evidence %q", got, want)
 	}
 	if d := slices.Collect(evalDormant(env, nil)); len(d) != 0 {
 		t.Fatalf("dormant without a usage source: %+v (absence of evidence is not evidence)", d)

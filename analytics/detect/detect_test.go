@@ -68,8 +68,15 @@ func TestDormant(t *testing.T) {
 	}
 	env := envOf(nil, used(ident("a", "ssh_authorized_key", "h1"), 120))
 	f := slices.Collect(evalDormant(env, []usageSource{auth("h1", 400, 1)}))[0]
-	if !strings.Contains(f.Evidence[0], "not used for 120 days") || !strings.Contains(f.Evidence[1], "/var/log/auth.log on h1") {
-		t.Fatalf("dormant evidence %q", f.Evidence)
+	want := []string{"not used for 120 days (policy: 90): last use ssh_login was " + day(daysAgo(120)) + " in /var/log/auth.log",
+		"usage source /var/log/auth.log on h1 records ssh_login since " + day(daysAgo(400)) + ", covering the whole window"}
+	if !slices.Equal(f.Evidence, want) {
+		t.Fatalf("dormant evidence %q\nwant %q", f.Evidence, want)
+	}
+	env = envOf(nil, old(ident("b", "aws_access_key", "h1"), 700))
+	f = slices.Collect(evalDormant(env, []usageSource{{Host: "h1", Evidence: "file_access", Source: "atime", First: daysAgo(60), Last: daysAgo(1)}}))[0]
+	if w := "never used in the 700 days since it was first known on " + day(daysAgo(700)) + " (policy: 30 days for never-used identities)"; f.Evidence[0] != w {
+		t.Fatalf("never-used dormant evidence %q, want %q", f.Evidence[0], w)
 	}
 }
 

@@ -250,7 +250,7 @@ func dormantFinding(env *Env, id *Identity, cov *usageSource, covered coverings,
 		}
 		b := strconv.AppendInt(append(env.said[:0], "not used for "...), int64(days(env.Now.Sub(id.LastUsed.Time()))), 10)
 		b = strconv.AppendInt(append(b, " days (policy: "...), int64(days(after)), 10)
-		b = appendDay(append(append(b, "): last use "...), id.LastEvidence...), id.LastUsed.Time())
+		b = appendDay(append(append(append(b, "): last use "...), id.LastEvidence...), " was "...), id.LastUsed.Time())
 		env.said = append(append(b, " in "...), id.LastSource...)
 		return env.emit(findings.Dormant, id, "", nil, string(env.said), covered.of(cov))
 	}

@@ -124,3 +124,37 @@ func waitForMutations(t *testing.T, st *store.Store, table string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestPruneKeepsThousandsOfStalePairs: when most of a fleet has not
+// completed a full scan for a week (an outage), the pairs kept are too
+// many for the server's default query size; the pruning still runs and
+// still deletes the superseded scans of the hosts that did scan.
+func TestPruneKeepsThousandsOfStalePairs(t *testing.T) {
+	st := storetest.Migrated(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	old := now.Add(-30 * 24 * time.Hour)
+	var evs []*event.Event
+	scan := func(host string, started time.Time) *event.Event {
+		e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: event.NewID(),
+			Scan: &event.Scan{Full: true, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: []string{}, Part: 1, Parts: 1}}
+		e.Complete("agent-"+host, host, started.Add(time.Minute))
+		return e
+	}
+	for i := 0; i < 14000; i++ {
+		evs = append(evs, scan(fmt.Sprintf("stale-%05d", i), old))
+	}
+	evs = append(evs, scan("daily", old), scan("daily", now.Add(-time.Hour)))
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	done, err := st.Compact(ctx, now)
+	if err != nil || done.ScansPruned != 1 {
+		t.Fatalf("compaction with 14,000 stale hosts: pruned %d (%v), want daily's old scan", done.ScansPruned, err)
+	}
+	waitForMutations(t, st, "scan_state")
+	var left uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM scan_state").Scan(&left); err != nil || left != 14001 {
+		t.Fatalf("scan_state keeps %d rows (%v), want the 14,000 stale scans and daily's latest", left, err)
+	}
+}
