@@ -192,7 +192,7 @@ func (s *Store) migrate(ctx context.Context, db, onCluster string) (applied []st
 		return nil, err
 	}
 	if s.cfg.Cluster != "" {
-		// A backfill through a Distributed table (migrations 0019, 0020)
+		// A backfill through a Distributed table (migrations 0019–0021)
 		// is written to the shards before the migration counts as done:
 		// an analysis right after the upgrade reads it whole.
 		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_distributed_sync": 1}))

@@ -1230,3 +1230,18 @@ FROM nhi.events_all
 WHERE type = 'nhi_observed' AND has(attr_keys, 'source')
 GROUP BY host, nhi_id, location;
 
+-- 0021_flag_backfill
+INSERT INTO nhi.location_flag_state_all SELECT
+    flag, host, nhi_id, location, maxState(time) AS last_flagged
+FROM nhi.events_all
+ARRAY JOIN arrayFilter(f -> f != '', [
+    if(location != '' AND (match(file_mode, '[4-7].?$')
+        OR (file_owner != '' AND account != '' AND file_owner != account AND file_owner != 'root')), 'exposed', ''),
+    if(attr_values[indexOf(attr_keys, 'source')] IN ('cmdline', 'process_args', 'exec_start', 'cron_command'), 'cmdline', ''),
+    if(kind = 'os_service_account' AND (attr_values[indexOf(attr_keys, 'uid')] = '0'
+        OR attr_values[indexOf(attr_keys, 'sudo_nopasswd')] = 'true'
+        OR match(attr_values[indexOf(attr_keys, 'groups')], 'sudo|wheel|docker|admin')), 'privileged', '')
+]) AS flag
+WHERE type = 'nhi_observed'
+GROUP BY flag, host, nhi_id, location;
+
