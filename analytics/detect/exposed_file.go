@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +53,9 @@ func queryFileModes(ctx context.Context, src Source, all uint8, stored []string)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(facts, func(a, b fileMode) int {
+		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID), strings.Compare(a.Location, b.Location))
+	})
 	return current(facts), nil
 }
 

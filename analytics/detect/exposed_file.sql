@@ -7,15 +7,12 @@
 -- those with a stored finding (the external table stored; ? = 1 returns
 -- all), which need the current modes to resolve with. Every location of
 -- such an identity on such a host comes back: which are current is
--- decided against the newest.
-SELECT host, nhi_id, location, mode, owner, belongs_to, seen
-FROM (
-    SELECT host, nhi_id, argMaxMerge(file_mode) AS mode, argMaxMerge(file_owner) AS owner,
-        argMaxMerge(account) AS belongs_to, maxMerge(last_seen) AS seen, location
-    FROM {file_meta_state}
-    WHERE (host, nhi_id) GLOBAL IN (SELECT host, nhi_id FROM {location_flag_state} WHERE flag = 'exposed')
-        OR nhi_id IN (SELECT nhi_id FROM stored)
-        OR ? = 1
-    GROUP BY host, nhi_id, location
-)
-ORDER BY host, nhi_id, location
+-- decided against the newest. Unordered: the Go side sorts them faster
+-- than the server's ORDER BY.
+SELECT host, nhi_id, location, argMaxMerge(file_mode) AS mode, argMaxMerge(file_owner) AS owner,
+    argMaxMerge(account) AS belongs_to, maxMerge(last_seen) AS seen
+FROM {file_meta_state}
+WHERE (host, nhi_id) GLOBAL IN (SELECT host, nhi_id FROM {location_flag_state} WHERE flag = 'exposed')
+    OR nhi_id IN (SELECT nhi_id FROM stored)
+    OR ? = 1
+GROUP BY host, nhi_id, location

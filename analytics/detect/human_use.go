@@ -87,12 +87,13 @@ func (e *Env) serviceAccounts(facts []accountUse) map[hostName]bool {
 
 // evalHumanUse: a person used a service account on a host within the
 // dormant window (OWASP NHI10); older uses have aged out. Ordered by host
-// and account (as human_use.sql returns them), each finding's uses are
-// adjacent.
+// and account, each finding's uses are adjacent; by evidence and actor
+// within, its sentences read the same in every run.
 func evalHumanUse(env *Env, facts []accountUse) iter.Seq[*Finding] {
 	return func(yield func(*Finding) bool) {
-		slices.SortStableFunc(facts, func(a, b accountUse) int {
-			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID))
+		slices.SortFunc(facts, func(a, b accountUse) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID),
+				strings.Compare(a.Evidence, b.Evidence), strings.Compare(a.Actor, b.Actor))
 		})
 		services := env.serviceAccounts(facts)
 		var (

@@ -14,4 +14,3 @@ FROM (
     GROUP BY host, nhi_id, location
 )
 WHERE has(attr_keys, 'uid')
-ORDER BY host, nhi_id, location

@@ -14,4 +14,3 @@ FROM (
     GROUP BY host, nhi_id, location
 )
 WHERE attr_values[indexOf(attr_keys, 'source')] IN ('cmdline', 'process_args', 'exec_start', 'cron_command')
-ORDER BY host, nhi_id, location

@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +51,7 @@ func emptySource(t *testing.T) (Source, *store.Store) {
 // TestQueries runs every detector's SQL against ClickHouse and checks the
 // facts it returns for the fixture.
 func TestQueries(t *testing.T) {
-	src, _ := fixtureSource(t)
+	src, st := fixtureSource(t)
 	ctx := context.Background()
 	day := func(n int) time.Time { return analyzetest.T0.Add(time.Duration(n) * 24 * time.Hour) }
 
@@ -113,6 +116,28 @@ func TestQueries(t *testing.T) {
 	}
 	if len(acct) != 1 || acct[0].NHIID != analyzetest.KeyJenkins || acct[0].Attrs["groups"] != "jenkins,docker" {
 		t.Fatalf("account facts %+v", acct)
+	}
+	// The detectors need each pair's locations adjacent, whatever order
+	// the server's GROUP BY leaves them in.
+	var more []*event.Event
+	for i := 8; i > 0; i-- {
+		e := &event.Event{Type: event.TypeNHIObserved, Plugin: "accounts", ScanID: event.NewID(), Kind: event.KindOSServiceAccount,
+			Principal: fmt.Sprintf("svc%d", i), Location: "/etc/passwd", Account: fmt.Sprintf("svc%d", i), Time: analyzetest.T0,
+			Attrs: map[string]string{"uid": fmt.Sprint(900 + i)}}
+		e.Complete(fmt.Sprintf("agent-h%d", i%3), fmt.Sprintf("h%d", i%3), analyzetest.T0)
+		more = append(more, e)
+	}
+	if err := eventdb.New(st).InsertEvents(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	every, err := queryAccounts(ctx, src, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(every) != 9 || !slices.IsSortedFunc(every, func(a, b located) int {
+		return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID), strings.Compare(a.Location, b.Location))
+	}) {
+		t.Fatalf("every account's facts, not in host, identity, location order: %+v", every)
 	}
 	uses, err := queryAccountUses(ctx, src, day(-90))
 	if err != nil {
@@ -187,6 +212,12 @@ func TestExposedFileNarrowed(t *testing.T) {
 		modes, err := queryFileModes(ctx, src, all, stored)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// current and evalExposedFile need each pair's files adjacent.
+		if !slices.IsSortedFunc(modes, func(a, b fileMode) int {
+			return cmp.Or(strings.Compare(a.Host, b.Host), strings.Compare(a.NHIID, b.NHIID), strings.Compare(a.Location, b.Location))
+		}) {
+			t.Fatalf("modes not in host, identity, location order: %+v", modes)
 		}
 		for _, m := range modes {
 			if m.Location == private.Location {
