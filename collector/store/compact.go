@@ -12,16 +12,18 @@ type Compaction struct {
 	Took  time.Duration
 }
 
-// Maintenance is what Compact did: the tables it merged and how many
-// superseded scans it deleted from scan_state.
+// Maintenance is what Compact did: the tables it merged, how many
+// superseded scans it deleted from scan_state and of how many of those it
+// deleted what they could not read (scan_unreadable_state).
 type Maintenance struct {
-	Compacted   []Compaction
-	ScansPruned uint64
+	Compacted        []Compaction
+	ScansPruned      uint64
+	UnreadablePruned uint64
 }
 
 // Compact merges every maintained table's parts into one (OPTIMIZE …
 // FINAL), then deletes the scans superseded more than ScanHistory before
-// now (pruneScans). An AggregatingMergeTree keeps a key's states in every
+// now and what they could not read (pruneScans). An AggregatingMergeTree keeps a key's states in every
 // part that holds one, and background merges leave four or five parts per
 // key on a fleet re-scanned daily: every analysis merged them all again,
 // which cost it more than the rewrite costs once a day
@@ -47,7 +49,7 @@ func (s *Store) Compact(ctx context.Context, now time.Time) (Maintenance, error)
 	}
 	// After the merges: a mutation still rewriting scan_state's parts
 	// would keep OPTIMIZE from selecting them.
-	done.ScansPruned, err = s.pruneScans(ctx, now.Add(-ScanHistory))
+	done.ScansPruned, done.UnreadablePruned, err = s.pruneScans(ctx, now.Add(-ScanHistory))
 	return done, err
 }
 

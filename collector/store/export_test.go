@@ -37,3 +37,11 @@ func (s *Store) ApplyBefore(ctx context.Context, version int) ([]Migration, erro
 	}
 	return ms, nil
 }
+
+// SetUnreadableBatch sets how many scans one delete of
+// scan_unreadable_state names, until the test ends.
+func SetUnreadableBatch(t interface{ Cleanup(func()) }, n int) {
+	was := unreadableBatch
+	unreadableBatch = n
+	t.Cleanup(func() { unreadableBatch = was })
+}

@@ -23,9 +23,11 @@ func TestCompactPrunesSupersededScans(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	ago := func(d int) time.Time { return now.Add(-time.Duration(d) * 24 * time.Hour) }
+	// Every scan met an unreadable path: what it could not read goes with it.
 	scan := func(host string, started time.Time, full bool, parts int, seen ...string) *event.Event {
 		e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: event.NewID(),
-			Scan: &event.Scan{Full: full, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: seen, Part: 1, Parts: parts}}
+			Scan: &event.Scan{Full: full, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: seen, Part: 1, Parts: parts,
+				Unreadable: []string{fmt.Sprintf("/home/%s/%d", host, int(now.Sub(started).Hours()/24))}}}
 		e.Complete("agent-"+host, host, started.Add(time.Minute))
 		return e
 	}
@@ -71,8 +73,8 @@ func TestCompactPrunesSupersededScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if done.ScansPruned != 3 {
-		t.Errorf("pruned %d scan rows, want daily's three before the last week", done.ScansPruned)
+	if done.ScansPruned != 3 || done.UnreadablePruned != 3 {
+		t.Errorf("pruned %d scan rows and the unreadable paths of %d scans, want daily's three before the last week", done.ScansPruned, done.UnreadablePruned)
 	}
 	waitForMutations(t, st, "scan_state")
 	scans := map[string][]int{}
@@ -99,9 +101,18 @@ func TestCompactPrunesSupersededScans(t *testing.T) {
 	if after := inventory(); !slices.Equal(after, before) {
 		t.Errorf("inventory changed by pruning:\n%v\n%v", before, after)
 	}
+	waitForMutations(t, st, "scan_unreadable_state")
+	var unreadable []string
+	if err := st.Conn().QueryRow(ctx, `SELECT groupArray(p) FROM (SELECT arrayJoin(groupUniqArrayArrayMerge(unreadable)) AS p
+		FROM scan_unreadable_state GROUP BY host, plugin, scan_id ORDER BY p)`).Scan(&unreadable); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/home/daily/2", "/home/partial/1", "/home/partial/12", "/home/stale/20", "/home/stale/30"}; !slices.Equal(unreadable, want) {
+		t.Errorf("unreadable paths kept: %v, want those of the scans kept %v", unreadable, want)
+	}
 	// Nothing more to prune: no second delete.
-	if again, err := st.Compact(ctx, now); err != nil || again.ScansPruned != 0 {
-		t.Errorf("second compaction pruned %d (%v), want 0", again.ScansPruned, err)
+	if again, err := st.Compact(ctx, now); err != nil || again.ScansPruned != 0 || again.UnreadablePruned != 0 {
+		t.Errorf("second compaction pruned %d and %d (%v), want 0", again.ScansPruned, again.UnreadablePruned, err)
 	}
 }
 
@@ -156,5 +167,52 @@ func TestPruneKeepsThousandsOfStalePairs(t *testing.T) {
 	var left uint64
 	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM scan_state").Scan(&left); err != nil || left != 14001 {
 		t.Fatalf("scan_state keeps %d rows (%v), want the 14,000 stale scans and daily's latest", left, err)
+	}
+}
+
+// TestPruneUnreadableInBatches: the unreadable paths of many pruned scans
+// go in several deletes, none left behind and none of a kept scan taken.
+func TestPruneUnreadableInBatches(t *testing.T) {
+	st := storetest.Migrated(t)
+	store.SetUnreadableBatch(t, 4)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	var evs []*event.Event
+	scan := func(host string, started time.Time, path string) {
+		e := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: event.NewID(),
+			Scan: &event.Scan{Full: true, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: []string{}, Part: 1, Parts: 1,
+				Unreadable: []string{path}}}
+		e.Complete("agent-"+host, host, started.Add(time.Minute))
+		evs = append(evs, e)
+	}
+	for d := 8; d < 30; d++ {
+		for _, host := range []string{"web-1", "web-2"} {
+			scan(host, now.Add(-time.Duration(d)*24*time.Hour), fmt.Sprintf("/srv/%s/old-%d", host, d))
+		}
+		scan("stale", now.Add(-time.Duration(d)*24*time.Hour), fmt.Sprintf("/srv/stale/%d", d))
+	}
+	scan("web-1", now.Add(-time.Hour), "/srv/web-1/latest")
+	scan("web-2", now.Add(-time.Hour), "/srv/web-2/latest")
+	if err := eventdb.New(st).InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	done, err := st.Compact(ctx, now)
+	if err != nil || done.ScansPruned != 44 || done.UnreadablePruned != 44 {
+		t.Fatalf("pruned %d scans and the unreadable paths of %d (%v), want web-1's and web-2's 22 old ones each", done.ScansPruned, done.UnreadablePruned, err)
+	}
+	waitForMutations(t, st, "scan_unreadable_state")
+	var deletes uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = ? AND table = 'scan_unreadable_state'",
+		st.Database()).Scan(&deletes); err != nil || deletes != 11 {
+		t.Fatalf("%d deletes of scan_unreadable_state (%v), want 44 scans in batches of 4", deletes, err)
+	}
+	var hosts []string
+	var stale uint64
+	if err := st.Conn().QueryRow(ctx, `SELECT groupArrayIf(p, host != 'stale'), countIf(host = 'stale') FROM (
+		SELECT host, arrayJoin(groupUniqArrayArrayMerge(unreadable)) AS p FROM scan_unreadable_state GROUP BY host, plugin, scan_id ORDER BY p)`).Scan(&hosts, &stale); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(hosts, []string{"/srv/web-1/latest", "/srv/web-2/latest"}) || stale != 22 {
+		t.Fatalf("unreadable paths kept: %v and %d of the stale host's, want the latest scans' and all 22 stale ones", hosts, stale)
 	}
 }

@@ -178,7 +178,7 @@ func compactTables(ctx context.Context, st *store.Store, now time.Time) error {
 	for _, c := range done.Compacted {
 		slog.Info("compacted", "table", c.Table, "seconds", c.Took.Seconds())
 	}
-	slog.Info("maintained tables compacted", "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned,
+	slog.Info("maintained tables compacted", "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned, "unreadable_of_scans", done.UnreadablePruned,
 		"seconds", time.Since(start).Seconds())
 	return nil
 }
