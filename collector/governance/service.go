@@ -181,7 +181,7 @@ func (t *term) compact(ctx context.Context) {
 		m.Compactions.WithLabelValues("ok").Inc()
 		m.LastCompacted.Set(float64(time.Now().Unix()))
 	}
-	t.s.log().Info("maintained tables compacted", "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned, "unreadable_of_scans", done.UnreadablePruned,
+	t.s.log().Info("maintained tables compacted", "shards", done.Shards, "tables", len(done.Compacted), "superseded_scan_rows", done.ScansPruned, "unreadable_of_scans", done.UnreadablePruned,
 		"took", time.Since(start).Round(time.Millisecond))
 }
 

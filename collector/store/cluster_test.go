@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,5 +140,94 @@ func TestClusterSchemaAndReplication(t *testing.T) {
 	}
 	if again, err := second.Migrate(ctx); err != nil || len(again) != 0 {
 		t.Fatalf("migrate through %s applied %v again (%v)", c.Nodes[1], again, err)
+	}
+}
+
+// TestCompactEveryShard: on a cluster of two shards, compacting through
+// one node compacts and prunes both shards' tables (the other reached at
+// the address system.clusters gives); with the other shard's node down,
+// the connected node's shard is still compacted and the error names the
+// shard left for the next compaction.
+func TestCompactEveryShard(t *testing.T) {
+	c := devservices.ClickHouseShards(t)
+	ctx := context.Background()
+	db := devservices.UniqueName("nhi_shards")
+	var nodes []*store.Store
+	for _, addr := range c.Nodes {
+		st, err := store.Open(ctx, store.Config{Addr: []string{addr}, Database: db, Cluster: c.Name})
+		if err != nil {
+			t.Fatalf("open %s: %v", addr, err)
+		}
+		t.Cleanup(func() { st.Close() })
+		nodes = append(nodes, st)
+	}
+	if _, err := nodes[0].Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	var evs []*event.Event
+	const hosts = 12
+	for h := 0; h < hosts; h++ {
+		host := fmt.Sprintf("shard-web-%02d", h)
+		for _, days := range []int{20, 0} {
+			started := now.Add(-time.Duration(days)*24*time.Hour - time.Hour)
+			o := storetest.Observed(host, fmt.Sprintf("AKIASHARD%02d%09d", days, h), "", started)
+			s := &event.Event{Type: event.TypeScanCompleted, Plugin: "credfiles", ScanID: event.NewID(),
+				Scan: &event.Scan{Full: true, StartedAt: started, FinishedAt: started.Add(time.Minute), Seen: []string{o.NHIID},
+					Part: 1, Parts: 1, Unreadable: []string{fmt.Sprintf("/srv/%d", days)}}}
+			s.Complete("agent-"+host, host, started.Add(time.Minute))
+			evs = append(evs, o, s)
+		}
+		// Each host in two inserts: every maintained table in several parts.
+		if err := eventdb.New(nodes[0]).InsertEvents(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		evs = evs[:0]
+	}
+	count := func(st *store.Store, q string) uint64 {
+		var n uint64
+		if err := st.Conn().QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	scans := func(i int) uint64 {
+		return count(nodes[i], "SELECT count() FROM (SELECT scan_id FROM "+db+".scan_state GROUP BY scan_id)")
+	}
+	if err := devservices.WaitFor(ctx, 60*time.Second, func() (bool, error) { return scans(0)+scans(1) == 2*hosts, nil }); err != nil {
+		t.Fatalf("scans on the shards: %d and %d, want %d in all", scans(0), scans(1), 2*hosts)
+	}
+	if scans(0) == 0 || scans(1) == 0 {
+		t.Fatalf("scans on the shards: %d and %d, want some on each", scans(0), scans(1))
+	}
+	done, err := nodes[0].Compact(ctx, now)
+	if err != nil || done.Shards != 2 || done.ScansPruned != hosts || done.UnreadablePruned != hosts {
+		t.Fatalf("compact through %s: %d shards, %d scans and %d scans' unreadable paths pruned (%v); want 2, %d, %d",
+			c.Nodes[0], done.Shards, done.ScansPruned, done.UnreadablePruned, err, hosts, hosts)
+	}
+	for i, st := range nodes {
+		// Each shard keeps only its latest scans and their unreadable paths.
+		old := func() uint64 {
+			return count(st, "SELECT count() FROM (SELECT scan_id, maxMerge(started_at) AS started FROM "+db+".scan_state GROUP BY scan_id) WHERE started < now() - 86400") +
+				count(st, "SELECT count() FROM "+db+".scan_unreadable_state WHERE has(finalizeAggregation(unreadable), '/srv/20')")
+		}
+		unmerged := func() uint64 {
+			return count(st, "SELECT count() FROM (SELECT table FROM system.parts WHERE database = '"+db+"' AND active"+
+				" AND table IN (SELECT name FROM system.tables WHERE database = '"+db+"' AND name != 'events'"+
+				" AND match(engine, '^Replicated(Aggregating|Replacing)MergeTree$')) GROUP BY table HAVING count() > 1)")
+		}
+		if err := devservices.WaitFor(ctx, 30*time.Second, func() (bool, error) { return unmerged() == 0 && old() == 0, nil }); err != nil {
+			t.Errorf("shard at %s after compacting through %s: %d tables in several parts, %d old scans and their unreadable paths",
+				c.Nodes[i], c.Nodes[0], unmerged(), old())
+		}
+	}
+	if n := count(nodes[0], "SELECT count() FROM "+db+".nhi_inventory WHERE still_present = 1"); n != hosts {
+		t.Errorf("inventory after compacting: %d identities still present, want the %d of the latest scans", n, hosts)
+	}
+
+	c.Stop(t, 1)
+	done, err = nodes[0].Compact(ctx, now)
+	if err == nil || !strings.Contains(err.Error(), c.Nodes[1]) || done.Shards != 1 {
+		t.Fatalf("compact with %s down: %d shards (%v); want its own shard and an error naming %s", c.Nodes[1], done.Shards, err, c.Nodes[1])
 	}
 }

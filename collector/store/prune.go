@@ -15,39 +15,25 @@ import (
 const ScanHistory = 7 * 24 * time.Hour
 
 // pruneScans deletes from scan_state the scans that started before
-// before, of every host and plugin with a complete full scan since: every
-// reader of scan_state (presence, fresh scans for ticket verification)
-// asks for the latest complete full scan of each host and plugin, which
-// such scans can never be again. A host and plugin without one since
-// before keep all their scans: the last complete one still decides, and
-// a scan whose late parts are still to come may yet complete. Without it
-// scan_state gained a row per host, plugin and scan for ever, and every
-// analysis read them all (720,000 on the benchmark fleet after 36 days).
-// It returns how many rows it deletes, and of how many scans it deletes
-// the unreadable paths; the scan_state delete (a mutation) finishes in the
-// background.
-func (s *Store) pruneScans(ctx context.Context, before time.Time) (scans, unreadable uint64, err error) {
+// before, of every host and plugin with a complete full scan since (keep
+// names the others, keptScans): every reader of scan_state (presence,
+// fresh scans for ticket verification) asks for the latest complete full
+// scan of each host and plugin, which such scans can never be again. A
+// host and plugin without one since before keep all their scans: the last
+// complete one still decides, and a scan whose late parts are still to
+// come may yet complete. Without it scan_state gained a row per host,
+// plugin and scan for ever, and every analysis read them all (720,000 on
+// the benchmark fleet after 36 days). It returns how many rows it deletes,
+// and of how many scans it deletes the unreadable paths; the scan_state
+// delete (a mutation) finishes in the background.
+func (s *Store) pruneScans(ctx context.Context, before time.Time, keep []string) (scans, unreadable uint64, err error) {
 	table := s.cfg.Database + ".scan_state"
-	cutoff := "toDateTime(" + strconv.FormatInt(before.Unix(), 10) + ")"
-	keep, err := s.hashes(ctx, `SELECT cityHash64(host, plugin) FROM (
-			SELECT host, plugin, scan_id, maxMerge(started_at) AS started, maxMerge(full) AS full,
-				maxMerge(parts) AS parts, length(groupUniqArrayMerge(parts_seen)) AS got
-			FROM `+table+` GROUP BY host, plugin, scan_id)
-		GROUP BY host, plugin
-		HAVING maxIf(started, full = 1 AND got >= parts) < `+cutoff)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: prune scans: %w", err)
-	}
-	// The pairs to keep are named by hash: no host name is spelled into
-	// the statement, and a collision only keeps more.
-	where := "finalizeAggregation(started_at) < " + cutoff
+	where := "finalizeAggregation(started_at) < " + dateTime(before)
 	if len(keep) > 0 {
 		where += " AND cityHash64(host, plugin) NOT IN (" + strings.Join(keep, ", ") + ")"
 	}
 	var n uint64
-	// Thousands of kept pairs spell a statement longer than the server's
-	// default limit (256 KiB).
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 1<<18 + 24*len(keep)}))
+	ctx = withQuerySize(ctx, len(keep))
 	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+table+" WHERE "+where).Scan(&n); err != nil {
 		return 0, 0, fmt.Errorf("store: prune scans: count: %w", err)
 	}
@@ -63,6 +49,39 @@ func (s *Store) pruneScans(ctx context.Context, before time.Time) (scans, unread
 		return 0, 0, fmt.Errorf("store: prune scans: %w", err)
 	}
 	return n, unreadable, nil
+}
+
+// keptScans names, by cityHash64(host, plugin), the hosts and plugins
+// without a complete full scan since before, over the whole cluster: a
+// shard holds the states of the events it received (events are sharded by
+// event_id), so its own rows may show a scan incomplete or none at all.
+// A hash rather than the names: no host name is spelled into a statement,
+// and a collision only keeps more. A shard that does not answer is left
+// out (skip_unavailable_shards), which also only keeps more: its scans
+// cannot show a host's complete full scan, the scans they supersede are
+// on no other shard, and it is not pruned itself.
+func (s *Store) keptScans(ctx context.Context, before time.Time) ([]string, error) {
+	if s.cfg.Cluster != "" {
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"skip_unavailable_shards": 1}))
+	}
+	keep, err := s.hashes(ctx, `SELECT cityHash64(host, plugin) FROM (
+			SELECT host, plugin, scan_id, maxMerge(started_at) AS started, maxMerge(full) AS full,
+				maxMerge(parts) AS parts, length(groupUniqArrayMerge(parts_seen)) AS got
+			FROM `+s.cfg.Database+"."+s.Table("scan_state")+` GROUP BY host, plugin, scan_id)
+		GROUP BY host, plugin
+		HAVING maxIf(started, full = 1 AND got >= parts) < `+dateTime(before))
+	if err != nil {
+		return nil, fmt.Errorf("store: prune scans: %w", err)
+	}
+	return keep, nil
+}
+
+func dateTime(t time.Time) string { return "toDateTime(" + strconv.FormatInt(t.Unix(), 10) + ")" }
+
+// withQuerySize lets a statement spell n hashes: thousands of kept pairs
+// spell one longer than the server's default limit (256 KiB).
+func withQuerySize(ctx context.Context, n int) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 1<<18 + 48*n}))
 }
 
 // unreadableBatch bounds the scans one delete of scan_unreadable_state
@@ -88,8 +107,7 @@ func (s *Store) pruneUnreadable(ctx context.Context, pruned string) (uint64, err
 		if err != nil || len(keys) == 0 {
 			return n, err
 		}
-		del := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 1<<18 + 48*len(keys)}))
-		if err := s.conn.Exec(del, "ALTER TABLE "+table+" DELETE WHERE (cityHash64(host, plugin, scan_id), sipHash64(host, plugin, scan_id)) IN ("+
+		if err := s.conn.Exec(withQuerySize(ctx, len(keys)), "ALTER TABLE "+table+" DELETE WHERE (cityHash64(host, plugin, scan_id), sipHash64(host, plugin, scan_id)) IN ("+
 			strings.Join(keys, ", ")+")"); err != nil {
 			return n, fmt.Errorf("store: prune unreadable paths: %w", err)
 		}
