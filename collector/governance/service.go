@@ -173,7 +173,7 @@ func (t *term) compact(ctx context.Context) {
 		if m != nil {
 			m.Compactions.WithLabelValues("error").Inc()
 		}
-		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "compacted", len(done.Compacted), "err", err)
+		t.s.log().Warn("governance: compacting the maintained tables failed; the next round retries", "shards", done.Shards, "compacted", len(done.Compacted), "err", err)
 		return
 	}
 	t.compacted = start
