@@ -57,9 +57,9 @@ func (s *Store) pruneScans(ctx context.Context, before time.Time, keep []string)
 // event_id), so its own rows may show a scan incomplete or none at all.
 // A hash rather than the names: no host name is spelled into a statement,
 // and a collision only keeps more. A shard that does not answer is left
-// out (skip_unavailable_shards), which also only keeps more: its scans
-// cannot show a host's complete full scan, the scans they supersede are
-// on no other shard, and it is not pruned itself.
+// out (skip_unavailable_shards), which also only keeps more: rows left out
+// can make a host's latest scan look incomplete or absent, never complete,
+// and that shard is not pruned itself.
 func (s *Store) keptScans(ctx context.Context, before time.Time) ([]string, error) {
 	if s.cfg.Cluster != "" {
 		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"skip_unavailable_shards": 1}))
