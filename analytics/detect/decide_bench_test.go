@@ -52,7 +52,7 @@ func fresh(b *testing.B, env *Env) {
 	for _, id := range env.sorted() {
 		id.limits = nil
 	}
-	env.limits = NewEnv(env.Policy, env.Now, nil).limits
+	clear(env.limits)
 	b.StartTimer()
 }
 

@@ -45,3 +45,9 @@ func SetUnreadableBatch(t interface{ Cleanup(func()) }, n int) {
 	unreadableBatch = n
 	t.Cleanup(func() { unreadableBatch = was })
 }
+
+// AwaitMutations waits until the table's deletes are done, as compaction's
+// batches do.
+func (s *Store) AwaitMutations(ctx context.Context, table string) error {
+	return s.awaitMutations(ctx, table)
+}

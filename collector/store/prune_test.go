@@ -119,20 +119,10 @@ func TestCompactPrunesSupersededScans(t *testing.T) {
 // waitForMutations waits until table's deletes have rewritten its parts.
 func waitForMutations(t *testing.T, st *store.Store, table string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var pending uint64
-		if err := st.Conn().QueryRow(context.Background(), "SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0",
-			st.Database(), table).Scan(&pending); err != nil {
-			t.Fatal(err)
-		}
-		if pending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d mutations of %s still running after 30 s", pending, table)
-		}
-		time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := st.AwaitMutations(ctx, table); err != nil {
+		t.Fatal(err)
 	}
 }
 
